@@ -1,0 +1,44 @@
+"""labhelpers: models, exact solutions, simulators and plots for the layerwise linear models course.
+
+Modules follow the book: :mod:`~labhelpers.models` (Eq. 3-5), :mod:`~labhelpers.feedback` (Sec. 3),
+:mod:`~labhelpers.modes` (closed forms, Eq. 7-10), :mod:`~labhelpers.simulate` (gradient flow and
+descent), :mod:`~labhelpers.data`, :mod:`~labhelpers.plotting`, :mod:`~labhelpers.widgets` and
+:mod:`~labhelpers.checks` (self-checks for lessons).
+"""
+
+from . import checks, data, feedback, models, modes, plotting, simulate, widgets
+from .data import Moments, empirical_moments, gaussian_features, teacher_moments, teacher_targets, whiten, whitened_moments
+from .feedback import conservation_drift, imbalance, layers_from_product, product_flow
+from .models import DeepLinearNetwork, DiagonalLinearNetwork, LinearModel, LinearNetwork, Model
+from .modes import half_rise_time, linear_mode, linear_saturation_time, product_mode, saturation_time, sigmoidal_mode
+from .simulate import Trajectory, gradient_descent, gradient_flow
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DeepLinearNetwork",
+    "DiagonalLinearNetwork",
+    "LinearModel",
+    "LinearNetwork",
+    "Model",
+    "Moments",
+    "Trajectory",
+    "conservation_drift",
+    "empirical_moments",
+    "gaussian_features",
+    "gradient_descent",
+    "gradient_flow",
+    "half_rise_time",
+    "imbalance",
+    "layers_from_product",
+    "linear_mode",
+    "linear_saturation_time",
+    "product_flow",
+    "product_mode",
+    "saturation_time",
+    "sigmoidal_mode",
+    "teacher_moments",
+    "teacher_targets",
+    "whiten",
+    "whitened_moments",
+]

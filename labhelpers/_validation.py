@@ -1,0 +1,82 @@
+"""Argument checks shared by every public function (scikit-learn's habit).
+
+Each helper raises ``ValueError`` naming the argument, what it got, and what it needs,
+so that a wrong call fails loudly at the boundary instead of returning NaN later.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def as_array(name: str, value: Any, *, ndim: int | tuple[int, ...] | None = None) -> np.ndarray:
+    """Convert ``value`` to a finite float array, optionally of a given number of dimensions."""
+    try:
+        array = np.asarray(value, dtype=float)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{name} must be numeric; got {_describe(value)}") from error
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else ndim
+        if array.ndim not in allowed:
+            need = " or ".join(f"{k}-D" for k in allowed)
+            raise ValueError(f"{name} must be {need}; got {_describe(array)} ({array.ndim}-D)")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} must contain only finite numbers; got {_describe(value)}")
+    return array
+
+
+def positive(name: str, value: Any, *, allow_zero: bool = False) -> np.ndarray:
+    """Return ``value`` as an array after checking every entry is > 0 (or >= 0)."""
+    array = as_array(name, value)
+    bad = array < 0 if allow_zero else array <= 0
+    if np.any(bad):
+        need = "non-negative" if allow_zero else "strictly positive"
+        raise ValueError(f"{name} must be {need}; got {_describe(value)}")
+    return array
+
+
+def positive_scalar(name: str, value: Any, *, allow_zero: bool = False) -> float:
+    array = positive(name, value, allow_zero=allow_zero)
+    if array.ndim != 0:
+        raise ValueError(f"{name} must be a single number; got {_describe(value)}")
+    return float(array)
+
+
+def positive_int(name: str, value: Any, *, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {_describe(value)}")
+    return int(value)
+
+
+def same_length(**arrays: np.ndarray) -> int:
+    """Check that 1-D arrays share one length and return it."""
+    lengths = {name: np.shape(a)[0] if np.ndim(a) else None for name, a in arrays.items()}
+    if len(set(lengths.values())) > 1:
+        described = ", ".join(f"{name} has {n}" for name, n in lengths.items())
+        raise ValueError(f"arguments must have the same length; {described}")
+    return next(iter(lengths.values()))
+
+
+def broadcastable(**arrays: Any) -> tuple[np.ndarray, ...]:
+    """Broadcast arrays together, naming them if their shapes do not fit."""
+    converted = {name: as_array(name, a) for name, a in arrays.items()}
+    try:
+        return tuple(np.broadcast_arrays(*converted.values()))
+    except ValueError as error:
+        shapes = ", ".join(f"{name} {a.shape}" for name, a in converted.items())
+        raise ValueError(f"shapes do not broadcast together: {shapes}") from error
+
+
+def one_of(name: str, value: Any, choices: tuple[Any, ...]) -> Any:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}; got {_describe(value)}")
+    return value

@@ -1,0 +1,219 @@
+"""The models of the paper (Sec. 2): a linear model and three layerwise linear models.
+
+Every model maps its parameters to an *end-to-end* linear map ``P`` of shape (d, c), so that
+``f(x) = x^T P``; the population loss (Eq. 2) depends on the parameters only through ``P``.
+What differs is the parametrisation, and with it the gradient flow:
+
+========================== =================================== ==================
+model                      output f(x)                          paper
+========================== =================================== ==================
+:class:`LinearModel`       ``x^T theta``                        Eq. 5, flow Eq. 7
+:class:`DiagonalLinearNetwork` ``sum_i a_i b_i x_i``            Eq. 3, flow Eq. 6
+:class:`LinearNetwork`     ``x^T W1 W2``                        Eq. 4, flow Eq. 45
+:class:`DeepLinearNetwork` ``x^T W1 W2 ... WL``                 Sec. 8 (depth)
+========================== =================================== ==================
+
+Parameters are dictionaries of arrays. Every array may carry leading *batch* dimensions, so
+one call handles many runs at once (a sweep is one array computation, not a Python loop).
+``end_to_end`` uses only ``@``, ``*`` and indexing, so it works on numpy arrays and torch
+tensors alike.
+"""
+
+from __future__ import annotations
+
+from functools import reduce
+from typing import Any
+
+import numpy as np
+
+from . import _validation as check
+from .data import Moments
+
+Params = dict[str, Any]
+
+
+class Model:
+    """Common interface. Subclasses set ``param_names`` and implement three methods."""
+
+    param_names: tuple[str, ...] = ()
+    input_dim: int
+    output_dim: int
+
+    def end_to_end(self, params: Params):
+        """The map ``P`` with ``f(x) = x^T P``, shape (..., d, c)."""
+        raise NotImplementedError
+
+    def flow(self, params: Params, moments: Moments) -> Params:
+        """Right-hand side of gradient flow on the population loss, ``-dL/dparams``."""
+        raise NotImplementedError
+
+    def shapes(self) -> dict[str, tuple[int, ...]]:
+        """Shape of each parameter for a single run (without batch dimensions)."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ shared helpers
+    def validate(self, params: Params) -> tuple[int, ...]:
+        """Check names and shapes of ``params``; return their common batch shape."""
+        if not isinstance(params, dict) or set(params) != set(self.param_names):
+            got = sorted(params) if isinstance(params, dict) else type(params).__name__
+            raise ValueError(f"params must be a dict with keys {list(self.param_names)}; got {got}")
+        batch_shapes = set()
+        for name, shape in self.shapes().items():
+            value = params[name]
+            if tuple(value.shape[value.ndim - len(shape):]) != shape or value.ndim < len(shape):
+                raise ValueError(
+                    f"params['{name}'] must end in shape {shape} for {type(self).__name__}; got {tuple(value.shape)}"
+                )
+            batch_shapes.add(tuple(value.shape[: value.ndim - len(shape)]))
+        if len(batch_shapes) > 1:
+            raise ValueError(f"all parameters must share one batch shape; got {sorted(batch_shapes)}")
+        return batch_shapes.pop()
+
+    def residual(self, params: Params, moments: Moments) -> np.ndarray:
+        """``E = sigma_xy - sigma_xx P``, minus the gradient of Eq. 2 with respect to ``P``."""
+        self._check_moments(moments)
+        return moments.sigma_xy - moments.sigma_xx @ self.end_to_end(params)
+
+    def loss(self, params: Params, moments: Moments) -> np.ndarray:
+        """Population loss (Eq. 2), one value per run in the batch."""
+        self._check_moments(moments)
+        return moments.loss(self.end_to_end(params))
+
+    def random_init(self, scale: float, *, batch_shape: tuple[int, ...] = (), seed: int = 0) -> Params:
+        """Independent N(0, scale^2) entries for every parameter."""
+        scale = check.positive_scalar("scale", scale)
+        rng = np.random.default_rng(seed)
+        return {
+            name: scale * rng.standard_normal(tuple(batch_shape) + shape) for name, shape in self.shapes().items()
+        }
+
+    def _check_moments(self, moments: Moments) -> None:
+        if not isinstance(moments, Moments):
+            raise ValueError(f"moments must be a labhelpers.data.Moments; got {type(moments).__name__}")
+        if moments.sigma_xy.shape != (self.input_dim, self.output_dim):
+            raise ValueError(
+                f"moments are for inputs/outputs {moments.sigma_xy.shape} but the model has "
+                f"{(self.input_dim, self.output_dim)}"
+            )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{k}={v}' for k, v in vars(self).items())})"
+
+
+def _swap(x):
+    return x.swapaxes(-1, -2)
+
+
+class LinearModel(Model):
+    """Linear model ``f(x) = x^T theta`` (Eq. 5). Its flow is Eq. 7: ``theta' = sigma_xy - sigma_xx theta``."""
+
+    param_names = ("theta",)
+
+    def __init__(self, input_dim: int, output_dim: int = 1):
+        self.input_dim = check.positive_int("input_dim", input_dim)
+        self.output_dim = check.positive_int("output_dim", output_dim)
+
+    def shapes(self):
+        return {"theta": (self.input_dim, self.output_dim)}
+
+    def end_to_end(self, params):
+        return params["theta"]
+
+    def flow(self, params, moments):
+        self.validate(params)
+        return {"theta": self.residual(params, moments)}
+
+
+class DiagonalLinearNetwork(Model):
+    """Diagonal linear network ``f(x) = sum_i a_i b_i x_i`` (Eq. 3), scalar output.
+
+    Flow (Eq. 6, for any input covariance): ``a' = b * E``, ``b' = a * E`` with
+    ``E = sigma_xy - sigma_xx (a*b)``; for independent inputs ``E_i = E[x_i^2](S_i - a_i b_i)``.
+    """
+
+    param_names = ("a", "b")
+    output_dim = 1
+
+    def __init__(self, input_dim: int):
+        self.input_dim = check.positive_int("input_dim", input_dim)
+
+    def shapes(self):
+        return {"a": (self.input_dim,), "b": (self.input_dim,)}
+
+    def end_to_end(self, params):
+        return (params["a"] * params["b"])[..., None]
+
+    def flow(self, params, moments):
+        self.validate(params)
+        E = self.residual(params, moments)[..., 0]
+        return {"a": params["b"] * E, "b": params["a"] * E}
+
+
+class LinearNetwork(Model):
+    """Two-layer linear network ``f(x) = x^T W1 W2`` (Eq. 4), ``W1`` (d, p), ``W2`` (p, c).
+
+    Flow (App. D.3, Eq. 45): ``W1' = E W2^T``, ``W2' = W1^T E`` with ``E = sigma_xy - sigma_xx W1 W2``.
+    """
+
+    param_names = ("W1", "W2")
+
+    def __init__(self, input_dim: int, hidden_dim: int, output_dim: int = 1):
+        self.input_dim = check.positive_int("input_dim", input_dim)
+        self.hidden_dim = check.positive_int("hidden_dim", hidden_dim)
+        self.output_dim = check.positive_int("output_dim", output_dim)
+
+    def shapes(self):
+        return {"W1": (self.input_dim, self.hidden_dim), "W2": (self.hidden_dim, self.output_dim)}
+
+    def end_to_end(self, params):
+        return params["W1"] @ params["W2"]
+
+    def flow(self, params, moments):
+        self.validate(params)
+        E = self.residual(params, moments)
+        return {"W1": E @ _swap(params["W2"]), "W2": _swap(params["W1"]) @ E}
+
+
+class DeepLinearNetwork(Model):
+    """Deep linear network ``f(x) = x^T W1 W2 ... WL`` with layer widths ``widths = (d, h1, ..., c)``.
+
+    Flow: ``Wl' = (W1...W(l-1))^T E (W(l+1)...WL)^T`` with ``E = sigma_xy - sigma_xx W1...WL``;
+    for two layers it is :class:`LinearNetwork`'s flow.
+    """
+
+    def __init__(self, widths):
+        widths = tuple(widths)
+        if len(widths) < 3:
+            raise ValueError(f"widths must list at least 3 sizes (input, hidden..., output); got {widths}")
+        for k, w in enumerate(widths):
+            check.positive_int(f"widths[{k}]", w)
+        self.widths = widths
+        self.input_dim, self.output_dim = widths[0], widths[-1]
+        self.param_names = tuple(f"W{l + 1}" for l in range(len(widths) - 1))
+
+    @property
+    def depth(self) -> int:
+        return len(self.widths) - 1
+
+    def shapes(self):
+        return {name: (self.widths[l], self.widths[l + 1]) for l, name in enumerate(self.param_names)}
+
+    def _layers(self, params):
+        return [params[name] for name in self.param_names]
+
+    def end_to_end(self, params):
+        return reduce(lambda A, B: A @ B, self._layers(params))
+
+    def flow(self, params, moments):
+        self.validate(params)
+        layers = self._layers(params)
+        E = self.residual(params, moments)
+        out = {}
+        for l, name in enumerate(self.param_names):
+            grad = E
+            if l > 0:
+                grad = _swap(reduce(lambda A, B: A @ B, layers[:l])) @ grad
+            if l < len(layers) - 1:
+                grad = grad @ _swap(reduce(lambda A, B: A @ B, layers[l + 1 :]))
+            out[name] = grad
+        return out

@@ -1,0 +1,246 @@
+"""Simulators: gradient flow on the population loss, and gradient descent on samples or moments.
+
+Both return a :class:`Trajectory`, the one result object of the package: times, parameters at
+each time, the end-to-end map and the loss. Plotting and metric functions take any trajectory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy.integrate import solve_ivp
+from tqdm.auto import tqdm
+
+from . import _validation as check
+from .data import Moments
+from .models import Model
+
+
+@dataclass
+class Trajectory:
+    """A simulation's record; every array has time as its first axis.
+
+    Attributes
+    ----------
+    times : ndarray, shape (T,)
+        Gradient-flow time. For gradient descent, ``step * lr`` (so curves of both line up).
+    params : dict of ndarray
+        Each parameter at each time, shape (T, *batch, *param_shape).
+    end_to_end : ndarray, shape (T, *batch, d, c)
+        The end-to-end map ``P`` with ``f(x) = x^T P``.
+    loss : ndarray, shape (T, *batch)
+        Loss at each recorded time (population loss, or mean training loss for samples).
+    info : dict
+        How it was produced (method, tolerances, step size, ...).
+    """
+
+    times: np.ndarray
+    params: dict[str, np.ndarray]
+    end_to_end: np.ndarray
+    loss: np.ndarray
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+    def at(self, index: int) -> dict[str, np.ndarray]:
+        """Parameters at one recorded time index."""
+        return {name: value[index] for name, value in self.params.items()}
+
+    @property
+    def final(self) -> dict[str, np.ndarray]:
+        return self.at(-1)
+
+
+def _flatten(params: dict[str, np.ndarray], names) -> np.ndarray:
+    return np.concatenate([np.asarray(params[n], dtype=float).ravel() for n in names])
+
+
+def _unflatten(vector: np.ndarray, shapes: dict[str, tuple[int, ...]]) -> dict[str, np.ndarray]:
+    out, start = {}, 0
+    for name, shape in shapes.items():
+        size = int(np.prod(shape))
+        out[name] = vector[start : start + size].reshape(shape)
+        start += size
+    return out
+
+
+def _as_params(model: Model, params) -> dict[str, np.ndarray]:
+    if not isinstance(params, dict):
+        raise ValueError(f"params0 must be a dict of arrays with keys {list(model.param_names)}; got {type(params).__name__}")
+    converted = {name: check.as_array(f"params0['{name}']", value) for name, value in params.items()}
+    model.validate(converted)
+    return converted
+
+
+def _time_grid(t_max, n_times, times) -> np.ndarray:
+    if times is not None:
+        grid = check.as_array("times", times, ndim=1)
+        if grid.size < 2 or np.any(np.diff(grid) <= 0) or grid[0] < 0:
+            raise ValueError(f"times must be increasing, non-negative and have at least 2 entries; got {grid[:4]}...")
+        return grid
+    t_max = check.positive_scalar("t_max", t_max)
+    n_times = check.positive_int("n_times", n_times, minimum=2)
+    return np.linspace(0.0, t_max, n_times)
+
+
+def gradient_flow(
+    model: Model,
+    params0: dict,
+    moments: Moments,
+    *,
+    t_max: float | None = None,
+    n_times: int = 201,
+    times=None,
+    rtol: float = 1e-10,
+    atol: float = 1e-12,
+) -> Trajectory:
+    """Integrate gradient flow ``dparams/dt = -dL/dparams`` on the population loss (Eq. 2).
+
+    Uses scipy's adaptive 8th-order Runge-Kutta (DOP853) with tight tolerances, so the result is
+    accurate enough to test closed forms against (relative error well below 1e-6). Parameters may
+    carry batch dimensions: the whole batch is integrated as one system.
+
+    Parameters
+    ----------
+    model : Model
+        One of :mod:`labhelpers.models`.
+    params0 : dict of array_like
+        Initial parameters, e.g. ``{"a": ..., "b": ...}``.
+    moments : Moments
+        Second moments of the data, e.g. from :func:`labhelpers.data.teacher_moments`.
+    t_max, n_times : float, int
+        Record ``n_times`` equally spaced times in ``[0, t_max]`` ...
+    times : array_like, optional
+        ... or exactly these times (increasing).
+    """
+    params0 = _as_params(model, params0)
+    model._check_moments(moments)
+    grid = _time_grid(t_max, n_times, times)
+    shapes = {name: params0[name].shape for name in model.param_names}
+
+    def rhs(_t, vector):
+        return _flatten(model.flow(_unflatten(vector, shapes), moments), model.param_names)
+
+    y0 = _flatten(params0, model.param_names)
+    solution = solve_ivp(rhs, (0.0, grid[-1]), y0, method="DOP853", t_eval=grid, rtol=rtol, atol=atol)
+    if not solution.success:
+        raise RuntimeError(f"gradient flow integration failed: {solution.message}")
+    records = [_unflatten(column, shapes) for column in solution.y.T]
+    params = {name: np.stack([r[name] for r in records]) for name in model.param_names}
+    end_to_end = model.end_to_end(params)
+    return Trajectory(
+        times=solution.t,
+        params=params,
+        end_to_end=end_to_end,
+        loss=moments.loss(end_to_end),
+        info={"method": "gradient flow (DOP853)", "rtol": rtol, "atol": atol, "model": repr(model), "nfev": solution.nfev},
+    )
+
+
+def gradient_descent(
+    model: Model,
+    params0: dict,
+    *,
+    lr,
+    steps: int,
+    moments: Moments | None = None,
+    X=None,
+    Y=None,
+    record_every: int = 1,
+    device: str = "cpu",
+    progress: bool | None = None,
+) -> Trajectory:
+    """Discrete gradient descent, on the population loss (``moments``) or on samples (``X``, ``Y``).
+
+    On samples the loss is ``1/(2n) sum_n ||y_n - f(x_n)||^2`` (Eq. 2 with the expectation replaced by
+    the sample mean; note the 1/2 and the sum over outputs, unlike ``torch.nn.MSELoss``), and the
+    gradient comes from torch autograd on ``device``. ``lr`` may be an array broadcasting against the
+    batch shape of ``params0``, to run several step sizes at once. Recorded times are ``step * lr``.
+    """
+    params0 = _as_params(model, params0)
+    batch_shape = model.validate(params0)
+    steps = check.positive_int("steps", steps)
+    record_every = check.positive_int("record_every", record_every)
+    lr = check.positive("lr", lr)
+    try:
+        lr_batch = np.broadcast_to(lr, batch_shape) if lr.ndim else lr
+    except ValueError as error:
+        raise ValueError(f"lr of shape {lr.shape} must broadcast to the batch shape {batch_shape} of params0") from error
+    if (moments is None) == (X is None or Y is None):
+        raise ValueError("give either moments= (population loss) or both X= and Y= (samples), not both or neither")
+    show = steps >= 20_000 if progress is None else bool(progress)
+    record_steps = list(range(0, steps + 1, record_every))
+    if record_steps[-1] != steps:
+        record_steps.append(steps)
+
+    if moments is not None:
+        model._check_moments(moments)
+        history = _descend_numpy(model, params0, moments, lr_batch, steps, set(record_steps), show)
+        loss_of = moments.loss
+        info = {"method": "gradient descent on the population loss"}
+    else:
+        history, loss_of = _descend_torch(model, params0, X, Y, lr_batch, steps, set(record_steps), device, show)
+        info = {"method": "gradient descent on samples (torch)", "device": str(device)}
+    params = {name: np.stack([h[name] for h in history]) for name in model.param_names}
+    end_to_end = model.end_to_end(params)
+    times = np.asarray(record_steps, dtype=float)
+    times = times * (float(lr) if lr.ndim == 0 else 1.0)
+    info.update({"lr": lr.tolist(), "steps": steps, "record_every": record_every, "model": repr(model)})
+    if lr.ndim:
+        info["times_are_steps"] = True
+    return Trajectory(times, params, end_to_end, loss_of(end_to_end), info)
+
+
+def _expand(lr, value):
+    lr = np.asarray(lr)
+    return lr.reshape(lr.shape + (1,) * (value.ndim - lr.ndim))
+
+
+def _descend_numpy(model, params, moments, lr, steps, record, show):
+    params = {k: v.copy() for k, v in params.items()}
+    history = [dict(params)] if 0 in record else []
+    for step in tqdm(range(1, steps + 1), disable=not show, desc="gradient descent"):
+        velocity = model.flow(params, moments)
+        params = {k: params[k] + _expand(lr, params[k]) * velocity[k] for k in params}
+        if step in record:
+            history.append(params)
+    return history
+
+
+def _descend_torch(model, params, X, Y, lr, steps, record, device, show):
+    import torch
+
+    X = check.as_array("X", X, ndim=2)
+    Y = check.as_array("Y", Y, ndim=(1, 2))
+    if Y.ndim == 1:
+        Y = Y[:, None]
+    if X.shape[0] != Y.shape[0]:
+        raise ValueError(f"X and Y must have the same number of rows; got {X.shape[0]} and {Y.shape[0]}")
+    if X.shape[1] != model.input_dim or Y.shape[1] != model.output_dim:
+        raise ValueError(
+            f"X, Y of widths {X.shape[1]}, {Y.shape[1]} do not match the model's {model.input_dim}, {model.output_dim}"
+        )
+    as_tensor = lambda a: torch.as_tensor(a, dtype=torch.float64, device=device)  # noqa: E731
+    Xt, Yt = as_tensor(X), as_tensor(Y)
+    theta = {k: as_tensor(v).requires_grad_(True) for k, v in params.items()}
+    lr_t = {k: as_tensor(_expand(lr, v)) for k, v in params.items()}
+    history = [{k: v.detach().cpu().numpy().copy() for k, v in theta.items()}] if 0 in record else []
+    n = X.shape[0]
+    for step in tqdm(range(1, steps + 1), disable=not show, desc="gradient descent"):
+        residual = Yt - Xt @ model.end_to_end(theta)
+        loss = 0.5 * (residual**2).sum() / n  # summed over the batch of runs: each run gets its own gradient
+        grads = torch.autograd.grad(loss, list(theta.values()))
+        with torch.no_grad():
+            for (k, value), grad in zip(theta.items(), grads):
+                value -= lr_t[k] * grad
+        if step in record:
+            history.append({k: v.detach().cpu().numpy().copy() for k, v in theta.items()})
+
+    def sample_loss(P):
+        residual = Y[None] - np.einsum("nd,...dc->...nc", X, P)
+        return 0.5 * (residual**2).sum(axis=(-1, -2)) / n
+
+    return history, sample_loss
