@@ -7,7 +7,15 @@ descent), :mod:`~labhelpers.data`, :mod:`~labhelpers.plotting`, :mod:`~labhelper
 """
 
 from . import checks, data, feedback, models, modes, plotting, simulate, widgets
-from .data import Moments, empirical_moments, gaussian_features, teacher_moments, teacher_targets, whiten, whitened_moments
+from .data import (
+    Moments,
+    empirical_moments,
+    gaussian_features,
+    teacher_moments,
+    teacher_targets,
+    whiten,
+    whitened_moments,
+)
 from .feedback import conservation_drift, imbalance, layers_from_product, product_flow
 from .models import DeepLinearNetwork, DiagonalLinearNetwork, LinearModel, LinearNetwork, Model
 from .modes import half_rise_time, linear_mode, linear_saturation_time, product_mode, saturation_time, sigmoidal_mode
@@ -16,6 +24,14 @@ from .simulate import Trajectory, gradient_descent, gradient_flow
 __version__ = "0.1.0"
 
 __all__ = [
+    "checks",
+    "data",
+    "feedback",
+    "models",
+    "modes",
+    "plotting",
+    "simulate",
+    "widgets",
     "DeepLinearNetwork",
     "DiagonalLinearNetwork",
     "LinearModel",

@@ -1,0 +1,28 @@
+# Two commands matter (see README.md): `make book` and `make test`.
+# Both set up .venv from requirements/lock.txt on first use and reuse it afterwards.
+.PHONY: book test venv sync lint clean lock
+
+book:
+	bash scripts/book.sh
+
+test:
+	bash scripts/test.sh
+
+venv:
+	bash scripts/venv.sh
+
+# Refresh the paired .ipynb files from their MyST sources and regenerate the student copies.
+sync: venv
+	.venv/bin/jupytext --quiet --to ipynb --update book/*.md lessons/*.md
+	.venv/bin/python scripts/make_student_copies.py
+
+lint: venv
+	.venv/bin/ruff check labhelpers tests scripts
+	.venv/bin/ruff format --check labhelpers tests scripts
+
+clean:
+	rm -rf _build .pytest_cache
+
+# Re-pin every dependency from the current .venv (after changing pyproject.toml).
+lock: venv
+	.venv/bin/pip freeze --exclude-editable | grep -v -E '^(pip|setuptools|wheel)==' | sed 's/+cpu//' > requirements/lock.txt

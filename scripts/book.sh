@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Build the HTML book into _build/html with warnings as errors and nitpicky mode.
+# Sets up .venv first (see scripts/venv.sh). BOOK_EXECUTE=force re-executes every notebook
+# (CI does this; locally the jupyter-cache in _build/.jupyter_cache is reused).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/venv.sh
+VENV="${VENV:-.venv}"
+export MPLBACKEND=Agg PYTHONHASHSEED=0
+if [ "${BOOK_EXECUTE:-cache}" = "force" ]; then
+  rm -rf _build/.jupyter_cache
+fi
+"$VENV/bin/jupyter-book" build . -W -n --keep-going "$@"
+echo "Book built: open _build/html/index.html"

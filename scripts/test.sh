@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The test command: lint, unit tests of labhelpers, and every notebook (chapters, lessons, student copies)
+# executed by nbmake. Sets up .venv first (see scripts/venv.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/venv.sh
+VENV="${VENV:-.venv}"
+export MPLBACKEND=Agg PYTHONHASHSEED=0
+"$VENV/bin/ruff" check labhelpers tests scripts
+"$VENV/bin/python" scripts/make_student_copies.py --check
+"$VENV/bin/python" -m pytest -n 2 --durations=15 tests --nbmake book lessons "$@"
