@@ -12,7 +12,12 @@ import numpy as np
 
 
 def _describe(value: Any) -> str:
+    """Say what an argument was: its value when short, else its shape."""
     if isinstance(value, np.ndarray):
+        if value.ndim == 0:
+            return repr(value.item())
+        if value.size <= 6:
+            return f"{value.tolist()} (shape {value.shape})"
         return f"an array of shape {value.shape}"
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -55,6 +60,13 @@ def positive_int(name: str, value: Any, *, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}; got {_describe(value)}")
     return int(value)
+
+
+def rng(name: str, seed: Any) -> np.random.Generator:
+    """A numpy random generator from ``seed`` (an integer >= 0, as ``np.random.default_rng`` takes)."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"{name} must be an integer >= 0; got {_describe(seed)}")
+    return np.random.default_rng(seed)
 
 
 def same_length(**arrays: np.ndarray) -> int:

@@ -37,8 +37,11 @@ class Moments:
             raise ValueError(f"sigma_xx must have shape {(d, d)} to match sigma_xy {sxy.shape}; got {sxx.shape}")
         if syy.shape != (c, c):
             raise ValueError(f"sigma_yy must have shape {(c, c)} to match sigma_xy {sxy.shape}; got {syy.shape}")
-        if not np.allclose(sxx, sxx.T):
-            raise ValueError("sigma_xx must be symmetric")
+        for name, matrix in (("sigma_xx", sxx), ("sigma_yy", syy)):
+            if not np.allclose(matrix, matrix.T):
+                raise ValueError(f"{name} must be symmetric (a second moment E[v v^T]); got {check._describe(matrix)}")
+            if np.any(np.diag(matrix) < 0):
+                raise ValueError(f"{name} must have a non-negative diagonal (mean squares); got {np.diag(matrix)}")
         object.__setattr__(self, "sigma_xx", sxx)
         object.__setattr__(self, "sigma_xy", sxy)
         object.__setattr__(self, "sigma_yy", syy)
@@ -53,7 +56,9 @@ class Moments:
 
     def loss(self, end_to_end: np.ndarray) -> np.ndarray:
         """Population loss (Eq. 2) of end-to-end maps of shape (..., d, c) or (..., d) for c = 1."""
-        P = np.asarray(end_to_end, dtype=float)
+        P = check.as_array("end_to_end", end_to_end)
+        if P.ndim == 0:
+            raise ValueError(f"end_to_end must be an array ending in shape {self.sigma_xy.shape}; got {check._describe(P)}")
         if P.shape[-1] == self.input_dim and self.output_dim == 1 and (P.ndim == 1 or P.shape[-2:] != (self.input_dim, 1)):
             P = P[..., None]
         if P.shape[-2:] != self.sigma_xy.shape:
@@ -100,7 +105,7 @@ def gaussian_features(n_samples: int, variances, *, seed: int = 0) -> np.ndarray
     var = check.positive("variances", variances)
     if var.ndim != 1:
         raise ValueError(f"variances must be 1-D; got shape {var.shape}")
-    rng = np.random.default_rng(seed)
+    rng = check.rng("seed", seed)
     return rng.standard_normal((n, var.shape[0])) * np.sqrt(var)
 
 
@@ -114,9 +119,10 @@ def teacher_targets(X, target_scales, *, noise: float = 0.0, seed: int = 0) -> n
     if S.shape[0] != X.shape[1]:
         raise ValueError(f"target_scales must have {X.shape[1]} rows to match X {X.shape}; got shape {S.shape}")
     noise = check.positive_scalar("noise", noise, allow_zero=True)
+    rng = check.rng("seed", seed)
     Y = X @ S
     if noise > 0:
-        Y = Y + noise * np.random.default_rng(seed).standard_normal(Y.shape)
+        Y = Y + noise * rng.standard_normal(Y.shape)
     return Y
 
 
@@ -129,6 +135,8 @@ def empirical_moments(X, Y) -> Moments:
     if Y.shape[0] != X.shape[0]:
         raise ValueError(f"X and Y must have the same number of rows; got {X.shape[0]} and {Y.shape[0]}")
     n = X.shape[0]
+    if n == 0:
+        raise ValueError(f"X must have at least one sample (row); got shape {X.shape}")
     return Moments(X.T @ X / n, X.T @ Y / n, Y.T @ Y / n)
 
 
@@ -139,6 +147,7 @@ def whiten(X, *, eps: float = 1e-10) -> tuple[np.ndarray, np.ndarray]:
     Directions with variance below ``eps`` raise an error: they cannot be whitened.
     """
     X = check.as_array("X", X, ndim=2)
+    eps = check.positive_scalar("eps", eps)
     if X.shape[0] < 2:
         raise ValueError(f"X needs at least 2 samples to whiten; got {X.shape[0]}")
     Xc = X - X.mean(axis=0)

@@ -21,18 +21,20 @@ def imbalance(model: Model, params):
     - :class:`~labhelpers.models.DeepLinearNetwork`: one matrix ``W(l+1) W(l+1)^T - Wl^T Wl`` per hidden
       layer, stacked along a new axis -3 when the hidden widths are equal, else returned as a list.
     """
-    model.validate(params)
+    if not isinstance(model, (DiagonalLinearNetwork, LinearNetwork, DeepLinearNetwork)):
+        raise ValueError(
+            f"model must be a layerwise linear model (diagonal, two-layer or deep); got {type(model).__name__}"
+        )
+    params = model._arrays(params)
     if isinstance(model, DiagonalLinearNetwork):
-        return np.asarray(params["a"]) ** 2 - np.asarray(params["b"]) ** 2
+        return params["a"] ** 2 - params["b"] ** 2
     if isinstance(model, LinearNetwork):
-        W1, W2 = np.asarray(params["W1"]), np.asarray(params["W2"])
+        W1, W2 = params["W1"], params["W2"]
         return W2 @ W2.swapaxes(-1, -2) - W1.swapaxes(-1, -2) @ W1
-    if isinstance(model, DeepLinearNetwork):
-        layers = [np.asarray(params[name]) for name in model.param_names]
-        gaps = [nxt @ nxt.swapaxes(-1, -2) - cur.swapaxes(-1, -2) @ cur for cur, nxt in zip(layers, layers[1:])]
-        shapes = {g.shape for g in gaps}
-        return np.stack(gaps, axis=-3) if len(shapes) == 1 else gaps
-    raise ValueError(f"model must be a layerwise linear model (diagonal, two-layer or deep); got {type(model).__name__}")
+    layers = [params[name] for name in model.param_names]
+    gaps = [nxt @ nxt.swapaxes(-1, -2) - cur.swapaxes(-1, -2) @ cur for cur, nxt in zip(layers, layers[1:])]
+    shapes = {g.shape for g in gaps}
+    return np.stack(gaps, axis=-3) if len(shapes) == 1 else gaps
 
 
 def product_flow(theta, target_scale, *, imbalance=0.0, variance=1.0):
@@ -50,14 +52,15 @@ def product_flow(theta, target_scale, *, imbalance=0.0, variance=1.0):
 def layers_from_product(theta0, imbalance=0.0):
     """Layer values ``(a, b)`` with ``a b = theta0`` and ``a^2 - b^2 = C``, choosing ``a + b >= 0``.
 
-    ``a^2 = (sqrt(C^2 + 4 theta0^2) + C)/2`` and ``b^2 = (sqrt(C^2 + 4 theta0^2) - C)/2``.
+    ``a^2 = (sqrt(C^2 + 4 theta0^2) + C)/2`` and ``b^2 = (sqrt(C^2 + 4 theta0^2) - C)/2``. The smaller of
+    the two is computed as ``|theta0|`` divided by the larger, which avoids cancellation when ``|C| >> |theta0|``.
     """
     theta0, C = check.broadcastable(theta0=theta0, imbalance=imbalance)
     radius = np.sqrt(C**2 + 4.0 * theta0**2)
-    if np.any(radius == 0):
-        return np.zeros_like(theta0), np.zeros_like(theta0)
-    a = np.sqrt((radius + C) / 2.0)
-    b = np.sqrt((radius - C) / 2.0)
+    larger = np.sqrt((radius + np.abs(C)) / 2.0)
+    smaller = np.abs(theta0) / np.where(larger > 0, larger, 1.0)
+    a = np.where(C >= 0, larger, smaller)
+    b = np.where(C >= 0, smaller, larger)
     # Signs: theta0 < 0 needs opposite signs; keep the larger magnitude positive so a + b >= 0.
     negative = theta0 < 0
     a_signed = np.where(negative & (a < b), -a, a)
@@ -71,8 +74,13 @@ def conservation_drift(model: Model, trajectory) -> float:
     Returns ``max_t |Q(t) - Q(0)| / max(1, max |Q(0)|, max |params|^2)`` so that drift is compared with
     the size of the quantities being subtracted.
     """
-    Q = imbalance(model, trajectory.params)
+    params = getattr(trajectory, "params", None)
+    if not isinstance(params, dict) or np.ndim(getattr(trajectory, "times", None)) != 1:
+        raise ValueError(f"trajectory must be a labhelpers Trajectory; got {type(trajectory).__name__}")
+    if len(trajectory.times) < 2:
+        raise ValueError(f"trajectory must record at least 2 times to measure a drift; got {len(trajectory.times)}")
+    Q = imbalance(model, params)
     if isinstance(Q, list):
         Q = np.concatenate([q.reshape(q.shape[0], -1) for q in Q], axis=1)
-    scale = max(1.0, float(np.max(np.abs(Q[0]))), max(float(np.max(np.asarray(p) ** 2)) for p in trajectory.params.values()))
+    scale = max(1.0, float(np.max(np.abs(Q[0]))), max(float(np.max(np.asarray(p) ** 2)) for p in params.values()))
     return float(np.max(np.abs(Q - Q[:1])) / scale)

@@ -60,6 +60,8 @@ class Model:
         batch_shapes = set()
         for name, shape in self.shapes().items():
             value = params[name]
+            if not hasattr(value, "shape") or not hasattr(value, "ndim"):
+                raise ValueError(f"params['{name}'] must be an array (numpy or torch); got {type(value).__name__}")
             if tuple(value.shape[value.ndim - len(shape):]) != shape or value.ndim < len(shape):
                 raise ValueError(
                     f"params['{name}'] must end in shape {shape} for {type(self).__name__}; got {tuple(value.shape)}"
@@ -69,20 +71,34 @@ class Model:
             raise ValueError(f"all parameters must share one batch shape; got {sorted(batch_shapes)}")
         return batch_shapes.pop()
 
+    def _arrays(self, params: Params) -> dict[str, np.ndarray]:
+        """``params`` as finite float numpy arrays, after checking names and shapes."""
+        if not isinstance(params, dict):
+            raise ValueError(f"params must be a dict with keys {list(self.param_names)}; got {type(params).__name__}")
+        converted = {name: check.as_array(f"params['{name}']", value) for name, value in params.items()}
+        self.validate(converted)
+        return converted
+
     def residual(self, params: Params, moments: Moments) -> np.ndarray:
         """``E = sigma_xy - sigma_xx P``, minus the gradient of Eq. 2 with respect to ``P``."""
         self._check_moments(moments)
-        return moments.sigma_xy - moments.sigma_xx @ self.end_to_end(params)
+        return moments.sigma_xy - moments.sigma_xx @ self.end_to_end(self._arrays(params))
 
     def loss(self, params: Params, moments: Moments) -> np.ndarray:
         """Population loss (Eq. 2), one value per run in the batch."""
         self._check_moments(moments)
-        return moments.loss(self.end_to_end(params))
+        return moments.loss(self.end_to_end(self._arrays(params)))
 
     def random_init(self, scale: float, *, batch_shape: tuple[int, ...] = (), seed: int = 0) -> Params:
         """Independent N(0, scale^2) entries for every parameter."""
         scale = check.positive_scalar("scale", scale)
-        rng = np.random.default_rng(seed)
+        if isinstance(batch_shape, (int, np.integer)):
+            batch_shape = (batch_shape,)
+        if not isinstance(batch_shape, tuple) or not all(
+            isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1 for n in batch_shape
+        ):
+            raise ValueError(f"batch_shape must be a tuple of positive integers; got {check._describe(batch_shape)}")
+        rng = check.rng("seed", seed)
         return {
             name: scale * rng.standard_normal(tuple(batch_shape) + shape) for name, shape in self.shapes().items()
         }
@@ -117,10 +133,11 @@ class LinearModel(Model):
         return {"theta": (self.input_dim, self.output_dim)}
 
     def end_to_end(self, params):
+        self.validate(params)
         return params["theta"]
 
     def flow(self, params, moments):
-        self.validate(params)
+        params = self._arrays(params)
         return {"theta": self.residual(params, moments)}
 
 
@@ -141,10 +158,11 @@ class DiagonalLinearNetwork(Model):
         return {"a": (self.input_dim,), "b": (self.input_dim,)}
 
     def end_to_end(self, params):
+        self.validate(params)
         return (params["a"] * params["b"])[..., None]
 
     def flow(self, params, moments):
-        self.validate(params)
+        params = self._arrays(params)
         E = self.residual(params, moments)[..., 0]
         return {"a": params["b"] * E, "b": params["a"] * E}
 
@@ -166,10 +184,11 @@ class LinearNetwork(Model):
         return {"W1": (self.input_dim, self.hidden_dim), "W2": (self.hidden_dim, self.output_dim)}
 
     def end_to_end(self, params):
+        self.validate(params)
         return params["W1"] @ params["W2"]
 
     def flow(self, params, moments):
-        self.validate(params)
+        params = self._arrays(params)
         E = self.residual(params, moments)
         return {"W1": E @ _swap(params["W2"]), "W2": _swap(params["W1"]) @ E}
 
@@ -182,7 +201,10 @@ class DeepLinearNetwork(Model):
     """
 
     def __init__(self, widths):
-        widths = tuple(widths)
+        try:
+            widths = tuple(widths)
+        except TypeError as error:
+            raise ValueError(f"widths must be a sequence of layer sizes (input, hidden..., output); got {widths!r}") from error
         if len(widths) < 3:
             raise ValueError(f"widths must list at least 3 sizes (input, hidden..., output); got {widths}")
         for k, w in enumerate(widths):
@@ -202,10 +224,11 @@ class DeepLinearNetwork(Model):
         return [params[name] for name in self.param_names]
 
     def end_to_end(self, params):
+        self.validate(params)
         return reduce(lambda A, B: A @ B, self._layers(params))
 
     def flow(self, params, moments):
-        self.validate(params)
+        params = self._arrays(params)
         layers = self._layers(params)
         E = self.residual(params, moments)
         out = {}

@@ -53,8 +53,13 @@ def _riccati_roots(S, C):
 
 
 def _aligned_square(theta, C):
-    """``w = (a + b)^2 = sqrt(C^2 + 4 theta^2) + 2 theta`` from the product and the imbalance."""
-    return np.sqrt(C**2 + 4.0 * theta**2) + 2.0 * theta
+    """``w = (a + b)^2 = sqrt(C^2 + 4 theta^2) + 2 theta`` from the product and the imbalance.
+
+    For ``theta < 0`` the sum cancels; the equal form ``C^2 / (sqrt(C^2 + 4 theta^2) - 2 theta)`` does not.
+    """
+    radius = np.sqrt(C**2 + 4.0 * theta**2)
+    denominator = radius + 2.0 * np.abs(theta)
+    return np.where(theta >= 0, radius + 2.0 * theta, C**2 / np.where(denominator > 0, denominator, 1.0))
 
 
 def product_mode(t, target_scale, theta0, *, imbalance=0.0, variance=1.0):
@@ -68,7 +73,9 @@ def product_mode(t, target_scale, theta0, *, imbalance=0.0, variance=1.0):
     ``r = E[x^2] sqrt(4S^2 + C^2)``, ``Q = (w0 - w+)/(w0 - w-)``,
 
     and ``theta = (w - C^2/w) / 4``. ``C = 0`` gives Eq. 9; ``|C| >> S`` gives the exponential Eq. 10
-    with rate ``|C| E[x^2]``.
+    with rate ``|C| E[x^2]``. Numerically, ``theta = (w - |C|)(w + |C|) / (4w)`` with ``w - |C|`` formed
+    from ``w+ - |C| = 2S + 4S^2/(sqrt(4S^2 + C^2) + |C|)``, and ``Q = 4 w0 (theta0 - S)/(w0 - w-)^2``: the same
+    numbers without the cancellations of ``w - C^2/w`` (small theta, |C| >> S) and of ``w0 - w+`` (theta0 ~ S).
     """
     t, S, theta0, C, var = check.broadcastable(
         t=t, target_scale=target_scale, theta0=theta0, imbalance=imbalance, variance=variance
@@ -78,17 +85,23 @@ def product_mode(t, target_scale, theta0, *, imbalance=0.0, variance=1.0):
     # Flipping b -> -b maps (S, theta) to (-S, -theta) and keeps C: solve with S >= 0.
     flip = np.where(S < 0, -1.0, 1.0)
     S, theta0 = S * flip, theta0 * flip
+    absC = np.abs(C)
     w0 = _aligned_square(theta0, C)
     w_plus, w_minus, root = _riccati_roots(S, C)
     stuck = w0 <= 0  # a(0) = -b(0) with C = 0: the aligned part is zero and stays zero
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        decay = np.exp(-var * root * t)
-        Q = (w0 - w_plus) / np.where(stuck, 1.0, w0 - w_minus)
-        w_general = (w_plus - Q * w_minus * decay) / (1.0 - Q * decay)
-        # S = 0 and C = 0: the roots coincide and w' = -E[x^2] w^2 / 2.
-        w_double = w0 / (1.0 + 0.5 * var * w0 * t)
-        w = np.where(root > 0, w_general, w_double)
-        theta = (w - C**2 / np.where(stuck, 1.0, w)) / 4.0
+        gap0 = np.where(stuck, 1.0, w0 - w_minus)
+        Q = 4.0 * w0 * (theta0 - S) / gap0**2  # = (w0 - w+)/(w0 - w-)
+        Q_decay = Q * np.exp(-var * root * t)
+        # 1 - Q e^{-rt} = (1 - Q) + Q (1 - e^{-rt}): both terms >= 0 when Q >= 0.
+        denominator = np.where(Q >= 0, 2.0 * root / gap0 - Q * np.expm1(-var * root * t), 1.0 - Q_decay)
+        w = (w_plus - Q_decay * w_minus) / denominator
+        w_plus_above_C = 2.0 * S + 4.0 * S**2 / np.where(root + absC > 0, root + absC, 1.0)
+        w_above_C = (w_plus_above_C + Q_decay * (absC - w_minus)) / denominator
+        theta_general = w_above_C * (w + absC) / (4.0 * w)
+        # S = 0 and C = 0: the roots coincide and theta' = -2 E[x^2] theta^2.
+        theta_double = theta0 / (1.0 + 2.0 * var * theta0 * t)
+        theta = np.where(root > 0, theta_general, theta_double)
         # Anti-aligned start (theta0 <= 0, C = 0): theta' = 2 E[x^2] theta (theta - S) -> 0.
         theta_stuck = np.where(
             S > 0,
@@ -134,11 +147,18 @@ def saturation_time(fraction, target_scale, theta0, *, imbalance=0.0, variance=1
         )
     w0 = _aligned_square(theta0, C)
     if np.any(w0 <= 0):
-        raise ValueError("theta0 <= 0 with imbalance = 0 starts on the anti-aligned line: the mode never rises")
-    w = _aligned_square(q * S, C)
+        raise ValueError(
+            "theta0 <= 0 with imbalance = 0 starts on the anti-aligned line a = -b: the mode never rises; "
+            f"got theta0={theta0.ravel()[:4]}"
+        )
+    theta = q * S
+    w = _aligned_square(theta, C)
     w_plus, w_minus, root = _riccati_roots(S, C)
-    Q = (w0 - w_plus) / (w0 - w_minus)
-    return np.log(Q * (w - w_minus) / (w - w_plus)) / (var * root)
+    # Q (w - w-)/(w - w+) with both differences to w+ written through theta - S (no cancellation).
+    log_ratio = (
+        np.log(w0 / w) + np.log((S - theta0) / (S - theta)) + 2.0 * np.log((w - w_minus) / (w0 - w_minus))
+    )
+    return log_ratio / (var * root)
 
 
 def linear_saturation_time(fraction, *, variance=1.0):

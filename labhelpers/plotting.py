@@ -44,8 +44,11 @@ def relative_error(simulation, theory, *, floor: float = 1e-12) -> float:
     """Largest relative deviation ``max |sim - theory| / max(|theory|, floor)``: the agreement we quote."""
     sim = check.as_array("simulation", simulation)
     ref = check.as_array("theory", theory)
+    floor = check.positive_scalar("floor", floor)
     if sim.shape != ref.shape:
         raise ValueError(f"simulation and theory must have the same shape; got {sim.shape} and {ref.shape}")
+    if sim.size == 0:
+        raise ValueError(f"simulation and theory must not be empty; got shape {sim.shape}")
     return float(np.max(np.abs(sim - ref) / np.maximum(np.abs(ref), floor)))
 
 
@@ -82,9 +85,13 @@ def theory_vs_simulation(
     if sim.shape != ref.shape or sim.shape[0] != t.size:
         raise ValueError(f"times {t.shape}, simulation {sim.shape} and theory {ref.shape} must share the time axis")
     every = check.positive_int("every", every)
+    if labels is not None and (isinstance(labels, str) or len(labels) != sim.shape[1]):
+        raise ValueError(f"labels must list one label per curve ({sim.shape[1]}); got {labels!r}")
+    colors = PALETTE if colors is None else list(colors)
+    if len(colors) == 0:
+        raise ValueError("colors must list at least one colour; got an empty sequence")
     if ax is None:
         _, ax = plt.subplots()
-    colors = colors or PALETTE
     for k in range(sim.shape[1]):
         color = colors[k % len(colors)]
         label = labels[k] if labels is not None else None
@@ -107,6 +114,7 @@ def phase_portrait(target_scale: float = 1.0, *, ax=None, extent: float = 2.0, i
     S = float(check.as_array("target_scale", target_scale, ndim=0))
     extent = check.positive_scalar("extent", extent)
     density = check.positive_int("density", density, minimum=5)
+    imbalances = (-1.0, -0.25, 0.0, 0.25, 1.0) if imbalances is None else check.as_array("imbalances", imbalances, ndim=(0, 1))
     if ax is None:
         _, ax = plt.subplots(figsize=(4.6, 4.6))
     grid = np.linspace(-extent, extent, density)
@@ -118,8 +126,10 @@ def phase_portrait(target_scale: float = 1.0, *, ax=None, extent: float = 2.0, i
         minima_b = S / fine
     inside = np.abs(minima_b) <= extent
     ax.plot(np.where(inside, fine, np.nan), np.where(inside, minima_b, np.nan), color="k", lw=2, label=r"minima $ab=S$")
-    for C in (np.atleast_1d(imbalances) if imbalances is not None else (-1.0, -0.25, 0.0, 0.25, 1.0)):
-        s = np.linspace(-3, 3, 400)
+    for C in np.atleast_1d(imbalances):
+        # Long enough that both coordinates leave the plotted square.
+        s_max = np.arcsinh(extent / np.sqrt(abs(C))) + 0.1 if C != 0 else extent
+        s = np.linspace(-s_max, s_max, 400)
         if C > 0:
             a_c, b_c = np.sqrt(C) * np.cosh(s), np.sqrt(C) * np.sinh(s)
         elif C < 0:

@@ -68,6 +68,8 @@ def _unflatten(vector: np.ndarray, shapes: dict[str, tuple[int, ...]]) -> dict[s
 
 
 def _as_params(model: Model, params) -> dict[str, np.ndarray]:
+    if not isinstance(model, Model):
+        raise ValueError(f"model must be a labhelpers.models.Model; got {type(model).__name__}")
     if not isinstance(params, dict):
         raise ValueError(f"params0 must be a dict of arrays with keys {list(model.param_names)}; got {type(params).__name__}")
     converted = {name: check.as_array(f"params0['{name}']", value) for name, value in params.items()}
@@ -76,6 +78,8 @@ def _as_params(model: Model, params) -> dict[str, np.ndarray]:
 
 
 def _time_grid(t_max, n_times, times) -> np.ndarray:
+    if (times is None) == (t_max is None):
+        raise ValueError("give either t_max= (with n_times=) or times=, not both or neither")
     if times is not None:
         grid = check.as_array("times", times, ndim=1)
         if grid.size < 2 or np.any(np.diff(grid) <= 0) or grid[0] < 0:
@@ -119,6 +123,8 @@ def gradient_flow(
     params0 = _as_params(model, params0)
     model._check_moments(moments)
     grid = _time_grid(t_max, n_times, times)
+    rtol = check.positive_scalar("rtol", rtol)
+    atol = check.positive_scalar("atol", atol)
     shapes = {name: params0[name].shape for name in model.param_names}
 
     def rhs(_t, vector):
@@ -169,8 +175,12 @@ def gradient_descent(
         lr_batch = np.broadcast_to(lr, batch_shape) if lr.ndim else lr
     except ValueError as error:
         raise ValueError(f"lr of shape {lr.shape} must broadcast to the batch shape {batch_shape} of params0") from error
-    if (moments is None) == (X is None or Y is None):
-        raise ValueError("give either moments= (population loss) or both X= and Y= (samples), not both or neither")
+    if (moments is None) == (X is None and Y is None) or (moments is None and (X is None or Y is None)):
+        raise ValueError(
+            "give either moments= (population loss) or both X= and Y= (samples), not both or neither; "
+            f"got moments={'None' if moments is None else 'Moments'}, X={'None' if X is None else 'array'}, "
+            f"Y={'None' if Y is None else 'array'}"
+        )
     show = steps >= 20_000 if progress is None else bool(progress)
     record_steps = list(range(0, steps + 1, record_every))
     if record_steps[-1] != steps:
@@ -199,12 +209,22 @@ def _expand(lr, value):
     return lr.reshape(lr.shape + (1,) * (value.ndim - lr.ndim))
 
 
+def _diverged(lr, step):
+    return ValueError(
+        f"gradient descent diverged (parameters overflowed) by step {step}: lr={check._describe(np.asarray(lr))} "
+        "is too large for this loss; lower lr"
+    )
+
+
 def _descend_numpy(model, params, moments, lr, steps, record, show):
     params = {k: v.copy() for k, v in params.items()}
     history = [dict(params)] if 0 in record else []
     for step in tqdm(range(1, steps + 1), disable=not show, desc="gradient descent"):
-        velocity = model.flow(params, moments)
-        params = {k: params[k] + _expand(lr, params[k]) * velocity[k] for k in params}
+        with np.errstate(over="ignore", invalid="ignore"):
+            velocity = model.flow(params, moments)
+            params = {k: params[k] + _expand(lr, params[k]) * velocity[k] for k in params}
+        if not all(np.all(np.isfinite(v)) for v in params.values()):
+            raise _diverged(lr, step)
         if step in record:
             history.append(params)
     return history
@@ -225,10 +245,13 @@ def _descend_torch(model, params, X, Y, lr, steps, record, device, show):
         )
     as_tensor = lambda a: torch.as_tensor(a, dtype=torch.float64, device=device)  # noqa: E731
     Xt, Yt = as_tensor(X), as_tensor(Y)
-    theta = {k: as_tensor(v).requires_grad_(True) for k, v in params.items()}
+    # A copy: torch.as_tensor would share memory with the caller's arrays and update them in place.
+    theta = {k: as_tensor(v).clone().requires_grad_(True) for k, v in params.items()}
     lr_t = {k: as_tensor(_expand(lr, v)) for k, v in params.items()}
     history = [{k: v.detach().cpu().numpy().copy() for k, v in theta.items()}] if 0 in record else []
     n = X.shape[0]
+    if n == 0:
+        raise ValueError(f"X must have at least one sample (row); got shape {X.shape}")
     for step in tqdm(range(1, steps + 1), disable=not show, desc="gradient descent"):
         residual = Yt - Xt @ model.end_to_end(theta)
         loss = 0.5 * (residual**2).sum() / n  # summed over the batch of runs: each run gets its own gradient
@@ -238,6 +261,8 @@ def _descend_torch(model, params, X, Y, lr, steps, record, device, show):
                 value -= lr_t[k] * grad
         if step in record:
             history.append({k: v.detach().cpu().numpy().copy() for k, v in theta.items()})
+            if not all(np.all(np.isfinite(v)) for v in history[-1].values()):
+                raise _diverged(lr, step)
 
     def sample_loss(P):
         residual = Y[None] - np.einsum("nd,...dc->...nc", X, P)

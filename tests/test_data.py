@@ -1,0 +1,244 @@
+"""Data (labhelpers.data): teacher moments against samples, whitening, the population loss, Moments.
+
+Stated tolerances: a sample moment agrees with its theoretical value within STDERR_TOL = 5 standard
+errors (each standard error estimated from the same samples); exact identities (whitening, the loss
+from empirical moments) hold to 1e-10 / 1e-12 relative.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import labhelpers as lh
+
+STDERR_TOL = 5.0
+
+
+def _within_standard_errors(products, expected):
+    """Mean of ``products`` (n, ...) vs ``expected``: |mean - expected| in units of the standard error."""
+    n = products.shape[0]
+    standard_error = products.std(axis=0, ddof=1) / np.sqrt(n)
+    return np.abs(products.mean(axis=0) - expected) / standard_error
+
+
+def test_teacher_moments_match_samples():
+    variances = np.array([0.5, 1.0, 3.0])
+    scales = np.array([[1.0, -2.0], [0.5, 0.0], [-1.0, 0.3]])
+    moments = lh.teacher_moments(variances, scales)
+    X = lh.gaussian_features(100_000, variances, seed=1)
+    Y = lh.teacher_targets(X, scales)
+    assert X.shape == (100_000, 3) and Y.shape == (100_000, 2)
+    xx = X[:, :, None] * X[:, None, :]
+    xy = X[:, :, None] * Y[:, None, :]
+    yy = Y[:, :, None] * Y[:, None, :]
+    assert np.max(_within_standard_errors(xx, moments.sigma_xx)) < STDERR_TOL
+    assert np.max(_within_standard_errors(xy, moments.sigma_xy)) < STDERR_TOL
+    assert np.max(_within_standard_errors(yy, moments.sigma_yy)) < STDERR_TOL
+    # The test discriminates: variances off by 5% are rejected.
+    wrong = lh.teacher_moments(1.05 * variances, scales)
+    assert np.max(_within_standard_errors(xx, wrong.sigma_xx)) > STDERR_TOL
+    # Exact structure: sigma_xx = diag(var), sigma_xy = diag(var) S, sigma_yy = S^T diag(var) S.
+    np.testing.assert_array_equal(moments.sigma_xx, np.diag(variances))
+    np.testing.assert_allclose(moments.sigma_xy, variances[:, None] * scales, rtol=1e-15)
+    assert (moments.input_dim, moments.output_dim) == (3, 2)
+
+
+def test_teacher_moments_vector_scales_give_one_output():
+    moments = lh.teacher_moments([1.0, 2.0], [3.0, -1.0])
+    assert moments.sigma_xy.shape == (2, 1)
+    np.testing.assert_allclose(moments.sigma_yy, [[1.0 * 9 + 2.0 * 1]], rtol=1e-15)
+
+
+def test_gaussian_features_seed_and_variances():
+    X = lh.gaussian_features(20_000, [0.25, 4.0], seed=3)
+    np.testing.assert_array_equal(X, lh.gaussian_features(20_000, [0.25, 4.0], seed=3))
+    assert not np.array_equal(X, lh.gaussian_features(20_000, [0.25, 4.0], seed=4))
+    assert np.max(_within_standard_errors(X, 0.0)) < STDERR_TOL
+    assert np.max(_within_standard_errors(X**2, np.array([0.25, 4.0]))) < STDERR_TOL
+
+
+def test_teacher_targets_noise_has_the_stated_variance():
+    X = lh.gaussian_features(50_000, [1.0, 1.0], seed=5)
+    clean = lh.teacher_targets(X, [1.0, -1.0])
+    noisy = lh.teacher_targets(X, [1.0, -1.0], noise=0.3, seed=6)
+    assert clean.shape == noisy.shape == (50_000,)
+    np.testing.assert_allclose(clean, X[:, 0] - X[:, 1], rtol=1e-15)
+    residual = noisy - clean
+    assert _within_standard_errors(residual**2, 0.09) < STDERR_TOL
+    assert _within_standard_errors(residual, 0.0) < STDERR_TOL
+    np.testing.assert_array_equal(noisy, lh.teacher_targets(X, [1.0, -1.0], noise=0.3, seed=6))
+
+
+def test_whiten_gives_identity_covariance():
+    rng = np.random.default_rng(0)
+    mixing = np.array([[2.0, 0.0, 0.0], [1.5, 0.3, 0.0], [-1.0, 0.2, 0.05]])
+    X = rng.standard_normal((500, 3)) @ mixing.T + np.array([5.0, -2.0, 1.0])
+    X_white, W = lh.whiten(X)
+    n = X.shape[0]
+    np.testing.assert_allclose(X_white.T @ X_white / n, np.eye(3), rtol=0, atol=1e-10)
+    np.testing.assert_allclose(X_white.mean(axis=0), 0.0, atol=1e-10)
+    np.testing.assert_allclose(X_white, (X - X.mean(axis=0)) @ W, rtol=1e-14, atol=1e-12)
+    np.testing.assert_allclose(W, W.T, rtol=1e-12)  # ZCA: symmetric
+    # Whitened data give whitened moments: sigma_xx = I, and whitened_moments rebuilds the rest.
+    Y = X_white @ np.array([[1.0], [2.0], [-1.0]])
+    empirical = lh.empirical_moments(X_white, Y)
+    np.testing.assert_allclose(empirical.sigma_xx, np.eye(3), atol=1e-10)
+    rebuilt = lh.whitened_moments(empirical.sigma_xy)
+    np.testing.assert_array_equal(rebuilt.sigma_xx, np.eye(3))
+    np.testing.assert_allclose(rebuilt.sigma_yy, empirical.sigma_yy, rtol=1e-9)
+
+
+def test_whitened_moments_structure():
+    sigma_xy = np.array([[1.0, 2.0], [0.0, -1.0], [3.0, 0.5]])
+    moments = lh.whitened_moments(sigma_xy)
+    np.testing.assert_array_equal(moments.sigma_xx, np.eye(3))
+    np.testing.assert_array_equal(moments.sigma_xy, sigma_xy)
+    np.testing.assert_allclose(moments.sigma_yy, sigma_xy.T @ sigma_xy, rtol=1e-15)
+    # The optimum P = sigma_xy has zero loss.
+    assert abs(moments.loss(sigma_xy)) < 1e-14
+
+
+def test_moments_loss_is_half_mean_squared_error_from_samples():
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((200, 3)) @ rng.standard_normal((3, 3))
+    Y = X @ rng.standard_normal((3, 2)) + rng.standard_normal((200, 2))
+    moments = lh.empirical_moments(X, Y)
+    P = rng.standard_normal((4, 5, 3, 2))  # batch of maps
+    direct = 0.5 * np.mean(np.sum((Y - X @ P) ** 2, axis=-1), axis=-1)
+    np.testing.assert_allclose(moments.loss(P), direct, rtol=1e-12)
+    assert moments.loss(P[0, 0]).shape == ()
+
+
+def test_moments_loss_accepts_vectors_for_one_output():
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((100, 4))
+    y = X @ np.array([1.0, 0.0, -2.0, 0.5]) + 0.1 * rng.standard_normal(100)
+    moments = lh.empirical_moments(X, y)
+    assert moments.sigma_xy.shape == (4, 1)
+    p = rng.standard_normal((7, 4))
+    direct = 0.5 * np.mean((y - p @ X.T) ** 2, axis=-1)
+    np.testing.assert_allclose(moments.loss(p), direct, rtol=1e-12)
+    np.testing.assert_allclose(moments.loss(p[..., None]), direct, rtol=1e-12)
+    np.testing.assert_allclose(moments.loss(p[0]), direct[0], rtol=1e-12)
+
+
+def test_population_loss_from_teacher_moments_matches_samples():
+    variances, scales = np.array([1.0, 0.5]), np.array([2.0, -1.0])
+    moments = lh.teacher_moments(variances, scales)
+    P = np.array([0.5, 0.5])
+    exact = 0.5 * np.sum(variances * (scales - P) ** 2)
+    assert moments.loss(P) == pytest.approx(exact, rel=1e-14)
+    X = lh.gaussian_features(100_000, variances, seed=8)
+    squared = 0.5 * (lh.teacher_targets(X, scales) - X @ P) ** 2
+    assert _within_standard_errors(squared, exact) < STDERR_TOL
+
+
+# ---------------------------------------------------------------------------- bad input
+def test_moments_rejects_bad_input():
+    eye = np.eye(2)
+    with pytest.raises(ValueError, match="sigma_xx must have shape"):
+        lh.Moments(np.eye(3), np.ones((2, 1)), np.eye(1))
+    with pytest.raises(ValueError, match="sigma_yy must have shape"):
+        lh.Moments(eye, np.ones((2, 1)), eye)
+    with pytest.raises(ValueError, match="sigma_xy must be 2-D"):
+        lh.Moments(eye, np.ones(2), np.eye(1))
+    with pytest.raises(ValueError, match="sigma_xx must be symmetric"):
+        lh.Moments(np.array([[1.0, 0.5], [0.0, 1.0]]), np.ones((2, 1)), np.eye(1))
+    with pytest.raises(ValueError, match="sigma_yy must be symmetric"):
+        lh.Moments(eye, np.ones((2, 2)), np.array([[1.0, 0.5], [0.0, 1.0]]))
+    with pytest.raises(ValueError, match="sigma_xx must have a non-negative diagonal"):
+        lh.Moments(-eye, np.ones((2, 1)), np.eye(1))
+    with pytest.raises(ValueError, match="sigma_xy must contain only finite"):
+        lh.Moments(eye, np.array([[np.nan], [1.0]]), np.eye(1))
+    with pytest.raises(ValueError, match="sigma_yy must be numeric"):
+        lh.Moments(eye, np.ones((2, 1)), "one")
+
+
+def test_moments_loss_rejects_bad_input():
+    moments = lh.teacher_moments([1.0, 2.0], [[1.0, 0.0], [0.0, 1.0]])
+    with pytest.raises(ValueError, match=r"end_to_end must end in shape \(2, 2\)"):
+        moments.loss(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="end_to_end must be an array"):
+        moments.loss(3.0)
+    with pytest.raises(ValueError, match="end_to_end must contain only finite"):
+        moments.loss(np.full((2, 2), np.inf))
+
+
+def test_teacher_moments_rejects_bad_input():
+    for variances in ([1.0, 0.0], [1.0, -2.0], [1.0, np.nan]):
+        with pytest.raises(ValueError, match="variances must"):
+            lh.teacher_moments(variances, [1.0, 1.0])
+    with pytest.raises(ValueError, match="variances must be 1-D"):
+        lh.teacher_moments([[1.0, 1.0]], [1.0, 1.0])
+    with pytest.raises(ValueError, match="target_scales must have 2 rows"):
+        lh.teacher_moments([1.0, 1.0], [1.0, 1.0, 1.0])
+    with pytest.raises(ValueError, match="target_scales must be 1-D or 2-D"):
+        lh.teacher_moments([1.0, 1.0], np.ones((2, 1, 1)))
+    with pytest.raises(ValueError, match="target_scales must contain only finite"):
+        lh.teacher_moments([1.0, 1.0], [np.inf, 1.0])
+
+
+def test_whitened_moments_rejects_bad_input():
+    with pytest.raises(ValueError, match="sigma_xy must be 2-D"):
+        lh.whitened_moments([1.0, 2.0])
+    with pytest.raises(ValueError, match="sigma_xy must contain only finite"):
+        lh.whitened_moments([[np.nan]])
+
+
+def test_gaussian_features_rejects_bad_input():
+    for n in (0, -5, 10.0, True):
+        with pytest.raises(ValueError, match="n_samples must be an integer >= 1"):
+            lh.gaussian_features(n, [1.0])
+    with pytest.raises(ValueError, match="variances must be strictly positive"):
+        lh.gaussian_features(10, [1.0, 0.0])
+    with pytest.raises(ValueError, match="variances must be 1-D"):
+        lh.gaussian_features(10, 1.0)
+    for seed in (-1, 1.5, "abc", None):
+        with pytest.raises(ValueError, match="seed must be an integer >= 0"):
+            lh.gaussian_features(10, [1.0], seed=seed)
+
+
+def test_teacher_targets_rejects_bad_input():
+    X = np.ones((5, 2))
+    with pytest.raises(ValueError, match="X must be 2-D"):
+        lh.teacher_targets(np.ones(5), [1.0])
+    with pytest.raises(ValueError, match="target_scales must have 2 rows"):
+        lh.teacher_targets(X, [1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="noise must be non-negative"):
+        lh.teacher_targets(X, [1.0, 2.0], noise=-0.1)
+    with pytest.raises(ValueError, match="noise must be a single number"):
+        lh.teacher_targets(X, [1.0, 2.0], noise=[0.1, 0.2])
+    with pytest.raises(ValueError, match="X must contain only finite"):
+        lh.teacher_targets(np.full((5, 2), np.nan), [1.0, 2.0])
+    with pytest.raises(ValueError, match="seed must be an integer >= 0"):
+        lh.teacher_targets(X, [1.0, 2.0], noise=0.1, seed=-3)
+
+
+def test_empirical_moments_rejects_bad_input():
+    with pytest.raises(ValueError, match="X and Y must have the same number of rows"):
+        lh.empirical_moments(np.ones((5, 2)), np.ones(4))
+    with pytest.raises(ValueError, match="X must be 2-D"):
+        lh.empirical_moments(np.ones(5), np.ones(5))
+    with pytest.raises(ValueError, match="Y must be 1-D or 2-D"):
+        lh.empirical_moments(np.ones((5, 2)), np.ones((5, 1, 1)))
+    with pytest.raises(ValueError, match="X must have at least one sample"):
+        lh.empirical_moments(np.ones((0, 2)), np.ones(0))
+    with pytest.raises(ValueError, match="Y must contain only finite"):
+        lh.empirical_moments(np.ones((5, 2)), np.full(5, np.nan))
+
+
+def test_whiten_rejects_bad_input():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((50, 2))
+    with pytest.raises(ValueError, match="X has a direction of variance .* cannot be whitened"):
+        lh.whiten(np.column_stack([X, X[:, 0]]))  # duplicated feature
+    with pytest.raises(ValueError, match="X has a direction of variance"):
+        lh.whiten(rng.standard_normal((3, 5)))  # more features than samples
+    with pytest.raises(ValueError, match="X needs at least 2 samples"):
+        lh.whiten(X[:1])
+    with pytest.raises(ValueError, match="X must be 2-D"):
+        lh.whiten(X[:, 0])
+    for eps in (0.0, -1.0, np.nan):
+        with pytest.raises(ValueError, match="eps must"):
+            lh.whiten(X, eps=eps)

@@ -1,0 +1,212 @@
+"""The feedback principle (labhelpers.feedback): conserved imbalances, the product's closed flow, and
+layers built from a product and an imbalance.
+
+Stated tolerances: under the ODE solver (DOP853, rtol 1e-10) the conserved imbalance drifts by at most
+DRIFT_TOL = 1e-8 relative to its scale. Under discrete gradient descent the drift is O(lr) (each step
+changes it by O(lr^2), over T/lr steps): halving lr must halve it, within 10%.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import labhelpers as lh
+
+DRIFT_TOL = 1e-8
+EPS = np.finfo(float).eps
+
+
+def _general_moments(d, c, seed=0):
+    """Moments with correlated inputs (non-diagonal sigma_xx) and a linear teacher."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((64, d)) @ (np.eye(d) + 0.5 * rng.standard_normal((d, d)))
+    Y = X @ rng.standard_normal((d, c)) + 0.1 * rng.standard_normal((64, c))
+    return lh.empirical_moments(X, Y)
+
+
+NETWORKS = {
+    "diagonal": (lh.DiagonalLinearNetwork(3), lambda: lh.teacher_moments([1.0, 2.0, 0.5], [1.0, -2.0, 0.5])),
+    "two-layer": (lh.LinearNetwork(3, 4, 2), lambda: _general_moments(3, 2)),
+    "deep, equal widths": (lh.DeepLinearNetwork((3, 4, 4, 2)), lambda: _general_moments(3, 2, seed=1)),
+    "deep, unequal widths": (lh.DeepLinearNetwork((3, 5, 4, 2)), lambda: _general_moments(3, 2, seed=2)),
+}
+
+
+# ---------------------------------------------------------------------------- imbalance
+def test_imbalance_diagonal_is_eq8():
+    model = lh.DiagonalLinearNetwork(3)
+    params = {"a": np.array([[1.0, -2.0, 0.5], [0.0, 3.0, 1.0]]), "b": np.array([[2.0, 1.0, -0.5], [1.0, 0.0, 1.0]])}
+    np.testing.assert_array_equal(lh.imbalance(model, params), [[-3.0, 3.0, 0.0], [-1.0, 9.0, 0.0]])
+
+
+def test_imbalance_two_layer_is_the_matrix_form():
+    model = lh.LinearNetwork(3, 2, 4)
+    rng = np.random.default_rng(0)
+    W1, W2 = rng.standard_normal((5, 3, 2)), rng.standard_normal((5, 2, 4))
+    Q = lh.imbalance(model, {"W1": W1, "W2": W2})
+    assert Q.shape == (5, 2, 2)
+    for k in range(5):
+        np.testing.assert_allclose(Q[k], W2[k] @ W2[k].T - W1[k].T @ W1[k], rtol=1e-14, atol=1e-14)
+    np.testing.assert_allclose(Q, Q.swapaxes(-1, -2), atol=1e-14)
+
+
+def test_imbalance_deep_per_junction():
+    rng = np.random.default_rng(0)
+    equal = lh.DeepLinearNetwork((2, 3, 3, 3, 1))
+    params = {name: rng.standard_normal((4, *shape)) for name, shape in equal.shapes().items()}
+    Q = lh.imbalance(equal, params)
+    assert Q.shape == (4, 3, 3, 3)  # batch, junction, hidden, hidden
+    for junction in range(3):
+        cur, nxt = params[f"W{junction + 1}"], params[f"W{junction + 2}"]
+        expected = nxt @ nxt.swapaxes(-1, -2) - cur.swapaxes(-1, -2) @ cur
+        np.testing.assert_allclose(Q[:, junction], expected, rtol=1e-14, atol=1e-14)
+    unequal = lh.DeepLinearNetwork((2, 3, 5, 1))
+    params = {name: rng.standard_normal(shape) for name, shape in unequal.shapes().items()}
+    gaps = lh.imbalance(unequal, params)
+    assert isinstance(gaps, list) and [g.shape for g in gaps] == [(3, 3), (5, 5)]
+    np.testing.assert_allclose(gaps[1], params["W3"] @ params["W3"].T - params["W2"].T @ params["W2"], atol=1e-14)
+
+
+def test_two_layer_deep_network_imbalance_matches_linear_network():
+    rng = np.random.default_rng(3)
+    params = {"W1": rng.standard_normal((3, 4)), "W2": rng.standard_normal((4, 2))}
+    np.testing.assert_allclose(
+        lh.imbalance(lh.DeepLinearNetwork((3, 4, 2)), params)[0],
+        lh.imbalance(lh.LinearNetwork(3, 4, 2), params),
+        rtol=1e-15,
+    )
+
+
+# ---------------------------------------------------------------------------- conservation
+@pytest.mark.parametrize("name", NETWORKS)
+def test_imbalance_is_conserved_by_gradient_flow(name):
+    model, make_moments = NETWORKS[name]
+    moments = make_moments()
+    params0 = model.random_init(0.7, seed=4)
+    trajectory = lh.gradient_flow(model, params0, moments, t_max=5.0, n_times=51)
+    assert lh.conservation_drift(model, trajectory) <= DRIFT_TOL
+    # Not trivially conserved: the weights moved and the loss fell by a large factor.
+    moved = max(np.max(np.abs(trajectory.params[k][-1] - trajectory.params[k][0])) for k in model.param_names)
+    assert moved > 0.3
+    assert trajectory.loss[-1] < 0.2 * trajectory.loss[0]
+
+
+@pytest.mark.parametrize("name", ["diagonal", "two-layer", "deep, equal widths"])
+def test_gradient_descent_drift_is_first_order_in_lr(name):
+    model, make_moments = NETWORKS[name]
+    moments = make_moments()
+    params0 = model.random_init(0.7, seed=4)
+    t_max = 2.0
+    drifts = []
+    for lr in (0.004, 0.002, 0.001):
+        descent = lh.gradient_descent(model, params0, lr=lr, steps=round(t_max / lr), moments=moments, record_every=25)
+        drifts.append(lh.conservation_drift(model, descent))
+    drifts = np.array(drifts)
+    flow_drift = lh.conservation_drift(model, lh.gradient_flow(model, params0, moments, t_max=t_max, n_times=21))
+    assert flow_drift <= DRIFT_TOL
+    assert np.all(drifts > 1e3 * DRIFT_TOL), "discrete steps must break the conservation visibly"
+    np.testing.assert_allclose(drifts[:-1] / drifts[1:], 2.0, rtol=0.1)  # halving lr halves the drift
+
+
+def test_balanced_diagonal_start_stays_balanced_under_gradient_descent():
+    """For the diagonal network each step maps C to (1 - lr^2 E^2) C: C = 0 is kept exactly."""
+    model = lh.DiagonalLinearNetwork(2)
+    moments = lh.teacher_moments([1.0, 2.0], [1.0, 0.5])
+    params0 = {"a": np.array([0.1, 0.2]), "b": np.array([0.1, 0.2])}
+    trajectory = lh.gradient_descent(model, params0, lr=0.05, steps=100, moments=moments)
+    assert lh.conservation_drift(model, trajectory) <= 4 * EPS
+
+
+# ---------------------------------------------------------------------------- closed flow of the product
+def test_product_flow_is_the_derivative_of_ab():
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal(50), rng.standard_normal(50)
+    S, variance = rng.standard_normal(50), rng.uniform(0.1, 3.0, 50)
+    model = lh.DiagonalLinearNetwork(50)
+    velocity = model.flow({"a": a, "b": b}, lh.teacher_moments(variance, S))
+    d_theta = velocity["a"] * b + a * velocity["b"]
+    np.testing.assert_allclose(
+        lh.product_flow(a * b, S, imbalance=a**2 - b**2, variance=variance), d_theta, rtol=1e-12, atol=1e-14
+    )
+
+
+def test_product_flow_feedback_factor():
+    """Balanced (C = 0): the speed is 2|theta| E[x^2] (S - theta), vanishing at theta = 0."""
+    assert lh.product_flow(0.0, 1.0) == 0.0
+    assert lh.product_flow(0.25, 1.0, variance=2.0) == pytest.approx(2 * 0.25 * 2.0 * 0.75, rel=1e-15)
+    assert lh.product_flow(0.0, 1.0, imbalance=-3.0) == pytest.approx(3.0, rel=1e-15)
+
+
+# ---------------------------------------------------------------------------- layers from a product
+@pytest.mark.parametrize("theta0", [0.7, -0.7, 1e-3, -1e-3, 100.0, -100.0, 0.0])
+@pytest.mark.parametrize("C", [0.0, 0.5, -0.5, 100.0, -100.0, 1e-8, -1e-8])
+def test_layers_from_product_reproduces_theta0_and_imbalance(theta0, C):
+    a, b = lh.layers_from_product(theta0, C)
+    # Machine precision: a few rounding errors of the quantities involved.
+    assert abs(a * b - theta0) <= 4 * EPS * abs(theta0)
+    assert abs(a**2 - b**2 - C) <= 8 * EPS * (a**2 + b**2)
+    assert a + b >= 0
+
+
+def test_layers_from_product_is_elementwise():
+    """A zero entry (theta0 = C = 0) must not zero the other entries."""
+    theta0 = np.array([0.0, 1.0, -2.0, 0.0])
+    C = np.array([0.0, 0.0, 1.0, 3.0])
+    a, b = lh.layers_from_product(theta0, C)
+    np.testing.assert_allclose(a * b, theta0, rtol=4 * EPS, atol=0)
+    np.testing.assert_allclose(a**2 - b**2, C, rtol=8 * EPS, atol=8 * EPS)
+    np.testing.assert_array_equal([a[0], b[0]], [0.0, 0.0])
+    assert a.shape == b.shape == (4,)
+    a, b = lh.layers_from_product([[0.5], [-0.5]], [0.0, 1.0, -1.0])
+    assert a.shape == (2, 3)
+
+
+# ---------------------------------------------------------------------------- bad input
+def test_imbalance_rejects_bad_input():
+    model = lh.DiagonalLinearNetwork(2)
+    with pytest.raises(ValueError, match="model must be a layerwise linear model"):
+        lh.imbalance(lh.LinearModel(2), {"theta": np.zeros((2, 1))})
+    with pytest.raises(ValueError, match="model must be a layerwise linear model"):
+        lh.imbalance("diagonal", {"a": np.zeros(2), "b": np.zeros(2)})
+    with pytest.raises(ValueError, match=r"params must be a dict with keys \['a', 'b'\]"):
+        lh.imbalance(model, {"a": np.zeros(2)})
+    with pytest.raises(ValueError, match=r"params\['b'\] must end in shape \(2,\)"):
+        lh.imbalance(model, {"a": np.zeros(2), "b": np.zeros(3)})
+    with pytest.raises(ValueError, match=r"params\['a'\] must contain only finite"):
+        lh.imbalance(model, {"a": np.array([np.nan, 0.0]), "b": np.zeros(2)})
+    with pytest.raises(ValueError, match="params must be a dict"):
+        lh.imbalance(model, [np.zeros(2), np.zeros(2)])
+
+
+def test_product_flow_rejects_bad_input():
+    with pytest.raises(ValueError, match="variance"):
+        lh.product_flow(0.1, 1.0, variance=0.0)
+    with pytest.raises(ValueError, match="theta must contain only finite"):
+        lh.product_flow(np.nan, 1.0)
+    with pytest.raises(ValueError, match="imbalance"):
+        lh.product_flow([0.1, 0.2], 1.0, imbalance=[1.0, 2.0, 3.0])
+
+
+def test_layers_from_product_rejects_bad_input():
+    with pytest.raises(ValueError, match="theta0 must contain only finite"):
+        lh.layers_from_product(np.inf, 0.0)
+    with pytest.raises(ValueError, match="imbalance must contain only finite"):
+        lh.layers_from_product(0.1, np.nan)
+    with pytest.raises(ValueError, match=r"theta0 \(2,\), imbalance \(3,\)"):
+        lh.layers_from_product([0.1, 0.2], [0.0, 1.0, 2.0])
+
+
+def test_conservation_drift_rejects_bad_input():
+    model = lh.DiagonalLinearNetwork(1)
+    moments = lh.teacher_moments([1.0], [1.0])
+    trajectory = lh.gradient_flow(model, {"a": [0.1], "b": [0.1]}, moments, t_max=1.0, n_times=3)
+    with pytest.raises(ValueError, match="trajectory must be a labhelpers Trajectory"):
+        lh.conservation_drift(model, trajectory.params)
+    with pytest.raises(ValueError, match="model must be a layerwise linear model"):
+        lh.conservation_drift(lh.LinearModel(1), trajectory)
+    with pytest.raises(ValueError, match="params must be a dict with keys"):
+        lh.conservation_drift(lh.LinearNetwork(1, 1), trajectory)
+    short = lh.Trajectory(trajectory.times[:1], trajectory.at(slice(0, 1)), trajectory.end_to_end[:1], trajectory.loss[:1])
+    with pytest.raises(ValueError, match="trajectory must record at least 2 times"):
+        lh.conservation_drift(model, short)
