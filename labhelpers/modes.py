@@ -75,7 +75,7 @@ def product_mode(t, target_scale, theta0, *, imbalance=0.0, variance=1.0):
     and ``theta = (w - C^2/w) / 4``. ``C = 0`` gives Eq. 9; ``|C| >> S`` gives the exponential Eq. 10
     with rate ``|C| E[x^2]``. Numerically, ``theta = (w - |C|)(w + |C|) / (4w)`` with ``w - |C|`` formed
     from ``w+ - |C| = 2S + 4S^2/(sqrt(4S^2 + C^2) + |C|)``, and ``Q = 4 w0 (theta0 - S)/(w0 - w-)^2``: the same
-    numbers without the cancellations of ``w - C^2/w`` (small theta, |C| >> S) and of ``w0 - w+`` (theta0 ~ S).
+    numbers without the cancellations of ``w - C^2/w`` (small theta, ``|C| >> S``) and of ``w0 - w+`` (theta0 ~ S).
     """
     t, S, theta0, C, var = check.broadcastable(
         t=t, target_scale=target_scale, theta0=theta0, imbalance=imbalance, variance=variance

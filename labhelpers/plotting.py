@@ -12,7 +12,7 @@ import numpy as np
 
 from . import _validation as check
 
-#: Colours, in order: modes / runs / curves. Colour-blind safe (Okabe-Ito).
+# Colours, in order: modes / runs / curves. Colour-blind safe (Okabe-Ito).
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
 THEORY_STYLE = {"lw": 2.0, "alpha": 0.9}
 SIMULATION_STYLE = {"marker": "o", "ms": 4, "ls": "none", "mfc": "none", "mew": 1.2}

@@ -1,1 +1,702 @@
-"""Placeholder, being written."""
+"""Interactive figures that stay interactive in the static book.
+
+One object, two views. In Jupyter or Colab, :class:`SliderFigure` shows a live ipywidget: one
+slider per parameter and a figure redrawn when a slider moves. In the HTML book (no kernel) the
+same output shows a *static fallback*: every combination of slider values is drawn once, ahead of
+time, and embedded as a PNG frame; small self-contained JavaScript swaps frames as the reader moves
+plain ``<input type="range">`` sliders. Both views travel in one MIME bundle:
+
+- ``application/vnd.jupyter.widget-view+json``: the live widget (needs a widget manager);
+- ``text/html``: the fallback (needs nothing but a browser; without JavaScript the first frame
+  still shows);
+- ``text/plain``: a one-line summary.
+
+The book's ``_config.yml`` drops the widget view for the HTML builder
+(``nb_mime_priority_overrides``), so the book shows the fallback, while Jupyter and Colab pick the
+live widget. The fallback reads URL parameters named after the sliders, so a page address such as
+``feedback.html?theta0=0.1&imbalance=2`` opens every explorer on the page at those values (the
+nearest grid value is chosen).
+
+:func:`feedback_explorer` is the course's first explorer (Sec. 3): the feedback between the layers
+of the diagonal network, for any initial mode strength and imbalance.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import itertools
+import json
+import math
+import numbers
+import pickle
+import uuid
+
+import matplotlib
+import matplotlib.figure
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from PIL import Image
+
+from . import _validation as check
+from . import plotting
+from .data import teacher_moments
+from .feedback import layers_from_product
+from .models import DiagonalLinearNetwork
+from .modes import linear_mode, linear_saturation_time, product_mode, saturation_time
+from .simulate import gradient_flow
+
+WIDGET_VIEW_MIMETYPE = "application/vnd.jupyter.widget-view+json"
+
+
+class SliderFigure:
+    """A matplotlib figure with one slider per parameter, live in Jupyter and pre-rendered for the book.
+
+    Parameters
+    ----------
+    draw : callable
+        ``draw(fig, **values)`` draws the figure for one value of each parameter. ``fig`` is a
+        matplotlib ``Figure`` in the course style: empty, or a copy of what ``setup``
+        drew (reach its axes with ``fig.axes``). It is called once per grid combination for the
+        static view and once per new combination in the live view.
+    grid : dict of str to sequence
+        Parameter name (a keyword of ``draw``) to the values its slider offers, in slider order.
+        The static view holds one frame per combination, so keep the product of the lengths small
+        (at most ``max_frames``).
+    setup : callable, optional
+        ``setup(fig)`` draws what every frame shares (axes, labels, a slow background such as a
+        stream plot), once. Each frame starts from a copy of that figure, and the layout is computed
+        once on it and then kept, so axes do not move from frame to frame: give ``setup`` the titles
+        and labels that ``draw`` will rewrite, so that room is made for them.
+    labels : dict of str to str, optional
+        Slider captions (plain text or Unicode, no TeX); default: the parameter names.
+    initial : dict, optional
+        Starting value of some or all parameters (each must be in its grid); default: the first.
+    figsize : (float, float)
+        Figure size in inches.
+    dpi : int
+        Resolution of every frame (90-100 keeps a 20-frame explorer well under 1.5 MB of HTML).
+    layout : {"constrained", None}
+        Layout engine of the figure (``None``: place axes yourself).
+    quantize : bool
+        Store frames as 256-colour palette PNGs (about 4 times smaller, visually identical for
+        line plots); ``False`` keeps full-colour PNGs (for images with smooth colour maps).
+    value_format : str or dict of str to str, optional
+        Format of the value shown next to each slider, e.g. ``"{:.2f}"``; one for all or one per
+        name. Default: ``"{:g}"`` for numbers, ``str`` otherwise.
+    max_frames : int
+        Refuse grids with more combinations than this (each costs a drawing and HTML size).
+    description : str
+        Alternative text of the image, completed with the current values.
+
+    Notes
+    -----
+    Frames are drawn lazily, once, and cached as PNG bytes: the static view draws them all the
+    first time the object is displayed; the live view draws the current combination on demand.
+    Frames are drawn on figures that pyplot never sees (figures ``draw`` opens through pyplot are
+    closed), so nothing is left open and nothing is shown twice in a notebook.
+    """
+
+    def __init__(
+        self,
+        draw,
+        grid: dict,
+        *,
+        setup=None,
+        labels: dict | None = None,
+        initial: dict | None = None,
+        figsize: tuple[float, float] = (8.0, 3.6),
+        dpi: int = 90,
+        layout: str | None = "constrained",
+        quantize: bool = True,
+        value_format: str | dict | None = None,
+        max_frames: int = 64,
+        description: str = "Interactive figure",
+    ):
+        if not callable(draw):
+            raise ValueError(f"draw must be callable as draw(fig, **values); got {check._describe(draw)}")
+        if setup is not None and not callable(setup):
+            raise ValueError(f"setup must be None or callable as setup(fig); got {check._describe(setup)}")
+        self.draw, self.setup = draw, setup
+        self.grid = _validate_grid(grid)
+        self.max_frames = check.positive_int("max_frames", max_frames)
+        if self.n_frames > self.max_frames:
+            raise ValueError(
+                f"grid must have at most max_frames={self.max_frames} combinations (one pre-rendered frame each); "
+                f"got {self.n_frames} = {' x '.join(str(n) for n in self.shape)}; use fewer values or raise max_frames"
+            )
+        labels = _validate_names("labels", labels, self.grid, str)
+        self.labels = {name: labels.get(name, name) for name in self.grid}
+        self.initial = self._validate_initial(initial)
+        self.figsize = _validate_figsize(figsize)
+        self.dpi = check.positive_int("dpi", dpi, minimum=20)
+        self.layout = check.one_of("layout", layout, ("constrained", None))
+        if not isinstance(quantize, bool):
+            raise ValueError(f"quantize must be True or False; got {check._describe(quantize)}")
+        self.quantize = quantize
+        self.value_format = self._validate_formats(value_format)
+        if not isinstance(description, str):
+            raise ValueError(f"description must be a string; got {check._describe(description)}")
+        self.description = description
+        self._cache: dict[tuple, bytes] = {}
+        self._template: bytes | None = None
+        self._widget = None
+
+    # ------------------------------------------------------------------ grid bookkeeping
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Parameter names, in slider order."""
+        return tuple(self.grid)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Number of values of each parameter."""
+        return tuple(len(values) for values in self.grid.values())
+
+    @property
+    def n_frames(self) -> int:
+        """Number of grid combinations, i.e. of frames in the static view."""
+        return math.prod(self.shape)
+
+    def combinations(self) -> list[dict]:
+        """Every combination of values, the last parameter varying fastest (the frame order)."""
+        return [dict(zip(self.names, combo)) for combo in itertools.product(*self.grid.values())]
+
+    def format_value(self, name: str, value) -> str:
+        """The text shown next to slider ``name`` for ``value``."""
+        fmt = self.value_format[name]
+        if fmt is None:
+            return f"{value:g}" if isinstance(value, numbers.Real) and not isinstance(value, bool) else str(value)
+        return fmt.format(value)
+
+    def _key(self, values: dict) -> tuple:
+        if set(values) != set(self.names):
+            raise ValueError(f"values must name exactly the parameters {list(self.names)}; got {sorted(values)}")
+        key = []
+        for name in self.names:
+            if values[name] not in self.grid[name]:
+                raise ValueError(f"{name} must be one of its grid values {list(self.grid[name])}; got {values[name]!r}")
+            key.append(self.grid[name].index(values[name]))
+        return tuple(key)
+
+    # ------------------------------------------------------------------ drawing
+    def frame(self, **values) -> bytes:
+        """PNG bytes of the figure for one combination of grid values (drawn once, then cached)."""
+        key = self._key(values)
+        if key not in self._cache:
+            self._cache[key] = self._render(values)
+        return self._cache[key]
+
+    def frames(self) -> list[bytes]:
+        """PNG bytes of every combination, in the order of :meth:`combinations`."""
+        return [self.frame(**values) for values in self.combinations()]
+
+    def _render(self, values: dict) -> bytes:
+        open_before = set(plt.get_fignums())
+        try:
+            with matplotlib.rc_context():
+                plotting.use_style()
+                fig = self._start_figure()
+                self.draw(fig, **values)
+                # Draw on the Agg canvas directly: the full figure (every frame the same pixel size, or
+                # the image would jump as sliders move), without savefig's rc-dependent tight bbox.
+                fig.set_dpi(self.dpi)
+                canvas = FigureCanvasAgg(fig)
+                canvas.draw()
+                image = Image.fromarray(np.asarray(canvas.buffer_rgba()))
+        finally:
+            for number in set(plt.get_fignums()) - open_before:
+                plt.close(number)
+        if self.quantize:  # no dithering, so flat colours stay flat
+            image = image.quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG", compress_level=6)
+        return buffer.getvalue()
+
+    def _start_figure(self):
+        """A fresh figure: empty, or a copy of the one ``setup`` drew (with its layout frozen)."""
+        if self.setup is None:
+            return matplotlib.figure.Figure(figsize=self.figsize, dpi=self.dpi, layout=self.layout)
+        if self._template is not None:
+            return pickle.loads(self._template)
+        fig = matplotlib.figure.Figure(figsize=self.figsize, dpi=self.dpi, layout=self.layout)
+        self.setup(fig)
+        if self.layout is not None:
+            fig.draw_without_rendering()
+            # Freeze the positions: no engine at all ("none" keeps a placeholder that savefig draws twice for).
+            with matplotlib.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
+                fig.set_layout_engine(None)
+        try:
+            self._template = pickle.dumps(fig)
+        except (pickle.PicklingError, TypeError, AttributeError):
+            pass  # e.g. a lambda tick formatter: run setup for every frame instead (slower, same frames)
+        return fig
+
+    # ------------------------------------------------------------------ static view
+    def to_html(self) -> str:
+        """The static fallback: sliders, pre-rendered frames and a few lines of JavaScript.
+
+        Self-contained (no external resources, frames as base64 data URIs), with element ids made
+        unique by a fresh UUID per call, so several explorers can share a page. Without JavaScript
+        the initial frame still shows.
+        """
+        uid = f"lh-slider-figure-{uuid.uuid4().hex}"
+        initial_key = self._key(self.initial)
+        initial_index = int(np.ravel_multi_index(initial_key, self.shape))
+        uris = [_data_uri(png) for png in self.frames()]
+        # The initial frame is already the <img>'s src: do not embed it twice.
+        listed = [uri if k != initial_index else "" for k, uri in enumerate(uris)]
+        alts = [self._alt(values) for values in self.combinations()]
+        strides = [math.prod(self.shape[k + 1 :]) for k in range(len(self.shape))]
+        width, height = (round(v * self.dpi) for v in self.figsize)
+
+        controls = []
+        for k, name in enumerate(self.names):
+            texts = [self.format_value(name, v) for v in self.grid[name]]
+            numeric = [_as_number(v) for v in self.grid[name]]
+            index = initial_key[k]
+            controls.append(
+                f'<label class="lh-sf-control"><span class="lh-sf-name">{html.escape(self.labels[name])}</span>'
+                f'<input class="lh-sf-slider" type="range" autocomplete="off" min="0" max="{len(texts) - 1}" step="1" value="{index}" '
+                f'data-param="{html.escape(name)}" data-texts="{html.escape(json.dumps(texts))}" '
+                f'data-numbers="{html.escape(json.dumps(numeric))}" aria-valuetext="{html.escape(texts[index])}">'
+                f'<output class="lh-sf-value">{html.escape(texts[index])}</output></label>'
+            )
+        payload = json.dumps({"frames": listed, "alts": alts, "strides": strides}).replace("</", "<\\/")
+        return _HTML_TEMPLATE.format(
+            uid=uid,
+            name_width=round(0.8 * max(len(label) for label in self.labels.values())),  # aligns the sliders
+            controls="".join(controls),
+            src=uris[initial_index],
+            alt=html.escape(alts[initial_index]),
+            width=width,
+            height=height,
+            payload=payload,
+            script=_SCRIPT.replace("__UID__", uid),
+        )
+
+    def _alt(self, values: dict) -> str:
+        described = ", ".join(f"{self.labels[n]} = {self.format_value(n, values[n])}" for n in self.names)
+        return f"{self.description} ({described})"
+
+    # ------------------------------------------------------------------ live view
+    @property
+    def widget(self):
+        """The live ipywidget, built on first use, with sliders over the grid values above the figure."""
+        if self._widget is None:
+            self._widget = self._build_widget()
+        return self._widget
+
+    def _build_widget(self):
+        import ipywidgets as widgets
+
+        sliders = {
+            name: widgets.SelectionSlider(
+                options=[(self.format_value(name, v), v) for v in values],
+                value=self.initial[name],
+                description=self.labels[name],
+                continuous_update=False,
+                style={"description_width": "initial"},
+                layout=widgets.Layout(width="420px", max_width="100%"),
+            )
+            for name, values in self.grid.items()
+        }
+        width = round(self.figsize[0] * self.dpi)
+        image = widgets.Image(
+            value=self.frame(**self.initial), format="png", layout=widgets.Layout(width=f"{width}px", max_width="100%")
+        )
+        status = widgets.HTML("")
+
+        def redraw(_change=None):
+            values = {name: slider.value for name, slider in sliders.items()}
+            try:
+                image.value = self.frame(**values)
+                status.value = ""
+            except Exception as error:  # a callback's traceback would vanish into the log: show it
+                status.value = f"<pre style='color:#b00'>drawing failed: {html.escape(repr(error))}</pre>"
+
+        for slider in sliders.values():
+            slider.observe(redraw, names="value")
+        controls = widgets.HBox(list(sliders.values()), layout=widgets.Layout(flex_flow="row wrap"))
+        return widgets.VBox([controls, image, status])
+
+    # ------------------------------------------------------------------ display
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        """Live widget view, static HTML fallback and a text summary, in one bundle."""
+
+        def wanted(mime):
+            return (include is None or mime in include) and (exclude is None or mime not in exclude)
+
+        bundle = {}
+        if wanted(WIDGET_VIEW_MIMETYPE):
+            try:
+                view = self.widget._repr_mimebundle_()
+            except ImportError:  # no ipywidgets: the static view alone still works
+                view = None
+            if view and WIDGET_VIEW_MIMETYPE in view:
+                bundle[WIDGET_VIEW_MIMETYPE] = view[WIDGET_VIEW_MIMETYPE]
+        if wanted("text/html"):
+            bundle["text/html"] = self.to_html()
+        bundle["text/plain"] = repr(self)
+        return bundle
+
+    def __repr__(self) -> str:
+        axes = ", ".join(f"{name}: {n} values" for name, n in zip(self.names, self.shape))
+        return f"<{type(self).__name__} {self.description!r}: {axes}; {self.n_frames} frames>"
+
+    # ------------------------------------------------------------------ validation helpers
+    def _validate_initial(self, initial) -> dict:
+        given = _validate_names("initial", initial, self.grid, None)
+        for name, value in given.items():
+            if value not in self.grid[name]:
+                raise ValueError(
+                    f"initial[{name!r}] must be one of its grid values {list(self.grid[name])}; got {value!r}"
+                )
+        return {name: given.get(name, values[0]) for name, values in self.grid.items()}
+
+    def _validate_formats(self, value_format) -> dict:
+        formats = value_format if isinstance(value_format, dict) else {name: value_format for name in self.grid}
+        formats = _validate_names("value_format", formats, self.grid, (str, type(None)))
+        formats = {name: formats.get(name) for name in self.grid}
+        for name, fmt in formats.items():
+            for value in [] if fmt is None else self.grid[name]:
+                try:
+                    fmt.format(value)
+                except (ValueError, TypeError, IndexError, KeyError) as error:
+                    raise ValueError(
+                        f"value_format for {name!r} must format its values like '{{:g}}'; got {fmt!r}, "
+                        f"which fails on {value!r} ({error})"
+                    ) from error
+        return formats
+
+
+def _validate_grid(grid) -> dict:
+    if not isinstance(grid, dict) or not grid:
+        raise ValueError(
+            "grid must be a non-empty dict mapping each parameter name to its slider values, "
+            f"e.g. {{'theta0': [0.01, 0.1]}}; got {check._describe(grid)}"
+        )
+    checked = {}
+    for name, values in grid.items():
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"grid keys must be parameter names (keywords of draw); got {name!r}")
+        if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
+            raise ValueError(f"grid[{name!r}] must be a sequence of slider values; got {check._describe(values)}")
+        values = tuple(np.asarray(values).tolist()) if isinstance(values, np.ndarray) else tuple(values)
+        if len(values) == 0:
+            raise ValueError(f"grid[{name!r}] must offer at least one value; got an empty sequence")
+        if any(values.count(v) > 1 for v in values):
+            raise ValueError(f"grid[{name!r}] must not repeat values; got {list(values)}")
+        checked[name] = values
+    return checked
+
+
+def _validate_names(argument: str, mapping, grid: dict, value_type) -> dict:
+    if mapping is None:
+        return {}
+    if not isinstance(mapping, dict):
+        raise ValueError(f"{argument} must be a dict keyed by parameter names; got {check._describe(mapping)}")
+    unknown = sorted(set(mapping) - set(grid), key=str)
+    if unknown:
+        raise ValueError(f"{argument} must only name grid parameters {list(grid)}; got unknown {unknown}")
+    if value_type is not None:
+        types = value_type if isinstance(value_type, tuple) else (value_type,)
+        need = " or ".join("None" if t is type(None) else t.__name__ for t in types)
+        for name, value in mapping.items():
+            if not isinstance(value, types):
+                raise ValueError(f"{argument}[{name!r}] must be a {need}; got {check._describe(value)}")
+    return dict(mapping)
+
+
+def _validate_figsize(figsize) -> tuple[float, float]:
+    size = check.positive("figsize", figsize)
+    if size.shape != (2,):
+        raise ValueError(f"figsize must be (width, height) in inches; got {check._describe(figsize)}")
+    return float(size[0]), float(size[1])
+
+
+def _as_number(value):
+    """Numeric value for matching URL parameters to the nearest grid value, or None."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+_HTML_TEMPLATE = """<div class="lh-slider-figure" id="{uid}">
+<style>
+#{uid} {{ margin: 0.5em 0; }}
+#{uid} .lh-sf-controls {{ display: flex; flex-wrap: wrap; gap: 0.3em 2em; margin-bottom: 0.4em; font-size: 0.9em; }}
+#{uid} .lh-sf-control {{ display: inline-flex; align-items: center; gap: 0.6em; margin: 0; }}
+#{uid} .lh-sf-name {{ min-width: {name_width}ch; }}
+#{uid} .lh-sf-slider {{ width: 11em; margin: 0; }}
+#{uid} .lh-sf-value {{ min-width: 3.5em; font-variant-numeric: tabular-nums; font-weight: 600; }}
+#{uid} .lh-sf-frame {{ display: block; max-width: 100%; height: auto; }}
+</style>
+<div class="lh-sf-controls">{controls}</div>
+<img class="lh-sf-frame" src="{src}" alt="{alt}" width="{width}" height="{height}">
+<script type="application/json" class="lh-sf-data">{payload}</script>
+<script>{script}</script>
+</div>"""
+
+# Plain ES5 inside an IIFE: no globals, found by its own id, safe with several explorers on a page
+# and when a notebook front end re-runs the script (the data-ready flag).
+_SCRIPT = """(function () {
+  "use strict";
+  var root = document.getElementById("__UID__") || (document.currentScript && document.currentScript.parentNode);
+  if (!root || root.getAttribute("data-ready")) { return; }
+  root.setAttribute("data-ready", "1");
+  var data = JSON.parse(root.querySelector("script.lh-sf-data").textContent);
+  var image = root.querySelector("img.lh-sf-frame");
+  var sliders = root.querySelectorAll("input.lh-sf-slider");
+  var frames = data.frames;
+  function current(attribute) {
+    var index = 0;
+    for (var k = 0; k < sliders.length; k++) {
+      index += parseInt(attribute ? sliders[k].getAttribute("value") : sliders[k].value, 10) * data.strides[k];
+    }
+    return index;
+  }
+  // The <img> shows the frame of the sliders' initial values (a browser may have restored others).
+  var start = current(true);
+  frames[start] = frames[start] || image.getAttribute("src");
+  function update() {
+    for (var k = 0; k < sliders.length; k++) {
+      var text = JSON.parse(sliders[k].getAttribute("data-texts"))[parseInt(sliders[k].value, 10)];
+      sliders[k].setAttribute("aria-valuetext", text);
+      sliders[k].parentNode.querySelector("output.lh-sf-value").textContent = text;
+    }
+    var index = current();
+    image.src = frames[index];
+    image.alt = data.alts[index];
+  }
+  // URL parameters named after sliders (?theta0=0.1 or #theta0=0.1) pick the nearest grid value.
+  var query = (window.location.search + "&" + window.location.hash.replace(/^#/, "")).replace(/^\\?/, "");
+  query.split("&").forEach(function (pair) {
+    var parts = pair.split("=");
+    if (parts.length !== 2) { return; }
+    var name = decodeURIComponent(parts[0]), wanted = decodeURIComponent(parts[1]);
+    for (var k = 0; k < sliders.length; k++) {
+      if (sliders[k].getAttribute("data-param") !== name) { continue; }
+      var texts = JSON.parse(sliders[k].getAttribute("data-texts"));
+      var numbers = JSON.parse(sliders[k].getAttribute("data-numbers"));
+      var best = texts.indexOf(wanted), target = parseFloat(wanted);
+      if (best < 0 && !isNaN(target)) {
+        var gap = Infinity;
+        for (var i = 0; i < numbers.length; i++) {
+          if (numbers[i] !== null && Math.abs(numbers[i] - target) < gap) { gap = Math.abs(numbers[i] - target); best = i; }
+        }
+      }
+      if (best >= 0) { sliders[k].value = String(best); }
+    }
+  });
+  for (var k = 0; k < sliders.length; k++) { sliders[k].addEventListener("input", update); }
+  update();
+})();"""
+
+
+# ---------------------------------------------------------------------------------------------
+# The course's explorers
+# ---------------------------------------------------------------------------------------------
+
+
+def feedback_curves(
+    target_scale: float = 1.0,
+    *,
+    initial_scales=(0.01, 0.03, 0.1, 0.3),
+    imbalances=(-2.0, -0.5, 0.0, 0.5, 2.0),
+    variance: float = 1.0,
+    t_max: float | None = None,
+    n_times: int = 121,
+) -> dict:
+    """Everything :func:`feedback_explorer` draws, for every (initial scale, imbalance) at once.
+
+    One batched gradient-flow run of the diagonal network (Eq. 6) from ``a(0), b(0)`` with
+    ``a(0) b(0) = theta0`` and ``a(0)^2 - b(0)^2 = C`` (Eq. 8), next to the closed forms: the product
+    for any imbalance (:func:`~labhelpers.modes.product_mode`; Eq. 9 when ``C = 0``) and the linear
+    model from the same ``theta0`` (Eq. 10, :func:`~labhelpers.modes.linear_mode`).
+
+    Parameters
+    ----------
+    target_scale : float
+        Target scale ``S`` of the mode (Eq. 1), strictly positive.
+    initial_scales : sequence of float
+        Initial mode strengths ``theta0``, each in ``(0, S)``.
+    imbalances : sequence of float
+        Conserved imbalances ``C`` (Eq. 8).
+    variance : float
+        Input variance ``E[x^2]``, strictly positive.
+    t_max : float, optional
+        End of the common time axis; default: 1.1 times the time the slowest mode (smallest
+        ``theta0``, balanced) needs to reach 99% of ``S``, or the linear model if that is later.
+    n_times : int
+        Number of recorded times.
+
+    Returns
+    -------
+    dict
+        ``times`` (T,); ``a``, ``b``, ``theta_simulated`` (T, n_scales, n_imbalances) from gradient
+        flow; ``theta_theory`` (same shape) from :func:`~labhelpers.modes.product_mode`;
+        ``theta_balanced`` (T, n_scales) from Eq. 9; ``theta_linear`` (T, n_scales) from Eq. 10; the
+        grid as ``initial_scales`` and ``imbalances``; ``target_scale``, ``variance`` and ``extent``
+        (a half-width of the phase plane that holds every trajectory).
+    """
+    S = check.positive_scalar("target_scale", target_scale)
+    var = check.positive_scalar("variance", variance)
+    theta0 = _grid_axis("initial_scales", initial_scales)
+    C = _grid_axis("imbalances", imbalances)
+    if np.any(theta0 <= 0) or np.any(theta0 >= S):
+        raise ValueError(
+            f"initial_scales must lie strictly between 0 and target_scale={S:g} (a mode that rises); got {theta0.tolist()}"
+        )
+    n_times = check.positive_int("n_times", n_times, minimum=2)
+    if t_max is None:
+        slowest = float(saturation_time(0.99, S, min(theta0.min(), 0.5 * S), variance=var))
+        t_max = 1.1 * max(slowest, float(linear_saturation_time(0.99, variance=var)))
+    t_max = check.positive_scalar("t_max", t_max)
+
+    times = np.linspace(0.0, t_max, n_times)
+    a0, b0 = layers_from_product(theta0[:, None], C[None, :])  # (n_scales, n_imbalances)
+    run = gradient_flow(
+        DiagonalLinearNetwork(1),
+        {"a": a0[..., None], "b": b0[..., None]},
+        teacher_moments([var], [S]),
+        times=times,
+        rtol=1e-8,
+        atol=1e-10,
+    )
+    a, b = run.params["a"][..., 0], run.params["b"][..., 0]
+    theory = product_mode(times[:, None, None], S, theta0[:, None], imbalance=C[None, :], variance=var)
+    a_end, b_end = layers_from_product(S, C)
+    extent = 1.15 * max(float(np.max(np.abs(a))), float(np.max(np.abs(b))), float(np.max(np.abs(a_end))), 1.0)
+    return {
+        "times": times,
+        "a": a,
+        "b": b,
+        "theta_simulated": a * b,
+        "theta_theory": theory,
+        "theta_balanced": product_mode(times[:, None], S, theta0[None, :], variance=var),
+        "theta_linear": linear_mode(times[:, None], S, theta0=theta0[None, :], variance=var),
+        "initial_scales": theta0,
+        "imbalances": C,
+        "target_scale": S,
+        "variance": var,
+        "extent": math.ceil(extent * 2) / 2,
+    }
+
+
+def feedback_explorer(
+    target_scale: float = 1.0,
+    *,
+    initial_scales=(0.01, 0.03, 0.1, 0.3),
+    imbalances=(-2.0, -0.5, 0.0, 0.5, 2.0),
+    variance: float = 1.0,
+    t_max: float | None = None,
+    dpi: int = 90,
+) -> SliderFigure:
+    """Explore the dynamical feedback principle (Sec. 3): one mode of the diagonal network.
+
+    Two sliders set the start: the initial mode strength ``theta0 = a(0) b(0)`` and the imbalance
+    ``C = a(0)^2 - b(0)^2``, which gradient flow conserves (Eq. 8). Left: the trajectory
+    ``(a(t), b(t))`` of Eq. 6 on the phase plane (:func:`~labhelpers.plotting.phase_portrait`); it
+    slides along its hyperbola ``a^2 - b^2 = C`` to the minima ``a b = S``. Right: the learned
+    fraction ``theta(t)/S`` of the two-layer model (closed form, line; gradient flow, markers) against
+    the linear model from the same start (Eq. 10, exponential) and, when ``C != 0``, the balanced
+    sigmoid (Eq. 9). Small balanced starts give a delayed, sigmoidal rise (the layers wait for each
+    other); a large ``|C|`` makes one layer big from the start, and the mode rises like the linear
+    model. The time axis is the same in every frame, so frames can be compared.
+
+    Parameters
+    ----------
+    target_scale : float
+        Target scale ``S`` (Eq. 1), strictly positive.
+    initial_scales : sequence of float
+        Slider values of ``theta0``, each in ``(0, S)``.
+    imbalances : sequence of float
+        Slider values of ``C``.
+    variance : float
+        Input variance ``E[x^2]``, strictly positive.
+    t_max : float, optional
+        End of the time axis (default: when the slowest mode has saturated; see
+        :func:`feedback_curves`).
+    dpi : int
+        Resolution of each frame.
+
+    Returns
+    -------
+    SliderFigure
+        Display it (last line of a cell): a live widget in Jupyter or Colab, pre-rendered frames
+        with sliders in the HTML book. With the default grid of 4 x 5 values the static view is
+        about 0.75 MB and takes about 6 s to draw (once; frames are cached).
+
+    Examples
+    --------
+    >>> import labhelpers as lh
+    >>> lh.widgets.feedback_explorer()  # doctest: +SKIP
+    """
+    curves = feedback_curves(
+        target_scale, initial_scales=initial_scales, imbalances=imbalances, variance=variance, t_max=t_max
+    )
+    scales, gaps = curves["initial_scales"].tolist(), curves["imbalances"].tolist()
+    return SliderFigure(
+        lambda fig, theta0, imbalance: _draw_feedback(fig, curves, scales.index(theta0), gaps.index(imbalance)),
+        {"theta0": scales, "imbalance": gaps},
+        setup=lambda fig: _setup_feedback(fig, curves),
+        labels={"theta0": "initial strength θ₀ = a(0)b(0)", "imbalance": "imbalance C = a(0)² − b(0)²"},
+        initial={"theta0": scales[0], "imbalance": min(gaps, key=abs)},
+        figsize=(8.4, 3.6),
+        dpi=dpi,
+        description="Feedback explorer: phase plane of one mode and its learning curve",
+    )
+
+
+def _grid_axis(name: str, values) -> np.ndarray:
+    array = check.as_array(name, values, ndim=1)
+    if array.size == 0:
+        raise ValueError(f"{name} must hold at least one value; got an empty sequence")
+    if np.unique(array).size != array.size:
+        raise ValueError(f"{name} must not repeat values; got {array.tolist()}")
+    return array
+
+
+def _setup_feedback(fig, curves: dict) -> None:
+    """What every frame shares: the phase plane with every grid imbalance's hyperbola, and the axes."""
+    plane, curve = fig.subplots(1, 2, width_ratios=(1.0, 1.35))
+    plotting.phase_portrait(curves["target_scale"], ax=plane, extent=curves["extent"], imbalances=curves["imbalances"])
+    plane.set_title("layers (a, b): Eq. 6, 8")
+    curve.set_xlim(0, curves["times"][-1])
+    curve.set_ylim(0, 1.05)
+    curve.set_xlabel("time $t$")
+    curve.set_ylabel(r"learned fraction $\theta(t)/S$")
+    curve.set_title("θ₀ = 0, C = 0")  # the frame's values go here: reserve the room
+
+
+def _draw_feedback(fig, curves: dict, i: int, j: int) -> None:
+    """One frame: the trajectory from (theta0_i, C_j) on the plane, and its learning curves."""
+    plane, curve = fig.axes
+    S, C, theta0, t = curves["target_scale"], curves["imbalances"][j], curves["initial_scales"][i], curves["times"]
+    color = plotting.PALETTE[1]
+    a, b = curves["a"][:, i, j], curves["b"][:, i, j]
+    plane.plot(a, b, color=color, lw=2.2, label="trajectory")
+    plane.plot(a[0], b[0], "o", color=color, ms=6)
+    plane.plot(a[-1], b[-1], "*", color=color, ms=11)
+    plane.legend(loc="lower right", fontsize=7.5)
+
+    every = max(1, len(t) // 20)
+    curve.plot(t, curves["theta_theory"][:, i, j] / S, color=color, lw=2.2, label="two layers (closed form)")
+    simulated = curves["theta_simulated"][::every, i, j] / S
+    curve.plot(t[::every], simulated, color=color, label="two layers (gradient flow)", **plotting.SIMULATION_STYLE)
+    if C != 0:
+        curve.plot(t, curves["theta_balanced"][:, i] / S, color="0.55", lw=1.2, ls=":", label="balanced C = 0 (Eq. 9)")
+    curve.plot(
+        t, curves["theta_linear"][:, i] / S, color=plotting.PALETTE[0], lw=1.6, ls="--", label="linear model (Eq. 10)"
+    )
+    curve.legend(loc="lower right", fontsize=7.5)
+    curve.set_title(f"θ₀ = {theta0:g}, C = {C:g}")

@@ -1,0 +1,258 @@
+"""Tests for labhelpers.widgets: the live + static slider figure and the feedback explorer (Sec. 3)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import shutil
+import struct
+import subprocess
+from html.parser import HTMLParser
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+import labhelpers as lh
+from labhelpers.widgets import WIDGET_VIEW_MIMETYPE, SliderFigure, feedback_curves, feedback_explorer
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+TINY = {"figsize": (2.0, 1.5), "dpi": 30, "layout": None}  # no layout engine: fast frames
+
+
+def draw_values(fig, slope, label):
+    """Value-dependent drawing, so that different combinations give different frames."""
+    ax = fig.subplots()
+    ax.plot([0, 1], [0, slope])
+    ax.set_title(label)
+
+
+def tiny_figure(**kwargs):
+    return SliderFigure(draw_values, {"slope": [0.5, 1.0, 2.0], "label": ["a", "b"]}, **TINY, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    """One small figure shared by the tests that only read it (its frames are drawn once)."""
+    return tiny_figure(
+        initial={"slope": 1.0, "label": "b"}, labels={"slope": "slope s"}, value_format={"slope": "{:.1f}"}
+    )
+
+
+class Page(HTMLParser):
+    """Collects the tags of an HTML snippet with their attributes, and the scripts' text."""
+
+    def __init__(self, text):
+        super().__init__()
+        self.tags, self.scripts, self._in_script = [], [], None
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        if tag == "script":
+            self._in_script = dict(attrs)
+            self.scripts.append([dict(attrs), ""])
+
+    def handle_data(self, data):
+        if self._in_script is not None:
+            self.scripts[-1][1] += data
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._in_script = None
+
+    def find(self, tag, **attrs):
+        return [a for t, a in self.tags if t == tag and all(a.get(k) == v for k, v in attrs.items())]
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    assert png[:8] == PNG_SIGNATURE
+    return struct.unpack(">II", png[16:24])
+
+
+def decode(uri: str) -> bytes:
+    prefix = "data:image/png;base64,"
+    assert uri.startswith(prefix)
+    return base64.b64decode(uri[len(prefix) :], validate=True)
+
+
+def test_bundle_holds_live_widget_static_html_and_text(tiny):
+    fig = tiny
+    bundle = fig._repr_mimebundle_()
+    assert set(bundle) == {WIDGET_VIEW_MIMETYPE, "text/html", "text/plain"}
+    assert bundle[WIDGET_VIEW_MIMETYPE]["model_id"] == fig.widget.model_id
+    assert "<input" in bundle["text/html"] and "6 frames" in bundle["text/plain"]
+    # A front end that asks for less gets less (and no frames are drawn for it).
+    assert set(SliderFigure(draw_values, {"slope": [1], "label": ["a"]})._repr_mimebundle_(include=["text/plain"])) == {
+        "text/plain"
+    }
+
+
+def test_static_html_embeds_one_png_frame_per_combination_in_grid_order(tiny):
+    fig = tiny
+    page = Page(fig.to_html())
+    (data,) = [json.loads(text) for attrs, text in page.scripts if attrs.get("type") == "application/json"]
+    (image,) = page.find("img")
+    frames = data["frames"]
+    assert len(frames) == fig.n_frames == 6 and data["strides"] == [2, 1]
+    initial = 1 * 2 + 1  # row-major index of (slope=1.0, label="b")
+    assert frames[initial] == "" and sum(f == "" for f in frames) == 1  # the <img> carries it, once
+    frames[initial] = image["src"]
+    expected = [fig.frame(**values) for values in fig.combinations()]
+    assert [decode(uri) for uri in frames] == expected
+    assert len(set(expected)) == 6, "each combination must give its own picture"
+    assert {png_size(png) for png in expected} == {(60, 45)}, "frames must share one pixel size (figsize * dpi)"
+    assert (int(image["width"]), int(image["height"])) == (60, 45)
+    assert fig.to_html().count("data:image/png;base64,") == 6
+
+
+def test_static_html_has_one_range_slider_per_parameter(tiny):
+    fig = tiny
+    page = Page(fig.to_html())
+    sliders = page.find("input", type="range")
+    assert [s["data-param"] for s in sliders] == ["slope", "label"]
+    assert [(s["min"], s["max"], s["step"], s["value"]) for s in sliders] == [
+        ("0", "2", "1", "1"),
+        ("0", "1", "1", "1"),
+    ]
+    assert json.loads(sliders[0]["data-texts"]) == ["0.5", "1.0", "2.0"]
+    assert json.loads(sliders[0]["data-numbers"]) == [0.5, 1.0, 2.0]
+    assert json.loads(sliders[1]["data-numbers"]) == [None, None]  # not numbers: matched by text only
+    text = fig.to_html()
+    assert "slope s" in text and ">1.0</output>" in text and ">b</output>" in text
+
+
+def test_each_output_gets_its_own_ids_and_no_external_resources(tiny):
+    fig = tiny
+    first, second = fig.to_html(), fig.to_html()
+    ids = [re.search(r'id="(lh-slider-figure-[0-9a-f]{32})"', text).group(1) for text in (first, second)]
+    assert ids[0] != ids[1]
+    for uid, text in zip(ids, (first, second)):
+        assert text.count(uid) >= 3  # the container, its scoped style and the script that finds it
+    assert not re.search(r"(src|href)=\"(https?:)?//", first) and "@import" not in first
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_fallback_script_is_valid_javascript(tiny, tmp_path):
+    (attrs, script), *_ = [s for s in Page(tiny.to_html()).scripts if not s[0]]
+    path = tmp_path / "fallback.js"
+    path.write_text(script)
+    subprocess.run(["node", "--check", str(path)], check=True, capture_output=True)
+
+
+def test_no_figures_left_open_even_if_draw_uses_pyplot():
+    def leaky(fig, x):
+        plt.figure()  # a draw function that forgets it was given a figure
+        fig.subplots().plot([0, x])
+
+    before = plt.get_fignums()
+    SliderFigure(leaky, {"x": [1, 2]}, **TINY).to_html()
+    SliderFigure(draw_values, {"slope": [1, 2], "label": ["a"]}, setup=lambda fig: None, **TINY).to_html()
+    assert plt.get_fignums() == before
+
+
+def test_frames_with_setup_do_not_depend_on_drawing_order():
+    def setup(fig):
+        ax = fig.subplots()
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 2)
+        ax.set_title("placeholder")
+
+    def draw(fig, slope):
+        (ax,) = fig.axes
+        ax.plot([0, 1], [0, slope])
+        ax.set_title(f"slope {slope}")
+
+    forward, backward = (SliderFigure(draw, {"slope": [0.5, 2.0]}, setup=setup, **TINY) for _ in range(2))
+    forward_frames = [forward.frame(slope=0.5), forward.frame(slope=2.0)]
+    backward_frames = [backward.frame(slope=2.0), backward.frame(slope=0.5)][::-1]
+    assert forward_frames == backward_frames and forward_frames[0] != forward_frames[1]
+
+
+def test_live_widget_shows_the_frame_of_the_slider_values():
+    fig = SliderFigure(draw_values, {"slope": [0.5, 1.0, 2.0], "label": ["a", "b"]}, **TINY)
+    controls, image, status = fig.widget.children
+    slope, label = controls.children
+    assert image.value == fig.frame(slope=0.5, label="a")
+    slope.value, label.value = 2.0, "b"
+    assert image.value == fig.frame(slope=2.0, label="b") and status.value == ""
+    assert [o for o, _ in slope.options] == ["0.5", "1", "2"] and len(fig._cache) == 3  # drawn on demand only
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"draw": "not a function"}, r"draw must be callable.*'not a function'"),
+        ({"grid": {}}, r"grid must be a non-empty dict.*got \{\}"),
+        ({"grid": [1, 2]}, r"grid must be a non-empty dict"),
+        ({"grid": {"x": []}}, r"grid\['x'\] must offer at least one value"),
+        ({"grid": {"x": 3}}, r"grid\['x'\] must be a sequence"),
+        ({"grid": {"x": [1, 1]}}, r"grid\['x'\] must not repeat"),
+        ({"grid": {"not a name": [1]}}, r"grid keys must be parameter names"),
+        ({"grid": {"x": range(9), "y": range(9)}}, r"at most max_frames=64 combinations.*got 81 = 9 x 9"),
+        ({"initial": {"x": 5}}, r"initial\['x'\] must be one of its grid values \[1, 2\]; got 5"),
+        ({"initial": {"z": 1}}, r"initial must only name grid parameters \['x'\]; got unknown \['z'\]"),
+        ({"labels": {"x": 3}}, r"labels\['x'\] must be a str"),
+        ({"value_format": "{:d}", "grid": {"x": [0.5]}}, r"value_format for 'x'.*'\{:d\}'"),
+        ({"figsize": (3, -1)}, r"figsize must be strictly positive"),
+        ({"dpi": 5}, r"dpi must be an integer >= 20; got 5"),
+        ({"layout": "tight"}, r"layout must be one of"),
+        ({"setup": 3}, r"setup must be None or callable"),
+    ],
+)
+def test_slider_figure_rejects_bad_arguments(kwargs, match):
+    arguments = {"draw": lambda fig, x: None, "grid": {"x": [1, 2]}, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        SliderFigure(arguments.pop("draw"), arguments.pop("grid"), **arguments)
+
+
+def test_frame_rejects_values_off_the_grid(tiny):
+    with pytest.raises(ValueError, match=r"slope must be one of its grid values \[0.5, 1.0, 2.0\]; got 3"):
+        tiny.frame(slope=3, label="a")
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"initial_scales": (0.0, 0.1)}, r"initial_scales must lie strictly between 0 and target_scale=1"),
+        ({"initial_scales": (0.1, 1.5)}, r"initial_scales must lie strictly between.*got \[0.1, 1.5\]"),
+        ({"initial_scales": ()}, r"initial_scales must hold at least one value"),
+        ({"imbalances": (1.0, 1.0)}, r"imbalances must not repeat values"),
+        ({"imbalances": [[0.0]]}, r"imbalances must be 1-D"),
+        ({"target_scale": -1.0}, r"target_scale must be strictly positive; got -1.0"),
+        ({"variance": 0.0}, r"variance must be strictly positive"),
+        ({"t_max": -2.0}, r"t_max must be strictly positive"),
+    ],
+)
+def test_feedback_explorer_rejects_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        feedback_explorer(**kwargs)
+
+
+def test_feedback_curves_follow_gradient_flow_and_the_closed_forms():
+    S, var = 2.0, 0.5
+    curves = feedback_curves(S, initial_scales=(0.01, 0.3), imbalances=(-2.0, 0.0, 0.5), variance=var)
+    a, b, t = curves["a"], curves["b"], curves["times"]
+    assert a.shape == (121, 2, 3) == curves["theta_theory"].shape
+    # Start: a(0) b(0) = theta0 and a(0)^2 - b(0)^2 = C; the imbalance is conserved (Eq. 8).
+    np.testing.assert_allclose(a[0] * b[0], [[0.01] * 3, [0.3] * 3], rtol=1e-12)
+    np.testing.assert_allclose(a**2 - b**2, np.broadcast_to([-2.0, 0.0, 0.5], a.shape), atol=1e-7)
+    # The batched gradient flow (Eq. 6) agrees with the exact product for any imbalance.
+    assert lh.plotting.relative_error(curves["theta_simulated"], curves["theta_theory"]) < 1e-6
+    # C = 0 is the balanced sigmoid (Eq. 9); the linear model is the exponential (Eq. 10).
+    np.testing.assert_allclose(
+        curves["theta_theory"][:, :, 1], lh.sigmoidal_mode(t[:, None], S, [0.01, 0.3], variance=var)
+    )
+    np.testing.assert_allclose(curves["theta_linear"][:, 0], S + (0.01 - S) * np.exp(-var * t))
+    # The default time axis lets the slowest mode (theta0 = 0.01, balanced) saturate.
+    assert 0.99 * S < curves["theta_theory"][-1, 0, 1] < S
+    assert np.all(np.abs(a) < curves["extent"]) and np.all(np.abs(b) < curves["extent"])
+
+
+def test_feedback_explorer_frames():
+    explorer = feedback_explorer(initial_scales=(0.01, 0.3), imbalances=(0.0, 2.0), dpi=30)
+    assert explorer.names == ("theta0", "imbalance") and explorer.shape == (2, 2)
+    assert explorer.initial == {"theta0": 0.01, "imbalance": 0.0}
+    frames = explorer.frames()
+    assert len(set(frames)) == 4 and {png_size(f) for f in frames} == {(252, 108)}
