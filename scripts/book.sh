@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/venv.sh
 VENV="${VENV:-.venv}"
-export MPLBACKEND=Agg PYTHONHASHSEED=0
+export PYTHONHASHSEED=0  # no MPLBACKEND here: notebook kernels inherit it and Agg would drop inline figures
 if [ "${BOOK_EXECUTE:-cache}" = "force" ]; then
   rm -rf _build/.jupyter_cache
 fi
