@@ -58,8 +58,14 @@ class Moments:
         """Population loss (Eq. 2) of end-to-end maps of shape (..., d, c) or (..., d) for c = 1."""
         P = check.as_array("end_to_end", end_to_end)
         if P.ndim == 0:
-            raise ValueError(f"end_to_end must be an array ending in shape {self.sigma_xy.shape}; got {check._describe(P)}")
-        if P.shape[-1] == self.input_dim and self.output_dim == 1 and (P.ndim == 1 or P.shape[-2:] != (self.input_dim, 1)):
+            raise ValueError(
+                f"end_to_end must be an array ending in shape {self.sigma_xy.shape}; got {check._describe(P)}"
+            )
+        if (
+            P.shape[-1] == self.input_dim
+            and self.output_dim == 1
+            and (P.ndim == 1 or P.shape[-2:] != (self.input_dim, 1))
+        ):
             P = P[..., None]
         if P.shape[-2:] != self.sigma_xy.shape:
             raise ValueError(f"end_to_end must end in shape {self.sigma_xy.shape}; got {P.shape}")
@@ -85,12 +91,38 @@ def teacher_moments(variances, target_scales) -> Moments:
     if S.ndim == 1:
         S = S[:, None]
     if S.shape[0] != var.shape[0]:
-        raise ValueError(
-            f"target_scales must have {var.shape[0]} rows (one per input variance); got shape {S.shape}"
-        )
+        raise ValueError(f"target_scales must have {var.shape[0]} rows (one per input variance); got shape {S.shape}")
     sigma_xx = np.diag(var)
     sigma_xy = sigma_xx @ S
     return Moments(sigma_xx, sigma_xy, S.T @ sigma_xx @ S)
+
+
+def random_moments(input_dim: int, output_dim: int = 1, *, seed: int = 0) -> Moments:
+    """Random second moments with correlated inputs, to test flows beyond the diagonal teacher setup.
+
+    ``sigma_xx = A A^T / d + I`` and ``sigma_xy = B`` with standard normal ``A`` (d x d) and ``B``
+    (d x c), and ``sigma_yy = B^T B + I``. Because ``sigma_xx >= I``, the Schur complement
+    ``sigma_yy - sigma_xy^T sigma_xx^{-1} sigma_xy >= I``: the joint second-moment matrix of ``(x, y)`` is
+    positive definite, so these are the moments of a real distribution (targets not fully
+    explained by a linear map of the inputs).
+
+    Parameters
+    ----------
+    input_dim, output_dim : int
+        Sizes ``d`` and ``c``.
+    seed : int
+        Seed of the random generator.
+
+    Returns
+    -------
+    Moments
+    """
+    d = check.positive_int("input_dim", input_dim)
+    c = check.positive_int("output_dim", output_dim)
+    rng = check.rng("seed", seed)
+    A, B = rng.standard_normal((d, d)), rng.standard_normal((d, c))
+    sigma_xx = A @ A.T / d + np.eye(d)
+    return Moments((sigma_xx + sigma_xx.T) / 2, B, B.T @ B + np.eye(c))
 
 
 def whitened_moments(sigma_xy) -> Moments:

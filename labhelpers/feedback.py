@@ -44,7 +44,9 @@ def product_flow(theta, target_scale, *, imbalance=0.0, variance=1.0):
     are small (slow start) and grows as the mode is learned. Compare the linear model, Eq. 7,
     where the factor is 1.
     """
-    theta, S, C, var = check.broadcastable(theta=theta, target_scale=target_scale, imbalance=imbalance, variance=variance)
+    theta, S, C, var = check.broadcastable(
+        theta=theta, target_scale=target_scale, imbalance=imbalance, variance=variance
+    )
     check.positive("variance", var)
     return np.sqrt(C**2 + 4.0 * theta**2) * var * (S - theta)
 
@@ -68,17 +70,55 @@ def layers_from_product(theta0, imbalance=0.0):
     return a_signed, b_signed
 
 
+def _trajectory_params(trajectory) -> dict:
+    """The parameters of a :class:`~labhelpers.simulate.Trajectory`, after checking it has >= 2 times."""
+    params = getattr(trajectory, "params", None)
+    if not isinstance(params, dict) or np.ndim(getattr(trajectory, "times", None)) < 1:
+        raise ValueError(f"trajectory must be a labhelpers Trajectory; got {type(trajectory).__name__}")
+    if len(trajectory.times) < 2:
+        raise ValueError(f"trajectory must record at least 2 times to measure a drift; got {len(trajectory.times)}")
+    return params
+
+
+def imbalance_drift(model: Model, trajectory) -> np.ndarray:
+    """How far the conserved imbalance has moved at each recorded time, run by run.
+
+    Gradient flow keeps the imbalance of :func:`imbalance` constant (Eq. 8); gradient descent
+    changes it by ``O(lr^2)`` per step. This returns the largest entry of ``|Q(t) - Q(0)|``, taken
+    over the entries of the imbalance (coordinates, matrix entries, layers) but not over time or runs.
+
+    Parameters
+    ----------
+    model : DiagonalLinearNetwork, LinearNetwork or DeepLinearNetwork
+        The model that produced the trajectory.
+    trajectory : Trajectory
+        From :func:`~labhelpers.simulate.gradient_flow` or :func:`~labhelpers.simulate.gradient_descent`,
+        with at least two recorded times.
+
+    Returns
+    -------
+    numpy.ndarray, shape ``(T, *batch)``
+        The absolute drift; zero at the first recorded time.
+
+    See Also
+    --------
+    conservation_drift : one number for the whole trajectory, relative to the size of the weights.
+    """
+    params = _trajectory_params(trajectory)
+    Q = imbalance(model, params)
+    time_and_batch = len(model.validate(params))
+    parts = Q if isinstance(Q, list) else [Q]
+    drifts = [np.abs(q - q[:1]).reshape(q.shape[:time_and_batch] + (-1,)).max(axis=-1) for q in parts]
+    return np.max(drifts, axis=0)
+
+
 def conservation_drift(model: Model, trajectory) -> float:
     """Largest change of the conserved imbalance along a trajectory, relative to its scale.
 
     Returns ``max_t |Q(t) - Q(0)| / max(1, max |Q(0)|, max |params|^2)`` so that drift is compared with
     the size of the quantities being subtracted.
     """
-    params = getattr(trajectory, "params", None)
-    if not isinstance(params, dict) or np.ndim(getattr(trajectory, "times", None)) != 1:
-        raise ValueError(f"trajectory must be a labhelpers Trajectory; got {type(trajectory).__name__}")
-    if len(trajectory.times) < 2:
-        raise ValueError(f"trajectory must record at least 2 times to measure a drift; got {len(trajectory.times)}")
+    params = _trajectory_params(trajectory)
     Q = imbalance(model, params)
     if isinstance(Q, list):
         Q = np.concatenate([q.reshape(q.shape[0], -1) for q in Q], axis=1)

@@ -4,19 +4,20 @@ Every model maps its parameters to an *end-to-end* linear map ``P`` of shape (d,
 ``f(x) = x^T P``; the population loss (Eq. 2) depends on the parameters only through ``P``.
 What differs is the parametrisation, and with it the gradient flow:
 
-========================== =================================== ==================
-model                      output f(x)                          paper
-========================== =================================== ==================
-:class:`LinearModel`       ``x^T theta``                        Eq. 5, flow Eq. 7
-:class:`DiagonalLinearNetwork` ``sum_i a_i b_i x_i``            Eq. 3, flow Eq. 6
-:class:`LinearNetwork`     ``x^T W1 W2``                        Eq. 4, flow Eq. 45
-:class:`DeepLinearNetwork` ``x^T W1 W2 ... WL``                 Sec. 8 (depth)
-========================== =================================== ==================
+============================== ======================== ===================
+model                          output f(x)              paper
+============================== ======================== ===================
+:class:`LinearModel`           ``x^T theta``            Eq. 5, flow Eq. 7
+:class:`DiagonalLinearNetwork` ``sum_i a_i b_i x_i``    Eq. 3, flow Eq. 6
+:class:`LinearNetwork`         ``x^T W1 W2``            Eq. 4, flow Eq. 45
+:class:`DeepLinearNetwork`     ``x^T W1 W2 ... WL``     Sec. 8 (depth)
+============================== ======================== ===================
 
 Parameters are dictionaries of arrays. Every array may carry leading *batch* dimensions, so
 one call handles many runs at once (a sweep is one array computation, not a Python loop).
 ``end_to_end`` uses only ``@``, ``*`` and indexing, so it works on numpy arrays and torch
-tensors alike.
+tensors alike; ``autograd_flow(model, params, moments)`` uses this to check every
+hand-derived ``flow`` against automatic differentiation.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ class Model:
             value = params[name]
             if not hasattr(value, "shape") or not hasattr(value, "ndim"):
                 raise ValueError(f"params['{name}'] must be an array (numpy or torch); got {type(value).__name__}")
-            if tuple(value.shape[value.ndim - len(shape):]) != shape or value.ndim < len(shape):
+            if tuple(value.shape[value.ndim - len(shape) :]) != shape or value.ndim < len(shape):
                 raise ValueError(
                     f"params['{name}'] must end in shape {shape} for {type(self).__name__}; got {tuple(value.shape)}"
                 )
@@ -99,9 +100,7 @@ class Model:
         ):
             raise ValueError(f"batch_shape must be a tuple of positive integers; got {check._describe(batch_shape)}")
         rng = check.rng("seed", seed)
-        return {
-            name: scale * rng.standard_normal(tuple(batch_shape) + shape) for name, shape in self.shapes().items()
-        }
+        return {name: scale * rng.standard_normal(tuple(batch_shape) + shape) for name, shape in self.shapes().items()}
 
     def _check_moments(self, moments: Moments) -> None:
         if not isinstance(moments, Moments):
@@ -204,7 +203,9 @@ class DeepLinearNetwork(Model):
         try:
             widths = tuple(widths)
         except TypeError as error:
-            raise ValueError(f"widths must be a sequence of layer sizes (input, hidden..., output); got {widths!r}") from error
+            raise ValueError(
+                f"widths must be a sequence of layer sizes (input, hidden..., output); got {widths!r}"
+            ) from error
         if len(widths) < 3:
             raise ValueError(f"widths must list at least 3 sizes (input, hidden..., output); got {widths}")
         for k, w in enumerate(widths):
@@ -240,3 +241,43 @@ class DeepLinearNetwork(Model):
                 grad = grad @ _swap(reduce(lambda A, B: A @ B, layers[l + 1 :]))
             out[name] = grad
         return out
+
+
+def autograd_flow(model: Model, params: Params, moments: Moments) -> dict[str, np.ndarray]:
+    """Minus the gradient of the population loss (Eq. 2), computed by torch automatic differentiation.
+
+    An independent check of the hand-derived ``model.flow``: the loss is written from the moments as
+    ``1/2 tr(sigma_yy - 2 P^T sigma_xy + P^T sigma_xx P)`` with ``P = model.end_to_end(params)`` and
+    differentiated by torch in float64 (CPU). Runs in a batch are independent, so the gradient of the
+    summed loss gives each run its own gradient.
+
+    Parameters
+    ----------
+    model : Model
+        One of :mod:`labhelpers.models`.
+    params : dict of array_like
+        Parameters, optionally with leading batch dimensions.
+    moments : Moments
+        Second moments of the data, of the model's input and output sizes.
+
+    Returns
+    -------
+    dict of numpy.ndarray
+        ``-dL/dparams``, with the shapes of ``params``; compare with ``model.flow(params, moments)``.
+    """
+    import torch
+
+    if not isinstance(model, Model):
+        raise ValueError(f"model must be a labhelpers.models.Model; got {type(model).__name__}")
+    arrays = model._arrays(params)
+    model._check_moments(moments)
+    tensors = {name: torch.tensor(value, dtype=torch.float64, requires_grad=True) for name, value in arrays.items()}
+    sxx, sxy, syy = (
+        torch.tensor(m, dtype=torch.float64) for m in (moments.sigma_xx, moments.sigma_xy, moments.sigma_yy)
+    )
+    P = model.end_to_end(tensors)
+    cross = (P * sxy).sum(dim=(-2, -1))
+    quad = (P * (sxx @ P)).sum(dim=(-2, -1))
+    loss = 0.5 * (torch.trace(syy) - 2.0 * cross + quad)
+    gradients = torch.autograd.grad(loss.sum(), list(tensors.values()))
+    return {name: -gradient.numpy() for name, gradient in zip(tensors, gradients)}

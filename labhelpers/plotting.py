@@ -2,13 +2,19 @@
 
 ``use_style()`` sets fonts, sizes and a colour cycle; :func:`theory_vs_simulation` draws closed
 forms as lines and simulations as markers and reports their agreement; :func:`phase_portrait`
-draws the (a, b) plane of one mode with its conserved hyperbolas ``a^2 - b^2 = C`` (Eq. 8).
+draws the (a, b) plane of one mode with its conserved hyperbolas ``a^2 - b^2 = C`` (Eq. 8);
+:func:`convergence_plot` shows how an error scales with the step size; :func:`course_map` draws
+the map of the book. :func:`glue` hands a computed number to the book's prose.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.legend import Legend
+from matplotlib.patches import FancyBboxPatch
 
 from . import _validation as check
 
@@ -40,6 +46,53 @@ def use_style() -> None:
     )
 
 
+LEGEND_BELOW = "below"
+
+
+def _check_legend(legend):
+    """A legend choice: False (none), a matplotlib location, or ``"below"`` (under the axes)."""
+    if legend is False or legend == LEGEND_BELOW or (isinstance(legend, str) and legend in Legend.codes):
+        return legend
+    choices = ", ".join(repr(code) for code in (*Legend.codes, LEGEND_BELOW))
+    raise ValueError(f"legend must be False or one of {choices}; got {check._describe(legend)}")
+
+
+def _place_legend(ax, legend) -> None:
+    """Draw ``ax``'s legend as chosen by :func:`_check_legend`."""
+    if legend == LEGEND_BELOW:
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
+    elif legend is not False:
+        ax.legend(loc=legend)
+
+
+def glue(name: str, value: Any) -> None:
+    """Hand a computed value to the book's prose, ``{glue:text}`name```, or print it outside the book.
+
+    In the book build this is ``myst_nb.glue(name, value, display=False)``: the cell shows nothing and
+    the number appears in the text. Where ``myst_nb`` is not installed (Colab, a bare Jupyter) the
+    value is printed as ``name = value`` instead, so no number computed on a page is lost.
+
+    Parameters
+    ----------
+    name : str
+        The key used in the text; a Python identifier such as ``"fb_error_slope"``.
+    value : Any
+        The value; numpy scalars and 0-d arrays are converted to Python numbers first, so that format
+        specs such as ``:.2f`` in the text work on them.
+    """
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"name must be a Python identifier such as 'fb_slope'; got {check._describe(name)}")
+    if isinstance(value, np.ndarray) and value.ndim == 0 or isinstance(value, np.generic):
+        value = value.item()
+    try:
+        from myst_nb import glue as myst_glue
+    except ImportError:
+        shown = f"{value:.3g}" if isinstance(value, float) else f"{value}"
+        print(f"{name} = {shown}")
+        return
+    myst_glue(name, value, display=False)
+
+
 def relative_error(simulation, theory, *, floor: float = 1e-12) -> float:
     """Largest relative deviation ``max |sim - theory| / max(|theory|, floor)``: the agreement we quote."""
     sim = check.as_array("simulation", simulation)
@@ -61,8 +114,9 @@ def theory_vs_simulation(
     labels=None,
     every: int = 1,
     xlabel: str = "time $t$",
-    ylabel: str = r"mode $\theta_i(t)$",
+    ylabel: str = r"$\theta(t)$",
     colors=None,
+    legend: str | bool = "best",
 ):
     """Plot closed forms (lines) against simulations (markers), one column per curve.
 
@@ -71,8 +125,19 @@ def theory_vs_simulation(
     times : array_like, shape (T,)
     simulation, theory : array_like, shape (T,) or (T, k)
         Simulated and predicted curves on the same time grid.
+    ax : matplotlib Axes, optional
+        Where to draw (a new figure by default).
+    labels : list of str, optional
+        One label per curve.
     every : int
         Plot every ``every``-th simulated point as a marker (lines are drawn in full).
+    xlabel, ylabel : str
+        Axis labels.
+    colors : list, optional
+        Colours of the curves (the course palette by default).
+    legend : str or False
+        A matplotlib legend location (``"best"``, ``"upper left"``, ...), ``"below"`` (under the
+        axes), or False for no legend.
 
     Returns
     -------
@@ -87,6 +152,7 @@ def theory_vs_simulation(
     every = check.positive_int("every", every)
     if labels is not None and (isinstance(labels, str) or len(labels) != sim.shape[1]):
         raise ValueError(f"labels must list one label per curve ({sim.shape[1]}); got {labels!r}")
+    legend = _check_legend(legend)
     colors = PALETTE if colors is None else list(colors)
     if len(colors) == 0:
         raise ValueError("colors must list at least one colour; got an empty sequence")
@@ -101,20 +167,56 @@ def theory_vs_simulation(
     ax.plot([], [], color="0.3", label="simulation", **SIMULATION_STYLE)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.legend()
+    _place_legend(ax, legend)
     return ax, relative_error(sim, ref)
 
 
-def phase_portrait(target_scale: float = 1.0, *, ax=None, extent: float = 2.0, imbalances=None, density: int = 25):
+def phase_portrait(
+    target_scale: float = 1.0,
+    *,
+    ax=None,
+    extent: float = 2.0,
+    imbalances=None,
+    density: int = 25,
+    trajectories=None,
+    legend: str | bool = "lower right",
+):
     """The (a, b) plane of one diagonal-network mode (Eq. 6) with arrows of the flow.
 
     Draws the flow field, the conserved hyperbolas ``a^2 - b^2 = C`` for the given imbalances
-    (Eq. 8), and the two branches of global minima ``a b = S``. Trajectories can be added on top.
+    (Eq. 8), the two branches of global minima ``a b = S``, and optionally trajectories.
+
+    Parameters
+    ----------
+    target_scale : float
+        The target ``S`` of the mode.
+    ax : matplotlib Axes, optional
+        Where to draw (a new square figure by default).
+    extent : float
+        Half-width of the plotted square ``[-extent, extent]^2``.
+    imbalances : array_like, optional
+        Imbalances ``C`` of the dashed hyperbolas (default ``-1, -0.25, 0, 0.25, 1``).
+    density : int
+        Grid points per side of the flow field, at least 5.
+    trajectories : tuple (a, b) of array_like, optional
+        Layer values along trajectories, each of shape ``(T,)`` or ``(T, n)`` for ``n`` runs (e.g.
+        ``trajectory.params["a"][..., 0]`` of a one-coordinate network); drawn as lines, with a dot
+        at each start.
+    legend : str or False
+        A matplotlib legend location, ``"below"`` (under the axes, two columns), or False.
+
+    Returns
+    -------
+    matplotlib Axes
     """
     S = float(check.as_array("target_scale", target_scale, ndim=0))
     extent = check.positive_scalar("extent", extent)
     density = check.positive_int("density", density, minimum=5)
-    imbalances = (-1.0, -0.25, 0.0, 0.25, 1.0) if imbalances is None else check.as_array("imbalances", imbalances, ndim=(0, 1))
+    imbalances = (
+        (-1.0, -0.25, 0.0, 0.25, 1.0) if imbalances is None else check.as_array("imbalances", imbalances, ndim=(0, 1))
+    )
+    paths = None if trajectories is None else _trajectory_pair(trajectories)
+    legend = _check_legend(legend)
     if ax is None:
         _, ax = plt.subplots(figsize=(4.6, 4.6))
     grid = np.linspace(-extent, extent, density)
@@ -139,10 +241,173 @@ def phase_portrait(target_scale: float = 1.0, *, ax=None, extent: float = 2.0, i
         for sa, sb in ((1, 1), (-1, -1)) if C != 0 else ((1, 1), (1, -1)):
             ax.plot(sa * a_c, sb * b_c, color=PALETTE[2], lw=0.9, ls="--", alpha=0.8)
     ax.plot([], [], color=PALETTE[2], lw=0.9, ls="--", label=r"conserved $a^2-b^2=C$")
+    if paths is not None:
+        a_path, b_path = paths
+        ax.plot(a_path, b_path, color=PALETTE[1], lw=2)
+        ax.plot(a_path[0], b_path[0], "o", color=PALETTE[1], ms=5)
+        ax.plot([], [], "o-", color=PALETTE[1], label="trajectories (dot: start)")
     ax.set_xlim(-extent, extent)
     ax.set_ylim(-extent, extent)
     ax.set_aspect("equal")
     ax.set_xlabel("first layer $a$")
     ax.set_ylabel("second layer $b$")
-    ax.legend(loc="lower right")
+    _place_legend(ax, legend)
     return ax
+
+
+def _trajectory_pair(trajectories) -> tuple[np.ndarray, np.ndarray]:
+    """Check ``trajectories = (a, b)``: two arrays of one shape, (T,) or (T, n), with T >= 1."""
+    if not isinstance(trajectories, (tuple, list)) or len(trajectories) != 2:
+        raise ValueError(
+            f"trajectories must be a pair (a, b) of arrays of shape (T,) or (T, n); got {check._describe(trajectories)}"
+        )
+    a_path = check.as_array("trajectories[0]", trajectories[0], ndim=(1, 2))
+    b_path = check.as_array("trajectories[1]", trajectories[1], ndim=(1, 2))
+    if a_path.shape != b_path.shape or a_path.shape[0] == 0:
+        raise ValueError(f"trajectories (a, b) must have one non-empty shape; got {a_path.shape} and {b_path.shape}")
+    return a_path, b_path
+
+
+def convergence_plot(
+    step_sizes,
+    errors,
+    *,
+    ax=None,
+    order: float = 1.0,
+    label: str = "measured",
+    xlabel: str = r"step size $\eta$",
+    ylabel: str = "error",
+    legend: str | bool = "best",
+):
+    """Log-log plot of an error against the step size, with its fitted slope and a reference slope.
+
+    A method of order ``p`` has errors proportional to ``step**p``: a straight line of slope ``p``
+    on log-log axes. The dashed reference line of slope ``order`` passes through the smallest step.
+
+    Parameters
+    ----------
+    step_sizes : array_like, shape (k,)
+        Strictly positive step sizes, k >= 2.
+    errors : array_like, shape (k,)
+        The strictly positive error measured at each step size.
+    ax : matplotlib Axes, optional
+        Where to draw (a new figure by default).
+    order : float
+        Slope of the reference line (1 for gradient descent as an Euler method).
+    label : str
+        Legend entry of the measured errors; the fitted slope is appended to it.
+    xlabel, ylabel : str
+        Axis labels.
+    legend : str or False
+        A matplotlib legend location, ``"below"``, or False.
+
+    Returns
+    -------
+    ax, slope : matplotlib Axes and the least-squares slope of ``log(errors)`` against ``log(step_sizes)``.
+    """
+    steps = check.positive("step_sizes", check.as_array("step_sizes", step_sizes, ndim=1))
+    errs = check.positive("errors", check.as_array("errors", errors, ndim=1))
+    if steps.shape != errs.shape or steps.size < 2:
+        raise ValueError(
+            f"step_sizes and errors must have one length of at least 2; got {steps.shape} and {errs.shape}"
+        )
+    order = check.positive_scalar("order", order)
+    legend = _check_legend(legend)
+    slope = float(np.polyfit(np.log(steps), np.log(errs), 1)[0])
+    if ax is None:
+        _, ax = plt.subplots()
+    ax.loglog(steps, errs, "o-", color=PALETTE[0], label=f"{label} (slope {slope:.2f})")
+    smallest = np.argmin(steps)
+    reference = errs[smallest] * (steps / steps[smallest]) ** order
+    power = r"\eta" if order == 1 else rf"\eta^{{{order:g}}}"
+    ax.loglog(steps, reference, "k--", lw=1, label=rf"$\propto {power}$")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    _place_legend(ax, legend)
+    return ax, slope
+
+
+# ---------------------------------------------------------------------------- the map of the book
+def _sigmoid(t, t0, k=18.0):
+    return 1.0 / (1.0 + np.exp(-k * (t - t0)))
+
+
+def _icon_curves(kind: str, t: np.ndarray):
+    """Sketches of each phenomenon's curve: (y, colour, width, style) per line."""
+    grey, P = "0.6", PALETTE
+    return {
+        "emergence": [(1 - np.exp(-6 * t), grey, 1.2, "-"), (_sigmoid(t, 0.5), P[0], 1.8, "-")],
+        "collapse": [(_sigmoid(t, 0.2, 25) + _sigmoid(t, 0.5, 25) + _sigmoid(t, 0.8, 25), P[1], 1.8, "-")],
+        "lazy/rich": [(1 - np.exp(-6 * t), P[2], 1.8, "-"), (_sigmoid(t, 0.55), grey, 1.2, "--")],
+        "grokking": [(_sigmoid(t, 0.12, 30), grey, 1.2, "-"), (_sigmoid(t, 0.7, 20), P[3], 1.8, "-")],
+    }[kind]
+
+
+# (x, mechanism, phenomenon, caption, chapter, icon) of the map's four columns; colours follow PALETTE.
+_MAP_COLUMNS = (
+    (14, "sigmoidal, amplifying\ndynamics", "Emergence", "skills appear suddenly", "ch. 2 · coming", "emergence"),
+    (38, "greedy low-rank\ndynamics", "Neural collapse", "one mode at a time", "ch. 3 · coming", "collapse"),
+    (62, "layer imbalance", "Lazy / rich regimes", "exponential vs sigmoidal", "ch. 4 · coming", "lazy/rich"),
+    (86, "weight-to-target\nratio", "Grokking", "train fits, test waits", "ch. 5 · coming", "grokking"),
+)
+
+
+def course_map():
+    """The map of the book (our version of the paper's Fig. 1): principle, regimes, mechanisms, phenomena.
+
+    The feedback principle sits at the top; it amplifies (small, balanced layers) or is muted
+    (unbalanced layers, large weights); below each regime sit the mechanisms and the phenomena they
+    explain, each with a sketch of its typical curve.
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    fig = plt.figure(figsize=(10, 7.4))
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, 100)
+    ax.set_ylim(0, 74)
+    ax.axis("off")
+
+    def box(x, y, w, h, text, color, *, fill="white", size=10, ls="-"):
+        style = "round,pad=0.4,rounding_size=1.2"
+        ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle=style, fc=fill, ec=color, lw=1.8, ls=ls))
+        ax.text(x, y, text, ha="center", va="center", fontsize=size, linespacing=1.35)
+
+    def arrow(x0, y0, x1, y1):
+        props = dict(arrowstyle="-|>", color="0.35", lw=1.4, shrinkA=0, shrinkB=0)
+        ax.annotate("", (x1, y1), (x0, y0), arrowprops=props)
+
+    def icon(x, y, kind):
+        inset = fig.add_axes(((x - 8) / 100, (y - 3) / 74, 0.16, 6 / 74))
+        t = np.linspace(0, 1, 200)
+        for curve, color, width, style in _icon_curves(kind, t):
+            inset.plot(t, curve, color=color, lw=width, ls=style)
+        inset.set_xticks([])
+        inset.set_yticks([])
+        inset.grid(False)
+        for side in ("top", "right"):
+            inset.spines[side].set_visible(False)
+
+    principle = (
+        "Chapter 1 · the dynamical feedback principle\n"
+        r"$\dot a = b\,\mathbb{E}[x^2](S-ab),\quad \dot b = a\,\mathbb{E}[x^2](S-ab)$: each layer sets the other's speed"
+    )
+    box(50, 66, 62, 9.5, principle, PALETTE[0], fill="#e8f1f8", size=11)
+    box(27, 51, 38, 6.5, "feedback amplifies\nsmall, balanced layers", "0.4")
+    box(73, 51, 38, 6.5, "feedback is muted\nunbalanced layers, or large weights for the target", "0.4")
+    arrow(40, 61.1, 30, 54.6)
+    arrow(60, 61.1, 70, 54.6)
+    for k, (x, mechanism, phenomenon, caption, where, kind) in enumerate(_MAP_COLUMNS):
+        color, parent = PALETTE[k], (27 if x < 50 else 73)
+        arrow(parent + (x - parent) * 0.35, 47.6, x, 41.2)
+        box(x, 37.5, 20, 6, mechanism, color, size=9.5)
+        arrow(x, 34.3, x, 28.6)
+        box(x, 19.3, 20, 17.6, "", color, ls="--")
+        ax.text(x, 26.4, phenomenon, ha="center", va="center", fontsize=11, weight="bold")
+        ax.text(x, 23.6, caption, ha="center", va="center", fontsize=8.5)
+        ax.text(x, 11.9, where, ha="center", va="center", fontsize=9, color="0.35", style="italic")
+        icon(x, 17.3, kind)
+    limits = "Limits · what layerwise linear models leave out, and where the picture breaks (ch. 6 · coming)"
+    box(50, 4.5, 88, 4, limits, "0.55", ls="--")
+    return fig

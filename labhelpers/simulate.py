@@ -22,18 +22,14 @@ from .models import Model
 class Trajectory:
     """A simulation's record; every array has time as its first axis.
 
-    Attributes
-    ----------
-    times : ndarray, shape (T,)
-        Gradient-flow time. For gradient descent, ``step * lr`` (so curves of both line up).
-    params : dict of ndarray
-        Each parameter at each time, shape (T, *batch, *param_shape).
-    end_to_end : ndarray, shape (T, *batch, d, c)
-        The end-to-end map ``P`` with ``f(x) = x^T P``.
-    loss : ndarray, shape (T, *batch)
-        Loss at each recorded time (population loss, or mean training loss for samples).
-    info : dict
-        How it was produced (method, tolerances, step size, ...).
+    - ``times``, shape ``(T,)``: gradient-flow time. For gradient descent, ``step * lr`` (so curves of
+      both line up); with an array of step sizes every run has its own clock, and ``times`` has shape
+      ``(T, *batch)``: ``times[:, k]`` belongs to run ``k``.
+    - ``params``: dict of arrays, each parameter at each time, shape ``(T, *batch, *param_shape)``.
+    - ``end_to_end``, shape ``(T, *batch, d, c)``: the end-to-end map ``P`` with ``f(x) = x^T P``.
+    - ``loss``, shape ``(T, *batch)``: loss at each recorded time (population loss, or mean training
+      loss for samples).
+    - ``info``: dict saying how it was produced (method, tolerances, step size, ...).
     """
 
     times: np.ndarray
@@ -71,7 +67,9 @@ def _as_params(model: Model, params) -> dict[str, np.ndarray]:
     if not isinstance(model, Model):
         raise ValueError(f"model must be a labhelpers.models.Model; got {type(model).__name__}")
     if not isinstance(params, dict):
-        raise ValueError(f"params0 must be a dict of arrays with keys {list(model.param_names)}; got {type(params).__name__}")
+        raise ValueError(
+            f"params0 must be a dict of arrays with keys {list(model.param_names)}; got {type(params).__name__}"
+        )
     converted = {name: check.as_array(f"params0['{name}']", value) for name, value in params.items()}
     model.validate(converted)
     return converted
@@ -119,6 +117,13 @@ def gradient_flow(
         Record ``n_times`` equally spaced times in ``[0, t_max]`` ...
     times : array_like, optional
         ... or exactly these times (increasing).
+    rtol, atol : float
+        Tolerances of the solver.
+
+    Returns
+    -------
+    Trajectory
+        ``times`` of shape ``(T,)``; parameters, end-to-end maps and losses at those times.
     """
     params0 = _as_params(model, params0)
     model._check_moments(moments)
@@ -142,7 +147,13 @@ def gradient_flow(
         params=params,
         end_to_end=end_to_end,
         loss=moments.loss(end_to_end),
-        info={"method": "gradient flow (DOP853)", "rtol": rtol, "atol": atol, "model": repr(model), "nfev": solution.nfev},
+        info={
+            "method": "gradient flow (DOP853)",
+            "rtol": rtol,
+            "atol": atol,
+            "model": repr(model),
+            "nfev": solution.nfev,
+        },
     )
 
 
@@ -161,10 +172,40 @@ def gradient_descent(
 ) -> Trajectory:
     """Discrete gradient descent, on the population loss (``moments``) or on samples (``X``, ``Y``).
 
-    On samples the loss is ``1/(2n) sum_n ||y_n - f(x_n)||^2`` (Eq. 2 with the expectation replaced by
-    the sample mean; note the 1/2 and the sum over outputs, unlike ``torch.nn.MSELoss``), and the
-    gradient comes from torch autograd on ``device``. ``lr`` may be an array broadcasting against the
-    batch shape of ``params0``, to run several step sizes at once. Recorded times are ``step * lr``.
+    Each step is the explicit Euler step of gradient flow, ``params += lr * (-dL/dparams)``. On samples
+    the loss is ``1/(2n) sum_n ||y_n - f(x_n)||^2`` (Eq. 2 with the expectation replaced by the sample
+    mean; note the 1/2 and the sum over outputs, unlike ``torch.nn.MSELoss``), and the gradient comes
+    from torch autograd on ``device``.
+
+    Parameters
+    ----------
+    model : Model
+        One of :mod:`labhelpers.models`.
+    params0 : dict of array_like
+        Initial parameters; leading batch dimensions run several descents at once.
+    lr : float or array_like
+        Step size(s), strictly positive. An array must broadcast to the batch shape of ``params0``:
+        run ``k`` then steps with ``lr[k]``, e.g. to sweep step sizes in one call.
+    steps : int
+        Number of steps.
+    moments : Moments, optional
+        Population loss (give this, or both ``X`` and ``Y``).
+    X, Y : array_like, optional
+        Samples, shapes ``(n, d)`` and ``(n,)`` or ``(n, c)``.
+    record_every : int
+        Record every ``record_every``-th step (the last step is always recorded).
+    device : str
+        Torch device for the sample loss.
+    progress : bool, optional
+        Show a progress bar (default: for 20 000 steps or more).
+
+    Returns
+    -------
+    Trajectory
+        ``times`` is the gradient-flow time ``step * lr`` reached by each recorded step: shape ``(T,)``
+        for a scalar ``lr``, and ``(T, *batch)`` for an array ``lr`` (each run's own times, so
+        ``trajectory.times[:, k]`` and ``trajectory.end_to_end[:, k]`` plot run ``k`` against time).
+        ``info["recorded_steps"]`` lists the step numbers.
     """
     params0 = _as_params(model, params0)
     batch_shape = model.validate(params0)
@@ -174,7 +215,9 @@ def gradient_descent(
     try:
         lr_batch = np.broadcast_to(lr, batch_shape) if lr.ndim else lr
     except ValueError as error:
-        raise ValueError(f"lr of shape {lr.shape} must broadcast to the batch shape {batch_shape} of params0") from error
+        raise ValueError(
+            f"lr of shape {lr.shape} must broadcast to the batch shape {batch_shape} of params0"
+        ) from error
     if (moments is None) == (X is None and Y is None) or (moments is None and (X is None or Y is None)):
         raise ValueError(
             "give either moments= (population loss) or both X= and Y= (samples), not both or neither; "
@@ -196,11 +239,20 @@ def gradient_descent(
         info = {"method": "gradient descent on samples (torch)", "device": str(device)}
     params = {name: np.stack([h[name] for h in history]) for name in model.param_names}
     end_to_end = model.end_to_end(params)
-    times = np.asarray(record_steps, dtype=float)
-    times = times * (float(lr) if lr.ndim == 0 else 1.0)
-    info.update({"lr": lr.tolist(), "steps": steps, "record_every": record_every, "model": repr(model)})
-    if lr.ndim:
-        info["times_are_steps"] = True
+    recorded = np.asarray(record_steps, dtype=float)
+    if lr.ndim:  # each run has its own clock: shape (T, *batch)
+        times = recorded.reshape((-1,) + (1,) * len(batch_shape)) * lr_batch
+    else:
+        times = recorded * float(lr)
+    info.update(
+        {
+            "lr": lr.tolist(),
+            "steps": steps,
+            "record_every": record_every,
+            "recorded_steps": record_steps,
+            "model": repr(model),
+        }
+    )
     return Trajectory(times, params, end_to_end, loss_of(end_to_end), info)
 
 

@@ -134,6 +134,32 @@ def test_population_loss_from_teacher_moments_matches_samples():
     assert _within_standard_errors(squared, exact) < STDERR_TOL
 
 
+def test_random_moments_are_moments_of_a_distribution():
+    moments = lh.data.random_moments(4, 3, seed=2)
+    assert moments.sigma_xx.shape == (4, 4) and moments.sigma_xy.shape == (4, 3) and moments.sigma_yy.shape == (3, 3)
+    joint = np.block([[moments.sigma_xx, moments.sigma_xy], [moments.sigma_xy.T, moments.sigma_yy]])
+    # Stated bounds: sigma_xx >= I and the Schur complement >= I, so the joint matrix is positive definite.
+    assert np.linalg.eigvalsh(moments.sigma_xx).min() >= 1.0 - 1e-12
+    schur = moments.sigma_yy - moments.sigma_xy.T @ np.linalg.solve(moments.sigma_xx, moments.sigma_xy)
+    assert np.linalg.eigvalsh(schur).min() >= 1.0 - 1e-12
+    assert np.linalg.eigvalsh(joint).min() > 0
+    # Correlated inputs: the off-diagonal of sigma_xx is far from zero.
+    assert np.max(np.abs(moments.sigma_xx - np.diag(np.diag(moments.sigma_xx)))) > 0.1
+    again = lh.data.random_moments(4, 3, seed=2)
+    np.testing.assert_array_equal(again.sigma_xy, moments.sigma_xy)
+    assert not np.array_equal(lh.data.random_moments(4, 3, seed=3).sigma_xy, moments.sigma_xy)
+    assert lh.data.random_moments(2).output_dim == 1
+
+
+def test_random_moments_rejects_bad_input():
+    with pytest.raises(ValueError, match="input_dim must be an integer >= 1"):
+        lh.data.random_moments(0, 1)
+    with pytest.raises(ValueError, match="output_dim must be an integer >= 1"):
+        lh.data.random_moments(3, 1.5)
+    with pytest.raises(ValueError, match="seed must be an integer >= 0"):
+        lh.data.random_moments(3, 1, seed=-1)
+
+
 # ---------------------------------------------------------------------------- bad input
 def test_moments_rejects_bad_input():
     eye = np.eye(2)

@@ -118,6 +118,59 @@ def test_balanced_diagonal_start_stays_balanced_under_gradient_descent():
     assert lh.conservation_drift(model, trajectory) <= 4 * EPS
 
 
+def test_imbalance_drift_after_one_descent_step_is_the_theorem():
+    """One step multiplies C = a^2 - b^2 by 1 - lr^2 r^2 (diagonal) and adds
+    lr^2 (W1^T R R^T W1 - W2 R^T R W2^T) (two-layer): the drift after one step is exactly that."""
+    model = lh.DiagonalLinearNetwork(1)
+    moments = lh.teacher_moments([1.5], [1.0])
+    lrs = np.array([0.3, 0.1, 0.03])
+    a0, b0 = 0.4, 0.2
+    start = {"a": np.full((3, 1), a0), "b": np.full((3, 1), b0)}
+    descent = lh.gradient_descent(model, start, lr=lrs, steps=1, moments=moments)
+    drift = lh.feedback.imbalance_drift(model, descent)
+    assert drift.shape == (2, 3)
+    r = 1.5 * (1.0 - a0 * b0)
+    np.testing.assert_array_equal(drift[0], 0.0)
+    np.testing.assert_allclose(drift[1], abs(a0**2 - b0**2) * lrs**2 * r**2, rtol=1e-12)
+    # conservation_drift takes the same per-run clocks (times of shape (T, runs)).
+    assert lh.conservation_drift(model, descent) == pytest.approx(drift.max() / 1.0, rel=1e-12)
+
+    network, general = lh.LinearNetwork(3, 4, 2), _general_moments(3, 2)
+    params0 = network.random_init(0.7, seed=5)
+    step = lh.gradient_descent(network, params0, lr=0.05, steps=1, moments=general)
+    W1, W2, R = params0["W1"], params0["W2"], network.residual(params0, general)
+    change = 0.05**2 * (W1.T @ R @ R.T @ W1 - W2 @ R.T @ R @ W2.T)
+    np.testing.assert_allclose(lh.feedback.imbalance_drift(network, step)[1], np.abs(change).max(), rtol=1e-10)
+
+
+@pytest.mark.parametrize("name", NETWORKS)
+def test_imbalance_drift_shapes_and_flow_level(name):
+    model, make_moments = NETWORKS[name]
+    moments = make_moments()
+    trajectory = lh.gradient_flow(model, model.random_init(0.7, batch_shape=(2,), seed=6), moments, t_max=3.0)
+    drift = lh.feedback.imbalance_drift(model, trajectory)
+    assert drift.shape == (len(trajectory), 2)
+    scale = max(np.max(np.abs(p)) ** 2 for p in trajectory.params.values())
+    assert np.max(drift) <= DRIFT_TOL * scale
+    # ... while the same runs under coarse gradient descent drift visibly.
+    descent = lh.gradient_descent(model, trajectory.at(0), lr=0.05, steps=60, moments=moments)
+    assert np.min(lh.feedback.imbalance_drift(model, descent)[-1]) > 1e3 * DRIFT_TOL * scale
+
+
+def test_imbalance_drift_rejects_bad_input():
+    model = lh.DiagonalLinearNetwork(1)
+    trajectory = lh.gradient_flow(model, {"a": [0.1], "b": [0.1]}, lh.teacher_moments([1.0], [1.0]), t_max=1.0)
+    with pytest.raises(ValueError, match="trajectory must be a labhelpers Trajectory"):
+        lh.feedback.imbalance_drift(model, trajectory.params)
+    with pytest.raises(ValueError, match="model must be a layerwise linear model"):
+        lh.feedback.imbalance_drift(lh.LinearModel(1), trajectory)
+    short = lh.Trajectory(
+        trajectory.times[:1], trajectory.at(slice(0, 1)), trajectory.end_to_end[:1], trajectory.loss[:1]
+    )
+    with pytest.raises(ValueError, match="trajectory must record at least 2 times"):
+        lh.feedback.imbalance_drift(model, short)
+
+
 # ---------------------------------------------------------------------------- closed flow of the product
 def test_product_flow_is_the_derivative_of_ab():
     rng = np.random.default_rng(0)
@@ -207,6 +260,8 @@ def test_conservation_drift_rejects_bad_input():
         lh.conservation_drift(lh.LinearModel(1), trajectory)
     with pytest.raises(ValueError, match="params must be a dict with keys"):
         lh.conservation_drift(lh.LinearNetwork(1, 1), trajectory)
-    short = lh.Trajectory(trajectory.times[:1], trajectory.at(slice(0, 1)), trajectory.end_to_end[:1], trajectory.loss[:1])
+    short = lh.Trajectory(
+        trajectory.times[:1], trajectory.at(slice(0, 1)), trajectory.end_to_end[:1], trajectory.loss[:1]
+    )
     with pytest.raises(ValueError, match="trajectory must record at least 2 times"):
         lh.conservation_drift(model, short)

@@ -1,7 +1,8 @@
 """The four models (labhelpers.models): end-to-end maps, losses, and flows checked against autograd.
 
 Stated tolerances: a model's ``flow`` equals minus the torch-autograd gradient (float64) of the
-population loss to FLOW_RTOL = 1e-12 relative (atol 1e-12 times the gradient's scale). Gradient descent
+population loss to FLOW_RTOL = 1e-12 relative (atol 1e-12 times the gradient's scale); that autograd
+gradient equals central finite differences of ``Model.loss`` to FD_TOL = 1e-8 of the gradient's scale. Gradient descent
 on samples (torch) equals gradient descent on their empirical moments (numpy) to SAMPLES_TOL = 1e-10.
 """
 
@@ -9,11 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 import labhelpers as lh
 
 FLOW_RTOL = 1e-12
+FD_TOL = 1e-8
 SAMPLES_TOL = 1e-10
 
 MODELS = {
@@ -33,15 +34,23 @@ def _data(model, n=40, seed=0):
     return X, Y
 
 
-def _torch_population_loss(model, params, moments):
-    """Eq. 2 from the moments, written independently of labhelpers: 1/2 tr(Syy - 2 P^T Sxy + P^T Sxx P)."""
-    tensors = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in params.items()}
-    sxx, sxy, syy = (torch.tensor(m, dtype=torch.float64) for m in (moments.sigma_xx, moments.sigma_xy, moments.sigma_yy))
-    P = model.end_to_end(tensors)
-    cross = (P * sxy).sum(dim=(-1, -2))
-    quad = (P * (sxx @ P)).sum(dim=(-1, -2))
-    loss = 0.5 * (torch.trace(syy) - 2 * cross + quad)
-    return loss, tensors
+def _finite_difference_flow(model, params, moments, h=1e-4):
+    """-dL/dparams by central differences of Model.loss (numpy), entry by entry, all runs at once.
+
+    The loss is quadratic in any single entry (P is linear in each layer), so central differences are
+    exact up to rounding, about eps * L / h ~ 1e-11 here.
+    """
+    flow = {}
+    for name, value in params.items():
+        grad = np.empty_like(value)
+        for index in np.ndindex(*model.shapes()[name]):
+            where = (Ellipsis,) + index
+            up, down = {**params, name: value.copy()}, {**params, name: value.copy()}
+            up[name][where] += h
+            down[name][where] -= h
+            grad[where] = (model.loss(up, moments) - model.loss(down, moments)) / (2 * h)
+        flow[name] = -grad
+    return flow
 
 
 @pytest.mark.parametrize("name", MODELS)
@@ -50,16 +59,44 @@ def test_flow_is_minus_the_autograd_gradient(name, batch_shape):
     model = MODELS[name]
     moments = lh.empirical_moments(*_data(model))
     params = model.random_init(0.8, batch_shape=batch_shape, seed=len(batch_shape))
-    loss, tensors = _torch_population_loss(model, params, moments)
-    loss.sum().backward()  # runs are independent: the sum gives each run its own gradient
+    reference = lh.models.autograd_flow(model, params, moments)
     flow = model.flow(params, moments)
-    assert set(flow) == set(model.param_names)
+    assert set(flow) == set(reference) == set(model.param_names)
     for key in model.param_names:
-        gradient = tensors[key].grad.numpy()
-        assert flow[key].shape == params[key].shape
-        np.testing.assert_allclose(flow[key], -gradient, rtol=FLOW_RTOL, atol=FLOW_RTOL * np.max(np.abs(gradient)))
-    # ... and the loss itself agrees with Model.loss.
-    np.testing.assert_allclose(model.loss(params, moments), loss.detach().numpy(), rtol=FLOW_RTOL)
+        gradient = reference[key]
+        assert flow[key].shape == gradient.shape == params[key].shape
+        np.testing.assert_allclose(flow[key], gradient, rtol=FLOW_RTOL, atol=FLOW_RTOL * np.max(np.abs(gradient)))
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_autograd_flow_matches_finite_differences(name):
+    """autograd_flow is itself checked against a method that shares nothing with it (numpy differences)."""
+    model = MODELS[name]
+    moments = lh.data.random_moments(model.input_dim, model.output_dim, seed=4)
+    params = model.random_init(0.6, batch_shape=(2,), seed=5)
+    reference = lh.models.autograd_flow(model, params, moments)
+    differences = _finite_difference_flow(model, params, moments)
+    for key in model.param_names:
+        scale = np.max(np.abs(differences[key]))
+        np.testing.assert_allclose(reference[key], differences[key], rtol=0, atol=FD_TOL * scale)
+        # The comparison discriminates: a flow off by one part in 1e5 fails it.
+        assert np.max(np.abs(reference[key] * (1 + 1e-5) - differences[key])) > FD_TOL * scale
+
+
+def test_autograd_flow_rejects_bad_input():
+    model = lh.LinearNetwork(2, 3)
+    moments = lh.teacher_moments([1.0, 1.0], [1.0, 0.5])
+    params = model.random_init(1.0)
+    with pytest.raises(ValueError, match="model must be a labhelpers.models.Model"):
+        lh.models.autograd_flow("two-layer", params, moments)
+    with pytest.raises(ValueError, match=r"params must be a dict with keys \['W1', 'W2'\]"):
+        lh.models.autograd_flow(model, {"W1": params["W1"]}, moments)
+    with pytest.raises(ValueError, match=r"params\['W2'\] must end in shape \(3, 1\)"):
+        lh.models.autograd_flow(model, {**params, "W2": np.ones((3, 2))}, moments)
+    with pytest.raises(ValueError, match="moments are for inputs/outputs"):
+        lh.models.autograd_flow(model, params, lh.teacher_moments([1.0], [1.0]))
+    with pytest.raises(ValueError, match="moments must be a labhelpers.data.Moments"):
+        lh.models.autograd_flow(model, params, None)
 
 
 def test_flow_vanishes_at_the_teacher_and_not_elsewhere():

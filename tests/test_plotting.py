@@ -2,10 +2,15 @@
 
 theory_vs_simulation must report the exact largest relative error and draw one line per theory curve,
 one marker series per simulated curve, and two legend proxies; phase_portrait's dashed curves must lie
-on the conserved hyperbolas a^2 - b^2 = C (to 1e-12) and its solid curve on the minima ab = S.
+on the conserved hyperbolas a^2 - b^2 = C (to 1e-12) and its solid curve on the minima ab = S;
+convergence_plot must recover the exponent of an exact power law to 1e-12. glue must hand its value to
+myst_nb when that is installed, and print it otherwise.
 """
 
 from __future__ import annotations
+
+import sys
+import types
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -14,6 +19,8 @@ import pytest
 
 import labhelpers as lh
 from labhelpers import plotting
+
+SLOPE_TOL = 1e-12
 
 
 def test_backend_is_headless():
@@ -78,6 +85,77 @@ def test_phase_portrait_draws_the_conserved_hyperbolas_and_minima():
     assert proxy.get_label().startswith("conserved")
 
 
+def test_theory_vs_simulation_default_labels_and_legend_choices():
+    times = np.linspace(0, 1, 5)
+    ax, _ = lh.plotting.theory_vs_simulation(times, times, times)
+    assert ax.get_ylabel() == r"$\theta(t)$"
+    assert ax.get_legend()._loc == 0  # "best"
+    ax, _ = lh.plotting.theory_vs_simulation(times, times, times, legend="upper left")
+    assert ax.get_legend()._loc == 2
+    ax, _ = lh.plotting.theory_vs_simulation(times, times, times, legend=False)
+    assert ax.get_legend() is None
+
+
+def test_phase_portrait_draws_trajectories_and_places_its_legend():
+    a = np.column_stack([np.linspace(0.1, 1.0, 7), np.linspace(1.5, 1.2, 7)])
+    b = np.column_stack([np.linspace(0.1, 1.0, 7), np.linspace(0.2, 0.8, 7)])
+    ax = lh.plotting.phase_portrait(1.0, imbalances=[0.0], density=5, trajectories=(a, b), legend="below")
+    paths = [line for line in ax.lines if len(line.get_xdata()) == 7]
+    assert len(paths) == 2
+    for k, line in enumerate(paths):
+        np.testing.assert_array_equal(line.get_xdata(), a[:, k])
+        np.testing.assert_array_equal(line.get_ydata(), b[:, k])
+    starts = [line for line in ax.lines if line.get_marker() == "o" and len(line.get_xdata()) == 2]
+    np.testing.assert_array_equal(starts[0].get_xdata(), a[0])
+    legend = ax.get_legend()
+    assert [t.get_text() for t in legend.get_texts()][-1] == "trajectories (dot: start)"
+    assert legend._loc == 9 and legend._ncols == 2  # "upper center" of a box under the axes
+    assert lh.plotting.phase_portrait(1.0, density=5, legend=False).get_legend() is None
+    assert lh.plotting.phase_portrait(1.0, density=5).get_legend()._loc == 4  # "lower right"
+
+
+@pytest.mark.parametrize("order", [1.0, 1.5])
+def test_convergence_plot_recovers_the_exponent(order):
+    steps = np.array([0.5, 0.2, 0.1, 0.05, 0.01])
+    errors = 3.0 * steps**order
+    ax, slope = lh.plotting.convergence_plot(steps, errors, order=order, label="error")
+    assert slope == pytest.approx(order, abs=SLOPE_TOL)
+    measured, reference = ax.lines
+    np.testing.assert_array_equal(measured.get_ydata(), errors)
+    np.testing.assert_allclose(reference.get_ydata(), errors, rtol=1e-12)  # reference through the smallest step
+    assert measured.get_label() == f"error (slope {order:.2f})"
+    assert ax.get_xscale() == ax.get_yscale() == "log"
+    # The fit discriminates: errors one order lower give a slope one lower.
+    assert lh.plotting.convergence_plot(steps, errors / steps)[1] == pytest.approx(order - 1, abs=SLOPE_TOL)
+
+
+def test_glue_hands_values_to_myst_nb(monkeypatch):
+    calls = []
+    fake = types.ModuleType("myst_nb")
+    fake.glue = lambda name, value, display=True: calls.append((name, value, display))
+    monkeypatch.setitem(sys.modules, "myst_nb", fake)
+    lh.plotting.glue("fb_slope", np.float64(1.25))
+    lh.plotting.glue("fb_count", np.int64(7))
+    lh.plotting.glue("fb_gap", np.array(3e-9))
+    assert calls == [("fb_slope", 1.25, False), ("fb_count", 7, False), ("fb_gap", 3e-9, False)]
+    assert type(calls[0][1]) is float and type(calls[1][1]) is int
+
+
+def test_glue_prints_without_myst_nb(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "myst_nb", None)  # import myst_nb now raises ImportError
+    lh.plotting.glue("fb_slope", np.float64(0.987654))
+    lh.plotting.glue("fb_count", 7)
+    assert capsys.readouterr().out == "fb_slope = 0.988\nfb_count = 7\n"
+
+
+def test_course_map_shows_the_four_phenomena():
+    fig = lh.plotting.course_map()
+    texts = {t.get_text() for ax in fig.axes for t in ax.texts}
+    assert {"Emergence", "Neural collapse", "Lazy / rich regimes", "Grokking"} <= texts
+    assert any(text.startswith("Chapter 1") for text in texts)
+    assert len(fig.axes) == 5  # the canvas and one sketch per phenomenon
+
+
 def test_use_style_sets_the_palette():
     with matplotlib.rc_context():
         lh.plotting.use_style()
@@ -137,3 +215,48 @@ def test_phase_portrait_rejects_bad_input():
         lh.plotting.phase_portrait(1.0, imbalances=[0.5, np.inf])
     with pytest.raises(ValueError, match="imbalances must be 0-D or 1-D"):
         lh.plotting.phase_portrait(1.0, imbalances=np.ones((2, 2)))
+
+
+def test_legend_choice_is_validated():
+    times = np.linspace(0, 1, 5)
+    for draw in (
+        lambda legend: lh.plotting.theory_vs_simulation(times, times, times, legend=legend),
+        lambda legend: lh.plotting.phase_portrait(1.0, density=5, legend=legend),
+        lambda legend: lh.plotting.convergence_plot([0.1, 0.01], [1.0, 0.1], legend=legend),
+    ):
+        for legend in ("top", True, None, 3):
+            with pytest.raises(ValueError, match="legend must be False or one of 'best'"):
+                draw(legend)
+
+
+def test_phase_portrait_rejects_bad_trajectories():
+    with pytest.raises(ValueError, match=r"trajectories must be a pair \(a, b\)"):
+        lh.plotting.phase_portrait(1.0, trajectories=np.ones((3, 2)))
+    with pytest.raises(ValueError, match=r"trajectories \(a, b\) must have one non-empty shape"):
+        lh.plotting.phase_portrait(1.0, trajectories=(np.ones((3, 2)), np.ones((3, 1))))
+    with pytest.raises(ValueError, match=r"trajectories\[1\] must contain only finite"):
+        lh.plotting.phase_portrait(1.0, trajectories=(np.ones(3), np.full(3, np.nan)))
+    with pytest.raises(ValueError, match=r"trajectories\[0\] must be 1-D or 2-D"):
+        lh.plotting.phase_portrait(1.0, trajectories=(np.ones((3, 2, 1)), np.ones((3, 2, 1))))
+
+
+def test_convergence_plot_rejects_bad_input():
+    draw = lh.plotting.convergence_plot
+    with pytest.raises(ValueError, match="step_sizes must be strictly positive"):
+        draw([0.1, 0.0], [1.0, 0.5])
+    with pytest.raises(ValueError, match="errors must be strictly positive"):
+        draw([0.1, 0.01], [1.0, 0.0])
+    with pytest.raises(ValueError, match="step_sizes and errors must have one length of at least 2"):
+        draw([0.1, 0.01], [1.0, 0.5, 0.2])
+    with pytest.raises(ValueError, match="step_sizes and errors must have one length of at least 2"):
+        draw([0.1], [1.0])
+    with pytest.raises(ValueError, match="errors must be 1-D"):
+        draw([0.1, 0.01], [[1.0, 0.5]])
+    with pytest.raises(ValueError, match="order must be strictly positive"):
+        draw([0.1, 0.01], [1.0, 0.5], order=0.0)
+
+
+def test_glue_rejects_bad_names():
+    for name in ("", "fb slope", "1st", 3, None):
+        with pytest.raises(ValueError, match="name must be a Python identifier"):
+            lh.plotting.glue(name, 1.0)

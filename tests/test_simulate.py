@@ -102,12 +102,26 @@ def test_batched_learning_rates_equal_separate_runs():
     lrs = np.array([0.01, 0.03, 0.05])
     batch = {k: np.stack([v] * 3) for k, v in params0.items()}
     together = lh.gradient_descent(model, batch, lr=lrs, steps=40, moments=moments, record_every=10)
-    assert together.info["times_are_steps"]
-    np.testing.assert_array_equal(together.times, [0, 10, 20, 30, 40])
+    # Each run has its own clock: times[:, k] = step * lrs[k], shape (T, runs).
+    assert together.times.shape == (5, 3) and len(together) == 5
+    assert together.info["recorded_steps"] == [0, 10, 20, 30, 40]
+    np.testing.assert_allclose(together.times, np.outer([0, 10, 20, 30, 40], lrs), rtol=1e-15)
     for run, lr in enumerate(lrs):
         alone = lh.gradient_descent(model, params0, lr=lr, steps=40, moments=moments, record_every=10)
+        np.testing.assert_allclose(together.times[:, run], alone.times, rtol=1e-15)
         for key in model.param_names:
             np.testing.assert_allclose(together.params[key][:, run], alone.params[key], rtol=1e-14, atol=1e-15)
+
+
+def test_batched_learning_rates_broadcast_over_a_grid_of_runs():
+    """lr of shape (3, 1) against a batch (3, 2): times have shape (T, 3, 2), constant along the last axis."""
+    model, moments = _diagonal_problem()
+    lrs = np.array([[0.01], [0.02], [0.04]])
+    params0 = {"a": np.full((3, 2, 3), 0.1), "b": np.full((3, 2, 3), 0.2)}
+    trajectory = lh.gradient_descent(model, params0, lr=lrs, steps=6, moments=moments, record_every=3)
+    assert trajectory.times.shape == (3, 3, 2)
+    expected = np.array([0, 3, 6])[:, None, None] * np.broadcast_to(lrs, (3, 2))
+    np.testing.assert_allclose(trajectory.times, expected, rtol=1e-15)
 
 
 # ---------------------------------------------------------------------------- descent -> flow
