@@ -92,3 +92,16 @@ def one_of(name: str, value: Any, choices: tuple[Any, ...]) -> Any:
     if value not in choices:
         raise ValueError(f"{name} must be one of {choices}; got {_describe(value)}")
     return value
+
+
+def samples(X: Any, Y: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Check a data set: ``X`` (n, d) and ``Y`` (n,) or (n, c) with the same n >= 1; return ``Y`` as 2-D."""
+    X = as_array("X", X, ndim=2)
+    Y = as_array("Y", Y, ndim=(1, 2))
+    if Y.ndim == 1:
+        Y = Y[:, None]
+    if Y.shape[0] != X.shape[0]:
+        raise ValueError(f"X and Y must have the same number of rows; got {X.shape[0]} and {Y.shape[0]}")
+    if X.shape[0] == 0:
+        raise ValueError(f"X must have at least one sample (row); got shape {X.shape}")
+    return X, Y

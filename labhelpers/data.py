@@ -160,15 +160,8 @@ def teacher_targets(X, target_scales, *, noise: float = 0.0, seed: int = 0) -> n
 
 def empirical_moments(X, Y) -> Moments:
     """Sample second moments of data ``X`` (n, d) and targets ``Y`` (n,) or (n, c)."""
-    X = check.as_array("X", X, ndim=2)
-    Y = check.as_array("Y", Y, ndim=(1, 2))
-    if Y.ndim == 1:
-        Y = Y[:, None]
-    if Y.shape[0] != X.shape[0]:
-        raise ValueError(f"X and Y must have the same number of rows; got {X.shape[0]} and {Y.shape[0]}")
+    X, Y = check.samples(X, Y)
     n = X.shape[0]
-    if n == 0:
-        raise ValueError(f"X must have at least one sample (row); got shape {X.shape}")
     return Moments(X.T @ X / n, X.T @ Y / n, Y.T @ Y / n)
 
 

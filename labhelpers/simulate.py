@@ -285,12 +285,7 @@ def _descend_numpy(model, params, moments, lr, steps, record, show):
 def _descend_torch(model, params, X, Y, lr, steps, record, device, show):
     import torch
 
-    X = check.as_array("X", X, ndim=2)
-    Y = check.as_array("Y", Y, ndim=(1, 2))
-    if Y.ndim == 1:
-        Y = Y[:, None]
-    if X.shape[0] != Y.shape[0]:
-        raise ValueError(f"X and Y must have the same number of rows; got {X.shape[0]} and {Y.shape[0]}")
+    X, Y = check.samples(X, Y)
     if X.shape[1] != model.input_dim or Y.shape[1] != model.output_dim:
         raise ValueError(
             f"X, Y of widths {X.shape[1]}, {Y.shape[1]} do not match the model's {model.input_dim}, {model.output_dim}"
@@ -302,8 +297,6 @@ def _descend_torch(model, params, X, Y, lr, steps, record, device, show):
     lr_t = {k: as_tensor(_expand(lr, v)) for k, v in params.items()}
     history = [{k: v.detach().cpu().numpy().copy() for k, v in theta.items()}] if 0 in record else []
     n = X.shape[0]
-    if n == 0:
-        raise ValueError(f"X must have at least one sample (row); got shape {X.shape}")
     for step in tqdm(range(1, steps + 1), disable=not show, desc="gradient descent"):
         residual = Yt - Xt @ model.end_to_end(theta)
         loss = 0.5 * (residual**2).sum() / n  # summed over the batch of runs: each run gets its own gradient
