@@ -6,7 +6,7 @@ descent), :mod:`~labhelpers.data`, :mod:`~labhelpers.plotting`, :mod:`~labhelper
 :mod:`~labhelpers.checks` (self-checks for lessons).
 """
 
-from . import checks, data, feedback, models, modes, plotting, simulate, widgets
+from . import checks, data, emergence, feedback, mlp, models, modes, parity, plotting, simulate, widgets
 from .data import (
     Moments,
     empirical_moments,
@@ -16,14 +16,47 @@ from .data import (
     whiten,
     whitened_moments,
 )
+from .emergence import (
+    emergence_time,
+    fit_power_law,
+    loss_in_data,
+    loss_in_parameters,
+    loss_in_time,
+    scaling_exponents,
+    simulate_skill_model,
+    skill_loss,
+    skill_moments,
+    skill_strength,
+)
 from .feedback import conservation_drift, imbalance, layers_from_product, product_flow
+from .mlp import MLPTrajectory, train_mlp_batched, train_mlp_loop
 from .models import DeepLinearNetwork, DiagonalLinearNetwork, LinearModel, LinearNetwork, Model
 from .modes import half_rise_time, linear_mode, linear_saturation_time, product_mode, saturation_time, sigmoidal_mode
+from .parity import ParityData, SparseParity, power_law_frequencies
 from .simulate import Trajectory, gradient_descent, gradient_flow
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "emergence",
+    "mlp",
+    "parity",
+    "emergence_time",
+    "fit_power_law",
+    "loss_in_data",
+    "loss_in_parameters",
+    "loss_in_time",
+    "scaling_exponents",
+    "simulate_skill_model",
+    "skill_loss",
+    "skill_moments",
+    "skill_strength",
+    "MLPTrajectory",
+    "train_mlp_batched",
+    "train_mlp_loop",
+    "ParityData",
+    "SparseParity",
+    "power_law_frequencies",
     "checks",
     "data",
     "feedback",
