@@ -6,7 +6,22 @@ descent), :mod:`~labhelpers.data`, :mod:`~labhelpers.plotting`, :mod:`~labhelper
 :mod:`~labhelpers.checks` (self-checks for lessons).
 """
 
-from . import checks, data, emergence, feedback, mlp, models, modes, parity, plotting, simulate, widgets
+from . import checks, collapse, data, emergence, feedback, mlp, models, modes, parity, plotting, simulate, widgets
+from .collapse import (
+    CollapseMetrics,
+    UnconstrainedFeatures,
+    aligned_init,
+    collapse_metrics,
+    effective_rank,
+    hierarchical_correlation,
+    mode_strengths,
+    numerical_rank,
+    random_correlation,
+    saxe_modes,
+    simplex_etf,
+    train_ufm,
+    ufm_limit,
+)
 from .data import (
     Moments,
     empirical_moments,
@@ -38,6 +53,20 @@ from .simulate import Trajectory, gradient_descent, gradient_flow
 __version__ = "0.1.0"
 
 __all__ = [
+    "collapse",
+    "CollapseMetrics",
+    "UnconstrainedFeatures",
+    "aligned_init",
+    "collapse_metrics",
+    "effective_rank",
+    "hierarchical_correlation",
+    "mode_strengths",
+    "numerical_rank",
+    "random_correlation",
+    "saxe_modes",
+    "simplex_etf",
+    "train_ufm",
+    "ufm_limit",
     "emergence",
     "mlp",
     "parity",

@@ -1,0 +1,958 @@
+"""Neural collapse in a real network: ResNet18 on CIFAR-10 in the setting of Papyan, Han & Donoho (2020).
+
+The paper's Sec. 5.2 explains neural collapse (App. F) through the greedy low-rank dynamics of layerwise
+linear models (:mod:`labhelpers.collapse`). This module provides the deep-network side of that comparison:
+
+- :class:`ResNet18`, the CIFAR form of the residual network (3x3 stem, no max-pool, four stages of two
+  :class:`BasicBlock` each, widths 64-128-256-512, global average pooling, linear classifier), written with
+  ``torch.nn`` only, with :meth:`ResNet18.features` returning the penultimate (last-layer) features;
+- :func:`load_cifar10` (local files first, then torchvision if it imports; never a hidden download) and
+  :func:`random_images` (random data for smoke runs), both returning :class:`ImageData`;
+- :func:`train_collapse`: SGD with momentum and weight decay, trained far past zero training error (the
+  *terminal phase*), recording NC1-NC4 and train/test accuracy every epoch in a :class:`CollapseHistory`;
+- :func:`run_and_save` / :func:`load_results`: one run, saved as a small JSON file with its provenance
+  (device, date, command, wall time, library versions), and the validating loader the book reads it with.
+
+On a GPU the training keeps the whole data set on the device as one tensor (no DataLoader or workers),
+runs the network in ``channels_last`` memory format under bfloat16 autocast, and evaluates in large
+batches. On a CPU, ``TrainConfig(max_batches=..., width=...)`` gives smoke runs of seconds.
+
+Run from a shell, e.g. on a GPU machine with CIFAR-10 in ``data/``::
+
+    python -m labhelpers.resnet --device cuda --data-root data --out results/resnet18_cifar10.json
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import pickle
+import platform
+import sys
+import tarfile
+import time
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm.auto import tqdm
+
+from . import _validation as check
+from .collapse import collapse_metrics
+
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+RESULTS_FORMAT = "labhelpers.resnet/collapse-run/1"
+COLLAPSE_KEYS = ("nc1", "equinorm", "angle_std", "angle_shift", "etf_distance", "self_duality", "ncc_mismatch")
+HISTORY_KEYS = (
+    "epoch",
+    "lr",
+    "train_loss",
+    "train_accuracy",
+    "test_accuracy",
+    *COLLAPSE_KEYS,
+    "epoch_seconds",
+)
+_FRACTION_KEYS = ("train_accuracy", "test_accuracy", "ncc_mismatch")
+PROVENANCE_KEYS = ("device", "date", "command", "wall_time_s", "versions")
+
+
+# ============================================================================ the network
+
+
+class BasicBlock(nn.Module):
+    """Residual block of ResNet18/34: two 3x3 convolutions with batch norm, plus a shortcut.
+
+    ``out = relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x))``; the shortcut is the identity, or a 1x1
+    convolution with batch norm where the block changes the resolution (``stride = 2``) or the width.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, stride: int = 1):
+        super().__init__()
+        in_channels = check.positive_int("in_channels", in_channels)
+        out_channels = check.positive_int("out_channels", out_channels)
+        stride = check.positive_int("stride", stride)
+        self.conv1 = nn.Conv2d(in_channels, out_channels, kernel_size=3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(out_channels)
+        self.conv2 = nn.Conv2d(out_channels, out_channels, kernel_size=3, stride=1, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(out_channels)
+        if stride == 1 and in_channels == out_channels:
+            self.shortcut = nn.Identity()
+        else:
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(in_channels, out_channels, kernel_size=1, stride=stride, bias=False),
+                nn.BatchNorm2d(out_channels),
+            )
+
+    def forward(self, x):
+        """Apply the block to ``x`` of shape (B, in_channels, H, W)."""
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return F.relu(out + self.shortcut(x))
+
+
+class ResNet18(nn.Module):
+    """ResNet18 in its CIFAR form (He et al. 2016; the network of Papyan et al. 2020).
+
+    ``3x3 conv (stride 1) -> BN -> ReLU -> 4 stages of BasicBlocks -> global average pool -> linear``. Stage
+    ``k`` has width ``width * 2^k`` (64, 128, 256, 512 by default) and halves the resolution for ``k >= 1``.
+    Unlike the ImageNet ResNet there is no 7x7 stem and no max-pool, so 32x32 (CIFAR) and 28x28 (MNIST)
+    inputs keep enough resolution. Weights use PyTorch's default initialisation.
+
+    Parameters
+    ----------
+    num_classes : int
+        Number of classes ``C`` (at least 2).
+    in_channels : int
+        Input channels: 3 for CIFAR-10, 1 for MNIST.
+    width : int
+        Width of the first stage (64 for ResNet18; smaller for quick CPU runs). The features have
+        ``8 * width`` dimensions.
+    blocks_per_stage : tuple of int
+        Blocks in each of the four stages: ``(2, 2, 2, 2)`` is ResNet18, ``(3, 4, 6, 3)`` ResNet34.
+
+    Attributes
+    ----------
+    classifier : torch.nn.Linear
+        The last layer: ``classifier.weight`` (C, D) and ``classifier.bias`` (C) are the ``W`` and ``b`` of NC3/NC4.
+    feature_dim : int
+        ``D = 8 * width`` (512 for ResNet18).
+    """
+
+    def __init__(
+        self,
+        num_classes: int = 10,
+        in_channels: int = 3,
+        *,
+        width: int = 64,
+        blocks_per_stage: tuple[int, ...] = (2, 2, 2, 2),
+    ):
+        super().__init__()
+        num_classes = check.positive_int("num_classes", num_classes, minimum=2)
+        in_channels = check.positive_int("in_channels", in_channels)
+        width = check.positive_int("width", width)
+        blocks = tuple(blocks_per_stage) if isinstance(blocks_per_stage, (tuple, list)) else None
+        if blocks is None or len(blocks) != 4:
+            raise ValueError(f"blocks_per_stage must list 4 block counts, e.g. (2, 2, 2, 2); got {blocks_per_stage!r}")
+        for k, n in enumerate(blocks):
+            check.positive_int(f"blocks_per_stage[{k}]", n)
+        self.stem = nn.Sequential(
+            nn.Conv2d(in_channels, width, kernel_size=3, stride=1, padding=1, bias=False),
+            nn.BatchNorm2d(width),
+            nn.ReLU(),
+        )
+        stages, channels = [], width
+        for k, n_blocks in enumerate(blocks):
+            stage_width = width * 2**k
+            stage = []
+            for j in range(n_blocks):
+                stage.append(BasicBlock(channels, stage_width, stride=2 if (k > 0 and j == 0) else 1))
+                channels = stage_width
+            stages.append(nn.Sequential(*stage))
+        self.stages = nn.Sequential(*stages)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Linear(channels, num_classes)
+        self.feature_dim = channels
+        self.num_classes = num_classes
+        self.in_channels = in_channels
+
+    def features(self, x):
+        """Penultimate features ``h`` (B, D): the globally pooled output of the last stage."""
+        return torch.flatten(self.pool(self.stages(self.stem(x))), 1)
+
+    def forward(self, x):
+        """Logits ``W h + b`` of shape (B, C) for images ``x`` of shape (B, in_channels, H, W)."""
+        return self.classifier(self.features(x))
+
+
+# ============================================================================ data
+
+
+@dataclass
+class ImageData:
+    """An image classification data set held in memory.
+
+    Attributes
+    ----------
+    x_train, x_test : ndarray
+        Images as uint8, shape (N, channels, height, width).
+    y_train, y_test : ndarray
+        Integer labels ``0..C-1``, shape (N,).
+    n_classes : int
+        ``C``.
+    name : str
+        Where the data came from (e.g. ``"cifar10"``).
+    """
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    n_classes: int
+    name: str = "images"
+
+    def __post_init__(self):
+        self.n_classes = check.positive_int("n_classes", self.n_classes, minimum=2)
+        shape = None
+        for split in ("train", "test"):
+            x = np.asarray(getattr(self, f"x_{split}"))
+            y = np.asarray(getattr(self, f"y_{split}"))
+            if x.dtype != np.uint8 or x.ndim != 4:
+                raise ValueError(
+                    f"x_{split} must be uint8 images of shape (N, channels, H, W); got {x.dtype} {x.shape}"
+                )
+            if y.ndim != 1 or y.shape[0] != x.shape[0] or y.dtype.kind not in "iu":
+                raise ValueError(
+                    f"y_{split} must be integer labels, one per image ({x.shape[0]}); got {y.dtype} {y.shape}"
+                )
+            if y.size == 0 or y.min() < 0 or y.max() >= self.n_classes:
+                raise ValueError(f"y_{split} must be non-empty with labels in 0..{self.n_classes - 1}")
+            if shape is not None and x.shape[1:] != shape:
+                raise ValueError(f"x_train and x_test must have the same image shape; got {shape} and {x.shape[1:]}")
+            shape = x.shape[1:]
+            setattr(self, f"x_{split}", x)
+            setattr(self, f"y_{split}", y.astype(np.int64))
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """``(channels, height, width)``."""
+        return tuple(self.x_train.shape[1:])
+
+
+def random_images(
+    n_train: int = 64,
+    n_test: int = 32,
+    *,
+    n_classes: int = 10,
+    channels: int = 3,
+    size: int = 32,
+    seed: int = 0,
+) -> ImageData:
+    """Uniform random uint8 images with balanced random labels: data for smoke runs and tests."""
+    n_train = check.positive_int("n_train", n_train)
+    n_test = check.positive_int("n_test", n_test)
+    C = check.positive_int("n_classes", n_classes, minimum=2)
+    channels = check.positive_int("channels", channels)
+    size = check.positive_int("size", size)
+    rng = check.rng("seed", seed)
+
+    def split(n):
+        x = rng.integers(0, 256, size=(n, channels, size, size), dtype=np.uint8)
+        return x, rng.permutation(np.arange(n) % C)
+
+    x_train, y_train = split(n_train)
+    x_test, y_test = split(n_test)
+    return ImageData(x_train, y_train, x_test, y_test, C, name="random")
+
+
+def _read_cifar_folder(folder: Path) -> ImageData:
+    """Read the official CIFAR-10 python batches (``data_batch_1..5``, ``test_batch``) from ``folder``."""
+
+    def read(name):
+        with open(folder / name, "rb") as handle:
+            batch = pickle.load(handle, encoding="bytes")
+        x = np.asarray(batch[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32)
+        return x, np.asarray(batch[b"labels"], dtype=np.int64)
+
+    train = [read(f"data_batch_{k}") for k in range(1, 6)]
+    x_test, y_test = read("test_batch")
+    x_train = np.concatenate([x for x, _ in train])
+    y_train = np.concatenate([y for _, y in train])
+    return ImageData(x_train, y_train, x_test, y_test, 10, name="cifar10")
+
+
+def _cifar_folder(root: Path) -> Path | None:
+    for folder in (root / "cifar-10-batches-py", root):
+        if all((folder / name).is_file() for name in ("data_batch_1", "test_batch")):
+            return folder
+    return None
+
+
+def load_cifar10(root, *, download: bool = False) -> ImageData:
+    """CIFAR-10 as uint8 arrays: 50 000 training and 10 000 test images of shape (3, 32, 32), 10 classes.
+
+    Looks, in this order, for
+
+    1. the official python version, extracted: ``root/cifar-10-batches-py/`` (or ``root`` itself) holding
+       ``data_batch_1`` .. ``data_batch_5`` and ``test_batch``;
+    2. its archive ``root/cifar-10-python.tar.gz``, which is extracted into ``root``;
+    3. torchvision, if it imports: ``torchvision.datasets.CIFAR10(root, download=download)`` fetches the
+       same files (only when ``download=True``; nothing is downloaded otherwise).
+
+    If none of these works, a ``FileNotFoundError`` says how to get the data. The batches are Python
+    pickles: read only the official files.
+
+    Parameters
+    ----------
+    root : str or path
+        Data folder.
+    download : bool
+        Let torchvision download the archive (about 170 MB) into ``root`` when it is missing.
+
+    Returns
+    -------
+    ImageData
+        ``name = "cifar10"``, classes in the order of ``CIFAR10_CLASSES``.
+    """
+    if not isinstance(root, (str, os.PathLike)):
+        raise ValueError(f"root must be a folder path; got {root!r}")
+    if not isinstance(download, (bool, np.bool_)):
+        raise ValueError(f"download must be True or False; got {download!r}")
+    root = Path(root).expanduser()
+    folder = _cifar_folder(root)
+    archive = root / "cifar-10-python.tar.gz"
+    if folder is None and archive.is_file():
+        with tarfile.open(archive, "r:gz") as tar:
+            try:
+                tar.extractall(root, filter="data")
+            except TypeError:  # Python without extraction filters (before 3.10.12 / 3.11.4)
+                tar.extractall(root)
+        folder = _cifar_folder(root)
+    if folder is not None:
+        return _read_cifar_folder(folder)
+
+    reason = ""
+    try:
+        import torchvision
+    except Exception as error:  # noqa: BLE001 - a torchvision built for another torch fails in many ways
+        reason = f"torchvision is not usable here ({type(error).__name__}: {error})"
+    else:
+        if download:
+            try:
+                torchvision.datasets.CIFAR10(str(root), train=True, download=True)
+                torchvision.datasets.CIFAR10(str(root), train=False, download=True)
+            except Exception as error:  # noqa: BLE001 - network or disk errors: report them below
+                reason = f"torchvision could not download it ({type(error).__name__}: {error})"
+            folder = _cifar_folder(root)
+            if folder is not None:
+                return _read_cifar_folder(folder)
+        else:
+            reason = "torchvision could fetch it, but download=False"
+    raise FileNotFoundError(
+        f"CIFAR-10 was not found in {str(root)!r}, and {reason}. To get it, either\n"
+        "  - download the python version, cifar-10-python.tar.gz (about 170 MB), from "
+        "https://www.cs.toronto.edu/~kriz/cifar.html and put the archive, or the folder cifar-10-batches-py "
+        f"extracted from it, into {str(root)!r}; or\n"
+        f"  - install torchvision (matching your torch) and call load_cifar10({str(root)!r}, download=True)."
+    )
+
+
+# ============================================================================ training
+
+
+@dataclass
+class TrainConfig:
+    """Settings of one neural-collapse run (defaults: Papyan, Han & Donoho 2020 on CIFAR-10).
+
+    SGD with momentum 0.9 and weight decay 5e-4 for 350 epochs, batch 128, the learning rate divided by
+    10 at 1/3 and 2/3 of training, no data augmentation, cross-entropy loss. The default ``lr = 0.0679``
+    is the value of Papyan et al.'s learning-rate sweep used by public replications for CIFAR-10. On a
+    large GPU, ``batch_size=512`` with ``lr`` four times larger (linear scaling) runs several times faster.
+
+    Attributes
+    ----------
+    dataset : str
+        ``"cifar10"`` (:func:`load_cifar10` from ``data_root``) or ``"random"`` (:func:`random_images`).
+    data_root : str
+        Folder of the data set.
+    download : bool
+        Allow :func:`load_cifar10` to download through torchvision.
+    epochs, batch_size : int
+        Training length and minibatch size.
+    lr, momentum, weight_decay : float
+        SGD settings.
+    lr_decay_epochs : tuple of int or None
+        Epochs after which the learning rate is multiplied by ``lr_decay``; default ``(E//3, 2E//3)``.
+    lr_decay : float
+        The factor, in (0, 1].
+    loss : str
+        ``"cross_entropy"`` (Papyan et al.) or ``"mse"`` (``1/2 mean ||f - onehot||^2``, Han et al. 2022).
+    width : int
+        First-stage width of :class:`ResNet18` (64; smaller for CPU smoke runs).
+    n_train : int or None
+        Train on a class-balanced subset of this many samples (all by default; ``"random"``: 64).
+    n_metric : int or None
+        Class-balanced training samples used for the collapse metrics and the train accuracy (all by
+        default).
+    max_batches : int or None
+        Stop each epoch after this many minibatches (smoke runs).
+    eval_batch_size : int
+        Batch size of the evaluation passes.
+    seed : int
+        Seed of the initial weights, the subsets and the minibatch order.
+    device : str
+        ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ... or ``"auto"`` (cuda when available).
+    amp : bool
+        bfloat16 autocast on cuda (ignored on the CPU).
+    channels_last : bool
+        ``channels_last`` memory format on cuda (ignored on the CPU).
+    """
+
+    dataset: str = "cifar10"
+    data_root: str = "data"
+    download: bool = False
+    epochs: int = 350
+    batch_size: int = 128
+    lr: float = 0.0679
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    lr_decay_epochs: tuple[int, ...] | None = None
+    lr_decay: float = 0.1
+    loss: str = "cross_entropy"
+    width: int = 64
+    n_train: int | None = None
+    n_metric: int | None = None
+    max_batches: int | None = None
+    eval_batch_size: int = 1024
+    seed: int = 0
+    device: str = "cpu"
+    amp: bool = True
+    channels_last: bool = True
+
+    def __post_init__(self):
+        check.one_of("dataset", self.dataset, ("cifar10", "random"))
+        check.one_of("loss", self.loss, ("cross_entropy", "mse"))
+        if not isinstance(self.data_root, (str, os.PathLike)):
+            raise ValueError(f"data_root must be a folder path; got {self.data_root!r}")
+        self.data_root = str(self.data_root)
+        for name in ("download", "amp", "channels_last"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise ValueError(f"{name} must be True or False; got {getattr(self, name)!r}")
+            setattr(self, name, bool(getattr(self, name)))
+        for name in ("epochs", "batch_size", "width", "eval_batch_size"):
+            setattr(self, name, check.positive_int(name, getattr(self, name)))
+        for name in ("n_train", "n_metric", "max_batches"):
+            if getattr(self, name) is not None:
+                setattr(self, name, check.positive_int(name, getattr(self, name)))
+        check.rng("seed", self.seed)
+        self.seed = int(self.seed)
+        self.lr = check.positive_scalar("lr", self.lr)
+        self.momentum = check.positive_scalar("momentum", self.momentum, allow_zero=True)
+        self.weight_decay = check.positive_scalar("weight_decay", self.weight_decay, allow_zero=True)
+        self.lr_decay = check.positive_scalar("lr_decay", self.lr_decay)
+        if self.momentum >= 1 or self.lr_decay > 1:
+            raise ValueError(
+                f"momentum must lie in [0, 1) and lr_decay in (0, 1]; got {self.momentum}, {self.lr_decay}"
+            )
+        if self.lr_decay_epochs is not None:
+            try:
+                epochs = tuple(self.lr_decay_epochs)
+            except TypeError as error:
+                raise ValueError(
+                    f"lr_decay_epochs must be a sequence of epochs; got {self.lr_decay_epochs!r}"
+                ) from error
+            self.lr_decay_epochs = tuple(check.positive_int(f"lr_decay_epochs[{k}]", e) for k, e in enumerate(epochs))
+        if not isinstance(self.device, str) or not (
+            self.device in ("cpu", "auto", "mps") or self.device.startswith("cuda")
+        ):
+            raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:<index>', 'mps' or 'auto'; got {self.device!r}")
+
+    @property
+    def milestones(self) -> tuple[int, ...]:
+        """The epochs after which the learning rate decays."""
+        if self.lr_decay_epochs is not None:
+            return self.lr_decay_epochs
+        return tuple(sorted({max(1, self.epochs // 3), max(1, 2 * self.epochs // 3)}))
+
+    def as_dict(self) -> dict[str, Any]:
+        """The settings as a JSON-friendly dict (:func:`TrainConfig.from_dict` reads it back)."""
+        out = asdict(self)
+        if out["lr_decay_epochs"] is not None:
+            out["lr_decay_epochs"] = list(out["lr_decay_epochs"])
+        return out
+
+    @classmethod
+    def from_dict(cls, values: dict) -> TrainConfig:
+        """Settings from a dict; unknown keys raise ``ValueError``."""
+        if not isinstance(values, dict):
+            raise ValueError(f"config must be a dict; got {type(values).__name__}")
+        known = {item.name for item in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"config has unknown settings {unknown}; known: {sorted(known)}")
+        return cls(**values)
+
+
+@dataclass
+class CollapseHistory:
+    """Per-epoch record of a :func:`train_collapse` run.
+
+    Attributes
+    ----------
+    epochs : ndarray
+        Epoch numbers 1..E, shape (E,).
+    metrics : dict
+        One array of shape (E,) per name in ``HISTORY_KEYS`` (besides ``epoch``): ``lr`` (during the epoch),
+        ``train_loss`` (mean minibatch loss, train mode), ``train_accuracy`` (eval mode, on the metric
+        samples), ``test_accuracy``, the collapse metrics of :func:`labhelpers.collapse.collapse_metrics`
+        on the training features after the epoch (``nc1``, ``equinorm``, ``angle_std``, ``angle_shift``,
+        ``etf_distance``, ``self_duality`` for NC3, ``ncc_mismatch`` for NC4) and ``epoch_seconds``.
+    config : dict
+        The :class:`TrainConfig` as a dict.
+    provenance : dict
+        Device, date, command, wall time and library versions (filled by :func:`run_and_save`).
+    """
+
+    epochs: np.ndarray
+    metrics: dict[str, np.ndarray]
+    config: dict[str, Any]
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.epochs)
+
+    @property
+    def times(self) -> np.ndarray:
+        """The epochs as floats (the time axis the plotting helpers expect)."""
+        return self.epochs.astype(float)
+
+    @property
+    def loss(self) -> np.ndarray:
+        """The training loss per epoch."""
+        return self.metrics["train_loss"]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document written by :func:`run_and_save`."""
+        history = {"epoch": [int(e) for e in self.epochs]}
+        history.update({name: [float(v) for v in self.metrics[name]] for name in HISTORY_KEYS[1:]})
+        return {"format": RESULTS_FORMAT, "config": self.config, "history": history, "provenance": self.provenance}
+
+
+def _device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {name!r} was asked for, but CUDA is not available here; use device='cpu' or 'auto'")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device {name!r} was asked for, but MPS is not available here; use device='cpu' or 'auto'")
+    return device
+
+
+def _balanced_subset(labels: np.ndarray, n: int | None, n_classes: int, rng: np.random.Generator) -> np.ndarray:
+    """Indices of ``n`` samples with (nearly) equal counts per class, in a random order; all when ``n`` is None."""
+    if n is None or n >= labels.size:
+        return rng.permutation(labels.size)
+    if n < n_classes:
+        raise ValueError(f"a balanced subset needs at least one sample per class ({n_classes}); got n = {n}")
+    order = rng.permutation(labels.size)
+    ranks = np.empty(labels.size, dtype=np.int64)  # position of each sample among its class, in random order
+    for c in range(n_classes):
+        members = order[labels[order] == c]
+        ranks[members] = np.arange(members.size)
+    # Take the samples in order of their rank within their class: round-robin over classes.
+    chosen = order[np.argsort(ranks[order], kind="stable")][:n]
+    return rng.permutation(chosen)
+
+
+def _as_unit_float(x: np.ndarray, device) -> torch.Tensor:
+    """uint8 images to float32 in [0, 1] on ``device`` (the bytes travel, not the floats)."""
+    return torch.as_tensor(x, device=device).float().div_(255.0)
+
+
+def _loss(name: str, logits: torch.Tensor, targets: torch.Tensor, n_classes: int) -> torch.Tensor:
+    logits = logits.float()
+    if name == "cross_entropy":
+        return F.cross_entropy(logits, targets)
+    return 0.5 * ((logits - F.one_hot(targets, n_classes).float()) ** 2).sum(dim=1).mean()
+
+
+@torch.no_grad()
+def _features(model: ResNet18, x: torch.Tensor, index: torch.Tensor | None, batch_size: int, prepare, autocast):
+    """Penultimate features of ``x[index]`` (all of ``x`` when ``index`` is None) in eval mode, float32."""
+    n = x.shape[0] if index is None else index.numel()
+    chunks = []
+    for start in range(0, n, batch_size):
+        batch = x[start : start + batch_size] if index is None else x[index[start : start + batch_size]]
+        with autocast():
+            chunks.append(model.features(prepare(batch)).float())
+    return torch.cat(chunks)
+
+
+def train_collapse(
+    data: ImageData, config: TrainConfig | None = None, *, progress: bool | None = None
+) -> CollapseHistory:
+    """Train :class:`ResNet18` past zero training error and record neural collapse every epoch.
+
+    Each epoch: one pass over the (shuffled) training set with SGD (at most ``max_batches`` minibatches),
+    then, in eval mode, the penultimate features of the metric samples (``n_metric``, class-balanced, from
+    the training set) give NC1-NC4 (:func:`labhelpers.collapse.collapse_metrics`, with the classifier's
+    weight and bias) and the train accuracy, and the test set gives the test accuracy. Images are scaled to
+    [0, 1] and standardised per channel with the training mean and standard deviation; there is no
+    augmentation (as in Papyan et al.). Everything stays on ``config.device``; the initial weights, the
+    subsets and the minibatch order are seeded (``config.seed``), without touching torch's global seed.
+
+    Parameters
+    ----------
+    data : ImageData
+        Training and test images (:func:`load_cifar10`, :func:`random_images`).
+    config : TrainConfig, optional
+        Settings (default ``TrainConfig()``: Papyan et al.'s, 350 epochs, CPU).
+    progress : bool, optional
+        Show a progress bar over epochs (default: for 10 epochs or more).
+
+    Returns
+    -------
+    CollapseHistory
+        Per-epoch metrics, the config, and ``provenance`` with the device and wall time.
+    """
+    config = TrainConfig() if config is None else config
+    if not isinstance(config, TrainConfig):
+        raise ValueError(f"config must be a labhelpers.resnet.TrainConfig; got {type(config).__name__}")
+    if not isinstance(data, ImageData):
+        raise ValueError(f"data must be a labhelpers.resnet.ImageData; got {type(data).__name__}")
+    started = time.perf_counter()
+    device = _device(config.device)
+    on_cuda = device.type == "cuda"
+    channels_last = config.channels_last and on_cuda
+
+    def autocast():
+        if on_cuda and config.amp:
+            return torch.autocast("cuda", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    C = data.n_classes
+    rng = np.random.default_rng(np.random.SeedSequence(config.seed).spawn(1)[0])
+    train_index = _balanced_subset(data.y_train, config.n_train, C, rng)
+    metric_index = _balanced_subset(data.y_train[train_index], config.n_metric, C, rng)
+    x_train = _as_unit_float(data.x_train[train_index], device)
+    x_test = _as_unit_float(data.x_test, device)
+    mean = x_train.mean(dim=(0, 2, 3), keepdim=True)
+    std = x_train.std(dim=(0, 2, 3), keepdim=True, correction=0)
+    std = torch.where(std > 0, std, torch.ones_like(std))
+    for images in (x_train, x_test):
+        images.sub_(mean).div_(std)
+    y_train = torch.as_tensor(data.y_train[train_index], device=device)
+    y_test = torch.as_tensor(data.y_test, device=device)
+
+    def prepare(batch):
+        return batch.contiguous(memory_format=torch.channels_last) if channels_last else batch
+
+    metric_labels = data.y_train[train_index][metric_index]
+    counts = np.bincount(metric_labels, minlength=C)
+    if np.any(counts == 0):
+        raise ValueError(
+            f"data/n_metric: class {int(np.argmin(counts))} has no training sample among the {metric_labels.size} "
+            f"used for the collapse metrics (counts {counts.tolist()}); every one of the {C} classes needs one"
+        )
+    metric_index_t = torch.as_tensor(metric_index, device=device)
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.seed)
+        model = ResNet18(C, data.image_shape[0], width=config.width)
+    model = model.to(device)
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    optimizer = torch.optim.SGD(
+        model.parameters(), lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay
+    )
+    scheduler = torch.optim.lr_scheduler.MultiStepLR(
+        optimizer, milestones=list(config.milestones), gamma=config.lr_decay
+    )
+    order_generator = torch.Generator().manual_seed(config.seed + 1)
+
+    n = x_train.shape[0]
+    n_batches = math.ceil(n / config.batch_size)
+    if config.max_batches is not None:
+        n_batches = min(n_batches, config.max_batches)
+    records = {name: [] for name in HISTORY_KEYS}
+    show = config.epochs >= 10 if progress is None else bool(progress)
+    bar = tqdm(range(1, config.epochs + 1), disable=not show, desc="ResNet18, epochs")
+    for epoch in bar:
+        epoch_start = time.perf_counter()
+        lr = optimizer.param_groups[0]["lr"]
+        model.train()
+        order = torch.randperm(n, generator=order_generator).to(device)
+        total, seen = torch.zeros((), device=device), 0
+        for k in range(n_batches):
+            index = order[k * config.batch_size : (k + 1) * config.batch_size]
+            if index.numel() < 2:  # batch norm needs two samples
+                continue
+            with autocast():
+                logits = model(prepare(x_train[index]))
+            loss = _loss(config.loss, logits, y_train[index], C)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            total += loss.detach() * index.numel()
+            seen += index.numel()
+        scheduler.step()
+        train_loss = float(total) / max(seen, 1)
+        if not math.isfinite(train_loss):
+            raise ValueError(f"training diverged (non-finite loss) in epoch {epoch}; lower lr (now {lr})")
+
+        model.eval()
+        W = model.classifier.weight.detach().float()
+        b = model.classifier.bias.detach().float()
+        h = _features(model, x_train, metric_index_t, config.eval_batch_size, prepare, autocast)
+        train_accuracy = float(((h @ W.T + b).argmax(dim=1) == y_train[metric_index_t]).float().mean())
+        h_test = _features(model, x_test, None, config.eval_batch_size, prepare, autocast)
+        test_accuracy = float(((h_test @ W.T + b).argmax(dim=1) == y_test).float().mean())
+        metrics = collapse_metrics(
+            h.cpu().double().numpy(),
+            metric_labels,
+            W.cpu().double().numpy(),
+            b.cpu().double().numpy(),
+            n_classes=C,
+        ).as_dict()
+        values = {
+            "epoch": epoch,
+            "lr": lr,
+            "train_loss": train_loss,
+            "train_accuracy": train_accuracy,
+            "test_accuracy": test_accuracy,
+            **metrics,
+            "epoch_seconds": time.perf_counter() - epoch_start,
+        }
+        for name in HISTORY_KEYS:
+            records[name].append(values[name])
+        bar.set_postfix(train=f"{train_accuracy:.3f}", test=f"{test_accuracy:.3f}", nc1=f"{metrics['nc1']:.3g}")
+
+    return CollapseHistory(
+        epochs=np.asarray(records.pop("epoch"), dtype=int),
+        metrics={name: np.asarray(values, dtype=float) for name, values in records.items()},
+        config=config.as_dict(),
+        provenance={"device": _device_name(device), "train_seconds": time.perf_counter() - started},
+    )
+
+
+# ============================================================================ saving and loading
+
+
+def _device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"{device.type} ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)"
+
+
+def _versions() -> dict[str, str | None]:
+    from . import __version__ as labhelpers_version
+
+    versions = {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "torch": torch.__version__,
+        "labhelpers": labhelpers_version,
+        "cuda": torch.version.cuda,
+        "cudnn": str(torch.backends.cudnn.version()) if torch.cuda.is_available() else None,
+    }
+    try:
+        import torchvision
+
+        versions["torchvision"] = torchvision.__version__
+    except Exception:  # noqa: BLE001 - optional, and may fail to import against this torch
+        versions["torchvision"] = None
+    return versions
+
+
+def load_data(config: TrainConfig) -> ImageData:
+    """The data set a :class:`TrainConfig` names (``"random"``: 64 train and 32 test images unless ``n_train``)."""
+    if not isinstance(config, TrainConfig):
+        raise ValueError(f"config must be a labhelpers.resnet.TrainConfig; got {type(config).__name__}")
+    if config.dataset == "random":
+        return random_images(config.n_train or 64, 32, seed=config.seed)
+    return load_cifar10(config.data_root, download=config.download)
+
+
+def run_and_save(
+    config: TrainConfig,
+    path,
+    *,
+    data: ImageData | None = None,
+    command: str | None = None,
+    progress: bool | None = None,
+) -> CollapseHistory:
+    """Load the data, train (:func:`train_collapse`) and write the history with its provenance as JSON.
+
+    The file holds ``format``, ``config``, ``history`` (one list per name in ``HISTORY_KEYS``) and
+    ``provenance``: ``device`` (e.g. the GPU's name), ``date`` (UTC, ISO 8601), ``command``,
+    ``wall_time_s``, ``versions`` (python, numpy, torch, labhelpers, cuda, cudnn, torchvision) and
+    ``platform``. It is written to a temporary file first and then renamed, so a crash never leaves half a
+    file. Read it with :func:`load_results`.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        Settings of the run.
+    path : str or path
+        Output file (``.json``); parent folders are created.
+    data : ImageData, optional
+        Data to use instead of :func:`load_data` of ``config``.
+    command : str, optional
+        How the run was started, for the record (default: the process's command line).
+    progress : bool, optional
+        Progress bar, as in :func:`train_collapse`.
+
+    Returns
+    -------
+    CollapseHistory
+        The history, with ``provenance`` as saved.
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise ValueError(f"path must be a file path; got {path!r}")
+    if command is not None and not isinstance(command, str):
+        raise ValueError(f"command must be a string; got {command!r}")
+    path = Path(path)
+    started = time.perf_counter()
+    date = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    data = load_data(config) if data is None else data
+    history = train_collapse(data, config, progress=progress)
+    history.provenance = {
+        "device": history.provenance["device"],
+        "date": date,
+        "command": command if command is not None else " ".join([Path(sys.executable).name, *sys.argv]),
+        "wall_time_s": time.perf_counter() - started,
+        "versions": _versions(),
+        "platform": platform.platform(),
+        "data": data.name,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    with open(temporary, "w") as handle:
+        json.dump(history.to_dict(), handle, indent=1, allow_nan=False)
+    os.replace(temporary, path)
+    return history
+
+
+def load_results(path) -> CollapseHistory:
+    """Read and check a file written by :func:`run_and_save`.
+
+    Checks the format tag, the config (a valid :class:`TrainConfig`), that every history list is present,
+    numeric, finite and of one length, that epochs increase, that accuracies and the NC4 fraction lie in
+    [0, 1] and the other collapse metrics are non-negative, and that the provenance names device, date,
+    command, wall time and versions. Any failure raises ``ValueError`` naming the file and the problem.
+
+    Parameters
+    ----------
+    path : str or path
+        A JSON file from :func:`run_and_save`.
+
+    Returns
+    -------
+    CollapseHistory
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise ValueError(f"path must be a file path; got {path!r}")
+    path = Path(path)
+
+    def bad(problem):
+        return ValueError(f"{path} is not a valid collapse-run file: {problem}")
+
+    try:
+        with open(path) as handle:
+            document = json.load(handle)
+    except json.JSONDecodeError as error:
+        raise bad(f"not JSON ({error})") from error
+    if not isinstance(document, dict):
+        raise bad(f"the top level must be an object; got {type(document).__name__}")
+    missing = [key for key in ("format", "config", "history", "provenance") if key not in document]
+    if missing:
+        raise bad(f"missing {missing}")
+    if document["format"] != RESULTS_FORMAT:
+        raise bad(f"format is {document['format']!r}, expected {RESULTS_FORMAT!r}")
+    try:
+        config = TrainConfig.from_dict(document["config"])
+    except (ValueError, TypeError) as error:
+        raise bad(f"config: {error}") from error
+
+    history = document["history"]
+    if not isinstance(history, dict):
+        raise bad("history must be an object of lists")
+    missing = [key for key in HISTORY_KEYS if key not in history]
+    if missing:
+        raise bad(f"history is missing {missing}")
+    columns = {}
+    for key in HISTORY_KEYS:
+        column = history[key]
+        if (
+            not isinstance(column, list)
+            or not column
+            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in column)
+        ):
+            raise bad(f"history[{key!r}] must be a non-empty list of numbers")
+        columns[key] = np.asarray(column, dtype=float)
+        if not np.all(np.isfinite(columns[key])):
+            raise bad(f"history[{key!r}] contains non-finite values")
+    lengths = {key: column.size for key, column in columns.items()}
+    if len(set(lengths.values())) != 1:
+        raise bad(f"history lists differ in length: {lengths}")
+    epochs = columns.pop("epoch")
+    if np.any(epochs != np.round(epochs)) or epochs[0] < 1 or np.any(np.diff(epochs) <= 0):
+        raise bad("history['epoch'] must be increasing integers >= 1")
+    for key in _FRACTION_KEYS:
+        if np.any(columns[key] < 0) or np.any(columns[key] > 1):
+            raise bad(f"history[{key!r}] must lie in [0, 1]")
+    for key in COLLAPSE_KEYS:
+        if np.any(columns[key] < 0):
+            raise bad(f"history[{key!r}] must be non-negative")
+
+    provenance = document["provenance"]
+    if not isinstance(provenance, dict):
+        raise bad("provenance must be an object")
+    missing = [key for key in PROVENANCE_KEYS if key not in provenance]
+    if missing:
+        raise bad(f"provenance is missing {missing}")
+    if not isinstance(provenance["versions"], dict):
+        raise bad("provenance['versions'] must be an object")
+    return CollapseHistory(epochs.astype(int), columns, config.as_dict(), provenance)
+
+
+# ============================================================================ command line
+
+
+def main(argv: list[str] | None = None) -> CollapseHistory:
+    """Command line: ``python -m labhelpers.resnet --out FILE [settings]`` runs :func:`run_and_save`."""
+    import argparse
+
+    defaults = TrainConfig()
+    parser = argparse.ArgumentParser(description="ResNet18 neural-collapse run (Papyan et al. 2020 setting)")
+    parser.add_argument("--out", required=True, help="output JSON file")
+    parser.add_argument("--dataset", default=defaults.dataset, choices=("cifar10", "random"))
+    parser.add_argument("--data-root", default=defaults.data_root)
+    parser.add_argument("--download", action="store_true")
+    parser.add_argument("--epochs", type=int, default=defaults.epochs)
+    parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    parser.add_argument("--lr", type=float, default=defaults.lr)
+    parser.add_argument("--momentum", type=float, default=defaults.momentum)
+    parser.add_argument("--weight-decay", type=float, default=defaults.weight_decay)
+    parser.add_argument("--loss", default=defaults.loss, choices=("cross_entropy", "mse"))
+    parser.add_argument("--width", type=int, default=defaults.width)
+    parser.add_argument("--n-train", type=int, default=None)
+    parser.add_argument("--n-metric", type=int, default=None)
+    parser.add_argument("--max-batches", type=int, default=None)
+    parser.add_argument("--eval-batch-size", type=int, default=defaults.eval_batch_size)
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--no-amp", action="store_true")
+    args = parser.parse_args(argv)
+    config = TrainConfig(
+        dataset=args.dataset,
+        data_root=args.data_root,
+        download=args.download,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        momentum=args.momentum,
+        weight_decay=args.weight_decay,
+        loss=args.loss,
+        width=args.width,
+        n_train=args.n_train,
+        n_metric=args.n_metric,
+        max_batches=args.max_batches,
+        eval_batch_size=args.eval_batch_size,
+        seed=args.seed,
+        device=args.device,
+        amp=not args.no_amp,
+    )
+    command = " ".join(["python -m labhelpers.resnet", *(sys.argv[1:] if argv is None else argv)])
+    return run_and_save(config, args.out, command=command, progress=True)
+
+
+if __name__ == "__main__":
+    main()
