@@ -6,7 +6,22 @@ descent), :mod:`~labhelpers.data`, :mod:`~labhelpers.plotting`, :mod:`~labhelper
 :mod:`~labhelpers.checks` (self-checks for lessons).
 """
 
-from . import checks, collapse, data, emergence, feedback, mlp, models, modes, parity, plotting, simulate, widgets
+from . import (
+    checks,
+    collapse,
+    data,
+    emergence,
+    feedback,
+    mlp,
+    models,
+    modes,
+    ntk_grid,
+    parity,
+    plotting,
+    regimes,
+    simulate,
+    widgets,
+)
 from .collapse import (
     CollapseMetrics,
     UnconstrainedFeatures,
@@ -47,12 +62,36 @@ from .feedback import conservation_drift, imbalance, layers_from_product, produc
 from .mlp import MLPTrajectory, train_mlp_batched, train_mlp_loop
 from .models import DeepLinearNetwork, DiagonalLinearNetwork, LinearModel, LinearNetwork, Model
 from .modes import half_rise_time, linear_mode, linear_saturation_time, product_mode, saturation_time, sigmoidal_mode
+from .ntk_grid import KernelGrid, lambda_scale_grid, train_grid, train_grid_loop, weight_to_target_grid
 from .parity import ParityData, SparseParity, power_law_frequencies
+from .regimes import (
+    kernel_distance,
+    lambda_balanced,
+    lambda_mode,
+    ntk,
+    ntk_autodiff,
+    random_lambda_balanced,
+    symmetric_init,
+)
 from .simulate import Trajectory, gradient_descent, gradient_flow
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ntk_grid",
+    "regimes",
+    "KernelGrid",
+    "lambda_scale_grid",
+    "train_grid",
+    "train_grid_loop",
+    "weight_to_target_grid",
+    "kernel_distance",
+    "lambda_balanced",
+    "lambda_mode",
+    "ntk",
+    "ntk_autodiff",
+    "random_lambda_balanced",
+    "symmetric_init",
     "collapse",
     "CollapseMetrics",
     "UnconstrainedFeatures",
