@@ -13,7 +13,7 @@ venv:
 
 # Refresh the paired .ipynb files from their MyST sources and regenerate the student copies.
 sync: venv
-	.venv/bin/jupytext --quiet --to ipynb --update book/*.md lessons/*.md
+	.venv/bin/jupytext --quiet --to ipynb --update $$(grep -l '^jupytext:' book/*.md lessons/*.md)
 	.venv/bin/python scripts/make_student_copies.py
 
 lint: venv

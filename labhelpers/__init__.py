@@ -19,6 +19,7 @@ from . import (
     parity,
     plotting,
     regimes,
+    relu,
     simulate,
     widgets,
 )
@@ -78,6 +79,7 @@ from .simulate import Trajectory, gradient_descent, gradient_flow
 __version__ = "0.1.0"
 
 __all__ = [
+    "relu",
     "ntk_grid",
     "regimes",
     "KernelGrid",

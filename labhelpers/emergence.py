@@ -19,6 +19,12 @@ and limiting one resource at a time gives the resource laws of App. E:
 - parameters ``N`` (only the first ``N`` skills in the model, infinite time):
   ``L(N) = S^2/2 sum_{k >= N} p_k ~ N^(-alpha)`` (0-based ``k``: the skills beyond the first ``N``).
 
+A trained network is compared with the skill model through three calibration helpers, one per
+resource: :func:`fit_time_scale` (optimiser steps per unit of gradient-flow time, and the effective
+initial strength), and :func:`fit_threshold` for data (samples of a skill needed to learn it: the
+``shots`` of :func:`skill_strength_in_data`) and for parameters (hidden units needed per skill).
+:func:`crossing_time` reads emergence times off any recorded curve.
+
 Skills are indexed from 0 as in :mod:`labhelpers.parity`. Every closed form is vectorised numpy; sums
 over skills are taken in chunks of the other axis so that a million skills fit in memory.
 """
@@ -28,6 +34,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+from scipy.special import betainc
 
 from . import _validation as check
 from .data import Moments, empirical_moments, teacher_moments
@@ -53,11 +60,20 @@ def _probabilities(name: str, value) -> np.ndarray:
     return array
 
 
-def _miss_probability(D: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """``(1 - p)^D``, the chance that ``D`` independent samples all miss a skill of frequency ``p``."""
-    certain = p >= 1.0
-    log_miss = np.log1p(-np.where(certain, 0.0, p))
-    return np.where(certain, (D == 0).astype(float), np.exp(D * log_miss))
+def _miss_probability(D: np.ndarray, p: np.ndarray, shots: float = 1.0) -> np.ndarray:
+    """``P(Bin(D, p) < shots)``: the chance that ``D`` samples hold fewer than ``shots`` of a skill.
+
+    ``(1 - p)^D`` for one shot. Otherwise ``I_{1-p}(D - shots + 1, shots)`` (regularised incomplete
+    beta), which is the binomial lower tail for integer ``D`` and stays accurate when it is tiny; 1 when
+    ``D < shots``.
+    """
+    if shots == 1.0:
+        certain = p >= 1.0
+        log_miss = np.log1p(-np.where(certain, 0.0, p))
+        return np.where(certain, (D == 0).astype(float), np.exp(D * log_miss))
+    enough = D >= shots
+    tail = betainc(np.where(enough, D - shots + 1.0, 1.0), shots, 1.0 - p)
+    return np.where(enough, tail, 1.0)
 
 
 def _sum_over_skills(grid: np.ndarray, p: np.ndarray, term) -> np.ndarray:
@@ -118,33 +134,51 @@ def emergence_time(frequencies, *, target_scale=1.0, theta0=1e-3) -> np.ndarray:
     return half_rise_time(target_scale, theta0, variance=p)
 
 
-def skill_strength_in_data(n_samples, frequencies) -> np.ndarray:
+def skill_strength_in_data(n_samples, frequencies, *, shots=1) -> np.ndarray:
     """Expected strength of each skill after training to convergence on ``n_samples`` samples (App. E, Eq. 60).
 
-    Assumption (Nam et al. 2024a): a skill is learned (``R_k = 1``) iff at least one of the training
-    samples asks for it, and not at all otherwise. With ``D`` independent samples the probability of
-    that is ``1 - (1 - p_k)^D``, the expected ``R_k``. Because each ``R_k`` is 0 or 1, the expected loss is
-    ``S^2/2 sum_k p_k (1 - E[R_k])`` (:func:`loss_in_data`), not ``skill_loss`` of the expected strengths.
-    For one given training set, use its empirical frequencies in :func:`skill_strength` instead.
+    Assumption (Nam et al. 2024a): a skill is learned (``R_k = 1``) iff the training set holds at least
+    ``shots`` samples that ask for it, and not at all otherwise. The skill model itself learns every
+    skill it sees once (``shots = 1``: with ``D`` independent samples the probability is
+    ``1 - (1 - p_k)^D``); a network that needs several examples of a skill to generalise is described by a
+    larger ``shots``, the probability that a binomial ``Bin(D, p_k)`` count reaches it. Because each
+    ``R_k`` is 0 or 1, the expected loss is ``S^2/2 sum_k p_k (1 - E[R_k])`` (:func:`loss_in_data`), not
+    ``skill_loss`` of the expected strengths. For one given training set, use its empirical frequencies
+    in :func:`skill_strength` instead.
 
     Parameters
     ----------
     n_samples : array_like
         Training-set sizes ``D >= 0``; broadcast against ``frequencies`` (``D[:, None]`` for a table).
+        Non-integer sizes interpolate smoothly (through the regularised incomplete beta function).
     frequencies : array_like
         Skill frequencies ``p_k`` in ``[0, 1]``.
+    shots : float
+        Samples of a skill needed to learn it, ``>= 1`` (default 1, the skill model).
 
     Returns
     -------
     numpy.ndarray
-        ``1 - (1 - p_k)^D`` in the broadcast shape.
+        ``P(Bin(D, p_k) >= shots)`` in the broadcast shape; ``1 - (1 - p_k)^D`` for ``shots = 1``.
     """
     D, p = check.broadcastable(n_samples=n_samples, frequencies=frequencies)
     check.positive("n_samples", D, allow_zero=True)
     _probabilities("frequencies", p)
-    certain = p >= 1.0
-    # -expm1 keeps full precision for rare skills, where 1 - (1 - p)^D ≈ D p is tiny.
-    return np.where(certain, (D > 0).astype(float), -np.expm1(D * np.log1p(-np.where(certain, 0.0, p))))
+    shots = _shots(shots)
+    if shots == 1.0:
+        certain = p >= 1.0
+        # -expm1 keeps full precision for rare skills, where 1 - (1 - p)^D ≈ D p is tiny.
+        return np.where(certain, (D > 0).astype(float), -np.expm1(D * np.log1p(-np.where(certain, 0.0, p))))
+    enough = D >= shots
+    # I_p(shots, D - shots + 1) is the upper binomial tail itself: no cancellation when it is tiny.
+    return np.where(enough, betainc(shots, np.where(enough, D - shots + 1.0, 1.0), p), 0.0)
+
+
+def _shots(value) -> float:
+    shots = check.positive_scalar("shots", value)
+    if shots < 1:
+        raise ValueError(f"shots must be at least 1 (samples of a skill needed to learn it); got {shots:g}")
+    return shots
 
 
 def skill_strength_in_parameters(n_skills, n_tasks: int) -> np.ndarray:
@@ -234,11 +268,12 @@ def loss_in_time(t, frequencies, *, target_scale=1.0, theta0=1e-3) -> np.ndarray
     )
 
 
-def loss_in_data(n_samples, frequencies, *, target_scale=1.0) -> np.ndarray:
+def loss_in_data(n_samples, frequencies, *, target_scale=1.0, shots=1) -> np.ndarray:
     """Expected loss after training to convergence on ``D`` samples: ``S^2/2 sum_k p_k (1 - p_k)^D`` (App. E).
 
-    Under the assumption of :func:`skill_strength_in_data` (a skill is learned iff it appears). Scales as
-    ``D^(-alpha/(alpha+1))``.
+    Under the assumption of :func:`skill_strength_in_data` (a skill is learned iff it appears, or iff it
+    appears at least ``shots`` times: then ``(1 - p_k)^D`` becomes ``P(Bin(D, p_k) < shots)``). Scales as
+    ``D^(-alpha/(alpha+1))`` for any fixed ``shots``.
 
     Parameters
     ----------
@@ -248,6 +283,8 @@ def loss_in_data(n_samples, frequencies, *, target_scale=1.0) -> np.ndarray:
         Skill frequencies ``p_k``.
     target_scale : float
         Target scale ``S > 0``.
+    shots : float
+        Samples of a skill needed to learn it, ``>= 1`` (default 1, the skill model).
 
     Returns
     -------
@@ -257,7 +294,8 @@ def loss_in_data(n_samples, frequencies, *, target_scale=1.0) -> np.ndarray:
     D = check.positive("n_samples", n_samples, allow_zero=True)
     p = _frequencies(frequencies, allow_zero=True)
     S = check.positive_scalar("target_scale", target_scale)
-    return _sum_over_skills(D, p, lambda d_, p_: 0.5 * S**2 * p_ * _miss_probability(d_, p_))
+    shots = _shots(shots)
+    return _sum_over_skills(D, p, lambda d_, p_: 0.5 * S**2 * p_ * _miss_probability(d_, p_, shots))
 
 
 def loss_in_parameters(n_skills, frequencies, *, target_scale=1.0) -> np.ndarray:
@@ -450,3 +488,166 @@ def simulate_skill_model(
     )
     trajectory.info["model"] = f"skill model (Eq. 11), {n_skills} skills, theta0={theta0}"
     return trajectory
+
+
+# ---------------------------------------------------------------------------- reading and calibrating curves
+def crossing_time(times, curves, level=0.5) -> np.ndarray:
+    """First time each recorded curve reaches ``level``, interpolated linearly between records.
+
+    Used to read emergence (half-rise) times off simulations and trained networks alike.
+
+    Parameters
+    ----------
+    times : array_like, shape (T,)
+        Increasing record times (or optimiser steps).
+    curves : array_like, shape (T,) or (T, ...)
+        Values at those times; every trailing index is one curve.
+    level : float
+        The level to reach (e.g. 0.5 for half strength).
+
+    Returns
+    -------
+    numpy.ndarray, shape ``curves.shape[1:]``
+        The crossing time of each curve: ``times[0]`` for a curve that starts at or above ``level``,
+        NaN for one that never reaches it.
+    """
+    t = check.as_array("times", times, ndim=1)
+    if t.size < 2 or np.any(np.diff(t) <= 0):
+        raise ValueError(f"times must be increasing with at least 2 entries; got {check._describe(times)}")
+    values = check.as_array("curves", curves)
+    if values.ndim == 0 or values.shape[0] != t.size:
+        raise ValueError(f"curves must have the time axis first, of length {t.size}; got shape {values.shape}")
+    level = float(check.as_array("level", level, ndim=0))
+    flat = values.reshape(t.size, -1)
+    above = flat >= level
+    reached = above.any(axis=0)
+    first = np.argmax(above, axis=0)
+    before = np.maximum(first - 1, 0)
+    columns = np.arange(flat.shape[1])
+    v0, v1 = flat[before, columns], flat[first, columns]
+    t0, t1 = t[before], t[first]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        crossing = np.where(first == 0, t[0], t0 + (level - v0) / (v1 - v0) * (t1 - t0))
+    return np.where(reached, crossing, np.nan).reshape(values.shape[1:])
+
+
+class TimeCalibration(NamedTuple):
+    """The skill model's clock fitted to a trained network (:func:`fit_time_scale`).
+
+    ``steps_per_time`` (kappa) converts gradient-flow time into optimiser steps, ``step = kappa * t``;
+    ``theta0`` is the effective initial ``theta_k`` of every skill, for the target scale ``target_scale``.
+    """
+
+    steps_per_time: float
+    theta0: float
+    target_scale: float = 1.0
+
+    def strength(self, steps, frequencies) -> np.ndarray:
+        """Predicted skill strengths after ``steps`` optimiser steps (Eq. 9 with ``t = steps / kappa``)."""
+        t = check.positive("steps", steps, allow_zero=True) / self.steps_per_time
+        return skill_strength(t, frequencies, target_scale=self.target_scale, theta0=self.theta0)
+
+    def emergence_steps(self, frequencies) -> np.ndarray:
+        """Predicted step at which each skill reaches half strength, ``kappa`` times :func:`emergence_time`."""
+        return self.steps_per_time * emergence_time(frequencies, target_scale=self.target_scale, theta0=self.theta0)
+
+
+def fit_time_scale(steps, strengths, frequencies, *, target_scale=1.0, skills=None, window=(0.05, 0.95)):
+    """Fit the skill model's two free constants to measured skill strengths: steps per unit time and ``theta0``.
+
+    The skill model (Eq. 9 with ``E[x^2] -> p_k``) predicts ``R_k = 1 / (1 + (S/theta0 - 1) e^{-2 S p_k t})``,
+    so its logit is a straight line in time, ``ln(R_k / (1 - R_k)) = 2 S p_k t - ln(S/theta0 - 1)``. A
+    network is trained in optimiser steps, ``t = step / kappa``, and starts from an effective ``theta0``
+    that nothing in it fixes. Both constants enter linearly, as ``1/kappa`` and ``ln(S/theta0 - 1)``: one
+    least-squares fit of the logits of all chosen skills at once, over the points inside ``window``
+    (where the logit is well measured).
+
+    Parameters
+    ----------
+    steps : array_like, shape (T,)
+        Recorded optimiser steps.
+    strengths : array_like, shape (T, n_skills)
+        Measured skill strengths (e.g. the mean over seeds of ``MLPTrajectory.skill_strength``).
+    frequencies : array_like, shape (n_skills,)
+        Skill frequencies ``p_k > 0``.
+    target_scale : float
+        Target scale ``S`` of the skill model.
+    skills : sequence of int, optional
+        Which skills to fit (default: all).
+    window : (float, float)
+        Strengths ``low < R < high`` that enter the fit, with ``0 < low < high < 1``.
+
+    Returns
+    -------
+    TimeCalibration
+        ``(steps_per_time, theta0, target_scale)``, with methods for the calibrated predictions.
+    """
+    s = check.as_array("steps", steps, ndim=1)
+    R = check.as_array("strengths", strengths, ndim=2)
+    p = _frequencies(frequencies)
+    if R.shape != (s.size, p.size):
+        raise ValueError(f"strengths must have shape (len(steps), n_skills) = {(s.size, p.size)}; got {R.shape}")
+    S = check.positive_scalar("target_scale", target_scale)
+    chosen = np.arange(p.size) if skills is None else np.unique(np.asarray(skills))
+    if chosen.size == 0 or not np.issubdtype(chosen.dtype, np.integer) or chosen.min() < 0 or chosen.max() >= p.size:
+        raise ValueError(f"skills must list skill indices in [0, {p.size}); got {check._describe(skills)}")
+    low, high = _window(window)
+    inside = (R > low) & (R < high)
+    inside[:, np.setdiff1d(np.arange(p.size), chosen)] = False
+    if inside.sum() < 2:
+        raise ValueError(f"fit_time_scale needs at least 2 strengths inside window {window}; got {inside.sum()}")
+    rows, cols = np.nonzero(inside)
+    design = np.stack([2.0 * S * p[cols] * s[rows], -np.ones(rows.size)], axis=1)
+    logit = np.log(R[rows, cols] / (1.0 - R[rows, cols]))
+    (inverse_kappa, log_delay), *_ = np.linalg.lstsq(design, logit, rcond=None)
+    if inverse_kappa <= 0:
+        raise ValueError("the chosen strengths do not rise with the steps: no positive time scale fits them")
+    return TimeCalibration(float(1.0 / inverse_kappa), float(S / (1.0 + np.exp(log_delay))), S)
+
+
+def _window(window) -> tuple[float, float]:
+    bounds = check.as_array("window", window, ndim=1)
+    if bounds.shape != (2,) or not 0 < bounds[0] < bounds[1] < 1:
+        raise ValueError(f"window must be two numbers 0 < low < high < 1; got {check._describe(window)}")
+    return float(bounds[0]), float(bounds[1])
+
+
+def fit_threshold(resource, strengths) -> float:
+    """Threshold ``c`` of the step model ``R = 1[resource >= c]`` that best fits measured strengths.
+
+    The resource laws of App. E treat a skill as learned or not, depending on whether its share of a
+    resource passes a threshold: the number of training samples that ask for it (data; ``shots`` in
+    :func:`skill_strength_in_data`), or the hidden units available to it (parameters). The fit minimises
+    ``sum (R - 1[resource >= c])^2`` over all thresholds; the answer is the geometric mean of the two
+    measured resource values it falls between.
+
+    Parameters
+    ----------
+    resource : array_like
+        Strictly positive resource of each measurement (e.g. samples of skill ``k`` in the training set).
+    strengths : array_like
+        Measured skill strength of each measurement, same shape.
+
+    Returns
+    -------
+    float
+        The fitted threshold; the smallest resource if every measurement counts as learned, ``inf`` if
+        none does.
+    """
+    x = check.positive("resource", resource).ravel()
+    R = check.as_array("strengths", strengths).ravel()
+    if x.size != R.size or x.size == 0:
+        raise ValueError(
+            f"resource and strengths must be non-empty and of one size; got {np.size(resource)} and {np.size(strengths)}"
+        )
+    values, group = np.unique(x, return_inverse=True)
+    miss = np.bincount(group, weights=R**2, minlength=values.size)  # cost if predicted 0
+    hit = np.bincount(group, weights=(1.0 - R) ** 2, minlength=values.size)  # cost if predicted 1
+    # Threshold at values[j]: groups below j predicted 0, from j on predicted 1; j = n: none learned.
+    cost = np.concatenate([[0.0], np.cumsum(miss)]) + np.concatenate([np.cumsum(hit[::-1])[::-1], [0.0]])
+    j = int(np.argmin(cost))
+    if j == 0:
+        return float(values[0])
+    if j == values.size:
+        return float("inf")
+    return float(np.sqrt(values[j - 1] * values[j]))

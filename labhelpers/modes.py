@@ -155,9 +155,7 @@ def saturation_time(fraction, target_scale, theta0, *, imbalance=0.0, variance=1
     w = _aligned_square(theta, C)
     w_plus, w_minus, root = _riccati_roots(S, C)
     # Q (w - w-)/(w - w+) with both differences to w+ written through theta - S (no cancellation).
-    log_ratio = (
-        np.log(w0 / w) + np.log((S - theta0) / (S - theta)) + 2.0 * np.log((w - w_minus) / (w0 - w_minus))
-    )
+    log_ratio = np.log(w0 / w) + np.log((S - theta0) / (S - theta)) + 2.0 * np.log((w - w_minus) / (w0 - w_minus))
     return log_ratio / (var * root)
 
 

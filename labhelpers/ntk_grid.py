@@ -23,6 +23,10 @@ The two grids of Fig. 6:
 - :func:`weight_to_target_grid` (Fig. 6b): zero-output symmetrised starts over a layer imbalance and the
   weight-to-target ratio (target downscaling).
 
+:func:`train_path` takes the same steps but stops at recorded steps to follow each network's kernel
+distance and loss in time (:class:`KernelPath`): when a network leaves the lazy regime, e.g. the delayed
+transition of funnel networks (App. G, Fig. 10).
+
 Speed on 2 shared CPU cores (float64, 4000 steps, ``n = 10``): the paper's Fig. 6a grid (40 x 40
 networks, ``d = p = c = 2``) takes about 1.5 s with :func:`train_grid` (torch) against about 110 s with
 :func:`train_grid_loop`; its Fig. 6b grid (40 x 40, ``d = p = 20``, ``c = 2``) is about 30 times more
@@ -407,3 +411,136 @@ def weight_to_target_grid(
     result = _train(method, backend, params, X, Y, ratios[None, :], steps, lr, device, progress)
     result.axes = {"lam": lams, "ratio": ratios}
     return result
+
+
+# ---------------------------------------------------------------------------- the kernel along training
+@dataclass
+class KernelPath:
+    """Record of a grid of two-layer linear networks during training; time is the first axis.
+
+    - ``steps``, shape ``(T,)``: the gradient steps at which the record was taken (0 = initialisation).
+    - ``times``, shape ``(T,)``: ``steps * lr``, the gradient-flow time the steps approximate.
+    - ``kernel_distance``, shape ``(T, *grid)``: distance of each network's tangent kernel on the
+      training inputs from its kernel at initialisation (0 at the first record).
+    - ``loss``, shape ``(T, *grid)``: training loss ``1/(2n) ||X W1 W2 - Y/r||_F^2``.
+    - ``params``: ``{"W1": (T, *grid, d, p), "W2": (T, *grid, p, c)}``, the weights at every record.
+    - ``info``: trainer, backend, steps, lr and wall time in seconds.
+    """
+
+    steps: np.ndarray
+    times: np.ndarray
+    kernel_distance: np.ndarray
+    loss: np.ndarray
+    params: dict[str, np.ndarray]
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def _record_steps(record_steps, steps: int, n_records: int) -> np.ndarray:
+    if record_steps is None:
+        n_records = check.positive_int("n_records", n_records, minimum=2)
+        grid = np.unique(np.round(np.geomspace(1, steps, n_records - 1)).astype(int))
+        return np.concatenate([[0], grid])
+    recorded = check.as_array("record_steps", record_steps, ndim=1)
+    if (
+        recorded.size < 2
+        or recorded[0] != 0
+        or np.any(np.diff(recorded) <= 0)
+        or np.any(recorded != np.round(recorded))
+        or recorded[-1] > steps
+    ):
+        raise ValueError(
+            f"record_steps must be increasing integers from 0 to at most steps={steps}, at least two of them; "
+            f"got {check._describe(recorded)}"
+        )
+    return recorded.astype(int)
+
+
+def train_path(
+    W1,
+    W2,
+    X,
+    Y,
+    *,
+    steps: int = 4000,
+    lr: float = 0.01,
+    target_divisor=1.0,
+    record_steps=None,
+    n_records: int = 60,
+    backend: str = "numpy",
+    device="cpu",
+    progress: bool | None = None,
+) -> KernelPath:
+    """Train a grid of two-layer linear networks at once and follow their tangent kernels in time.
+
+    The gradient steps of :func:`train_grid` (module docstring), stopped at the recorded steps to
+    measure every network's kernel distance from its start (:func:`~labhelpers.regimes.ntk`,
+    :func:`~labhelpers.regimes.kernel_distance`) and its loss. Use it to see *when* a network leaves
+    the lazy regime, e.g. the delayed transition of funnel networks (App. G).
+
+    Parameters
+    ----------
+    W1, W2, X, Y, steps, lr, target_divisor, backend, device, progress
+        As in :func:`train_grid` (here ``backend`` defaults to ``"numpy"``, the faster on a CPU for the
+        small grids this is meant for).
+    record_steps : array_like of int, optional
+        Steps at which to record, increasing, starting at 0, at most ``steps``. Default: 0 and
+        ``n_records - 1`` log-spaced steps from 1 to ``steps`` (duplicates removed), which resolves
+        both fast and slow phases.
+    n_records : int
+        Number of records of the default schedule (at least 2).
+
+    Returns
+    -------
+    KernelPath
+        Kernel distances and losses of shape ``(T, *grid)`` and the weights at every record.
+    """
+    W1, W2, X, Y, divisor, steps, lr = _problem(W1, W2, X, Y, target_divisor, steps, lr)
+    check.one_of("backend", backend, BACKENDS)
+    recorded = _record_steps(record_steps, steps, n_records)
+    grid, (d, p), c = W1.shape[:-2], W1.shape[-2:], W2.shape[-1]
+    n = X.shape[0]
+    start = time.perf_counter()
+    arrays = (W1.reshape(-1, d, p), W2.reshape(-1, p, c), X.T @ X / n, (X.T @ Y / n) / divisor.reshape(-1, 1, 1))
+    show = steps >= 20_000 if progress is None else bool(progress)
+    if backend == "torch":
+        import torch
+
+        A, B, sigma_xx, sigma_xy = (torch.tensor(a, dtype=torch.float64, device=device) for a in arrays)
+    else:
+        A, B, sigma_xx, sigma_xy = (np.array(a) for a in arrays)
+    snapshots1, snapshots2 = [], []
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k, (begin, end) in enumerate(tqdm(list(zip(recorded[:-1], recorded[1:])), disable=not show, desc="path")):
+            if k == 0:
+                snapshots1.append(A), snapshots2.append(B)
+            if backend == "torch":
+                with torch.no_grad():
+                    A, B = _descend(A, B, sigma_xx, sigma_xy, lr, int(end - begin), False, "")
+            else:
+                A, B = _descend(A, B, sigma_xx, sigma_xy, lr, int(end - begin), False, "")
+            snapshots1.append(A), snapshots2.append(B)
+    if backend == "torch":
+        snapshots1 = [s.cpu().numpy() for s in snapshots1]
+        snapshots2 = [s.cpu().numpy() for s in snapshots2]
+    path1 = np.stack(snapshots1).reshape((len(recorded),) + grid + (d, p))
+    path2 = np.stack(snapshots2).reshape((len(recorded),) + grid + (p, c))
+    if not (np.all(np.isfinite(path1)) and np.all(np.isfinite(path2))):
+        raise _diverged(lr, steps)
+    K = ntk(path1, path2, X)
+    if np.any(np.linalg.norm(K[0], axis=(-2, -1)) == 0):
+        raise ValueError("a network starts with a zero tangent kernel: the kernel distance is undefined there")
+    info = {
+        "trainer": f"path (stacked networks, {backend})",
+        "device": str(device) if backend == "torch" else "cpu",
+        "steps": steps,
+        "lr": lr,
+        "seconds": time.perf_counter() - start,
+    }
+    return KernelPath(
+        steps=recorded,
+        times=recorded * lr,
+        kernel_distance=kernel_distance(K[:1], K),
+        loss=_training_loss(path1, path2, X, Y, divisor),
+        params={"W1": path1, "W2": path2},
+        info=info,
+    )

@@ -344,10 +344,11 @@ def _icon_curves(kind: str, t: np.ndarray):
 
 
 # (x, mechanism, phenomenon, caption, chapter, icon) of the map's four columns; colours follow PALETTE.
+# Chapters not written yet say "coming" and get a dashed box.
 _MAP_COLUMNS = (
-    (14, "sigmoidal, amplifying\ndynamics", "Emergence", "skills appear suddenly", "ch. 2 · coming", "emergence"),
+    (14, "sigmoidal, amplifying\ndynamics", "Emergence", "skills appear suddenly", "ch. 2", "emergence"),
     (38, "greedy low-rank\ndynamics", "Neural collapse", "one mode at a time", "ch. 3 · coming", "collapse"),
-    (62, "layer imbalance", "Lazy / rich regimes", "exponential vs sigmoidal", "ch. 4 · coming", "lazy/rich"),
+    (62, "layer imbalance", "Lazy / rich regimes", "exponential vs sigmoidal", "ch. 4", "lazy/rich"),
     (86, "weight-to-target\nratio", "Grokking", "train fits, test waits", "ch. 5 · coming", "grokking"),
 )
 
@@ -403,7 +404,7 @@ def course_map():
         arrow(parent + (x - parent) * 0.35, 47.6, x, 41.2)
         box(x, 37.5, 20, 6, mechanism, color, size=9.5)
         arrow(x, 34.3, x, 28.6)
-        box(x, 19.3, 20, 17.6, "", color, ls="--")
+        box(x, 19.3, 20, 17.6, "", color, ls="--" if "coming" in where else "-")
         ax.text(x, 26.4, phenomenon, ha="center", va="center", fontsize=11, weight="bold")
         ax.text(x, 23.6, caption, ha="center", va="center", fontsize=8.5)
         ax.text(x, 11.9, where, ha="center", va="center", fontsize=9, color="0.35", style="italic")

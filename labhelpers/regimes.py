@@ -18,7 +18,8 @@ this distance (the paper's Fig. 6).
 Here: lambda-balanced starts (:func:`lambda_balanced`, aligned with a task; :func:`random_lambda_balanced`),
 a zero-output start with a layer imbalance (:func:`symmetric_init`, for Fig. 6b), the mode dynamics
 (:func:`lambda_mode`), the tangent kernel in closed form (:func:`ntk`) and by autodiff
-(:func:`ntk_autodiff`), and the kernel distance (:func:`kernel_distance`).
+(:func:`ntk_autodiff`), the kernel distance (:func:`kernel_distance`), and the kernel distance of an
+aligned start from its mode strengths alone (:func:`aligned_kernel_distance`).
 
 Construction used here (for both :func:`lambda_balanced` and :func:`random_lambda_balanced`). With
 ``m = min(d, p, c)`` modes of strengths ``theta0`` (>= 0), orthogonal frames ``U`` (d x d), ``V`` (c x c),
@@ -428,3 +429,104 @@ def kernel_distance(K0, Kt) -> np.ndarray:
         norms.append(norm[..., None, None])
     gap = K0 / norms[0] - Kt / norms[1]
     return 0.5 * np.sum(gap**2, axis=(-2, -1))
+
+
+# ---------------------------------------------------------------------------- the kernel along a mode trajectory
+def _aligned_spectra(theta, lam, d: int, p: int, c: int) -> tuple[np.ndarray, np.ndarray]:
+    """Eigenvalues of ``W1 W1^T`` (length d) and ``W2^T W2`` (length c) of an aligned lambda-balanced network.
+
+    With ``W1 = U S1 R^T`` and ``W2 = R S2 V^T`` (module docstring), ``W1 W1^T = U (S1 S1^T) U^T`` and
+    ``W2^T W2 = V (S2^T S2) V^T``: only the singular values move, and they are fixed by the mode strengths
+    ``theta`` and ``lam`` (``sigma2^2 - sigma1^2 = lam``, ``sigma1 sigma2 = theta``).
+    """
+    m = min(d, p, c)
+    sigma2, sigma1 = layers_from_product(theta, lam[..., None])
+    spare = np.abs(lam)[..., None] * np.ones(p - m)  # squared singular values of the spare directions
+    first = np.concatenate([sigma1**2, spare], axis=-1)
+    second = np.concatenate([sigma2**2, spare], axis=-1)
+    batch = first.shape[:-1]
+    A, B = np.zeros(batch + (d,)), np.zeros(batch + (c,))
+    A[..., : min(d, p)] = first[..., : min(d, p)]
+    B[..., : min(p, c)] = second[..., : min(p, c)]
+    return A, B
+
+
+def aligned_kernel_distance(theta, theta0, lam, input_dim: int, output_dim: int, *, hidden_dim: int | None = None):
+    """Kernel distance from the start of an aligned lambda-balanced network, from its mode strengths alone.
+
+    For whitened training inputs (``X^T X = n I``) and the start :func:`lambda_balanced`, the frames
+    ``U``, ``V``, ``R`` never move under gradient flow; the tangent kernel of :func:`ntk`,
+    ``K = I_c (x) X W1 W1^T X^T + W2^T W2 (x) X X^T``, then depends on time only through the squared
+    singular values ``A_i`` of ``W1`` and ``B_k`` of ``W2``, and its Frobenius inner products reduce to
+
+    ``<K, K'>_F / n^2 = c sum_i A_i A'_i + (sum_k B_k)(sum_i A'_i) + (sum_k B'_k)(sum_i A_i) + d sum_k B_k B'_k``.
+
+    With the modes ``theta(t)`` of :func:`lambda_mode` (Eq. 69) this gives the distance of Fort et al.
+    (2020, App. G), ``1 - <K0, Kt> / (||K0|| ||Kt||)``, in closed form. It is evaluated as half the squared
+    norm of the difference of the normalised kernels, so that it stays accurate (and >= 0) far below the
+    rounding error of ``1 - cos``.
+
+    Parameters
+    ----------
+    theta : array_like, shape ``(..., m)``
+        Mode strengths (>= 0) at the times of interest, ``m = min(d, p, c)``; leading dimensions are times
+        or a batch.
+    theta0 : float or array_like, shape ``(m,)`` or broadcastable to ``theta``
+        Mode strengths at initialisation (>= 0); a number sets every mode.
+    lam : float or array_like
+        The relative scale ``lambda`` (Eq. 14); broadcasts against the leading dimensions of ``theta``.
+    input_dim, output_dim : int
+        Widths ``d`` and ``c`` (``d`` >= 1 input directions, all whitened).
+    hidden_dim : int, optional
+        Hidden width ``p`` (default ``min(d, c)``); see :func:`lambda_balanced` for the allowed ``lam``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The kernel distance, shape: the leading dimensions of ``theta`` broadcast with ``lam``.
+
+    See Also
+    --------
+    kernel_distance : the same number from two kernel matrices.
+    """
+    d = check.positive_int("input_dim", input_dim)
+    c = check.positive_int("output_dim", output_dim)
+    p = min(d, c) if hidden_dim is None else check.positive_int("hidden_dim", hidden_dim)
+    m = min(d, p, c)
+    theta = check.positive("theta", theta, allow_zero=True)
+    theta0 = check.positive("theta0", theta0, allow_zero=True)
+    lam = check.as_array("lam", lam)
+    theta0 = theta0[None] if theta0.ndim == 0 else theta0  # one strength for every mode
+    for name, value in (("theta", theta), ("theta0", theta0)):
+        if value.ndim == 0 or value.shape[-1] not in (1, m):
+            raise ValueError(
+                f"{name} must end in an axis of length {m} (one strength per mode, m = min(d, p, c)); "
+                f"got shape {value.shape}"
+            )
+    try:
+        batch = np.broadcast_shapes(theta.shape[:-1], theta0.shape[:-1], lam.shape)
+    except ValueError as error:
+        raise ValueError(
+            f"theta {theta.shape}, theta0 {theta0.shape} (without their mode axes) and lam {lam.shape} must broadcast"
+        ) from error
+    lam = np.broadcast_to(lam, batch)
+    _check_widths(lam, d, p, c)
+    theta = np.broadcast_to(theta, batch + (m,))
+    theta0 = np.broadcast_to(theta0, batch + (m,))
+    A, B = _aligned_spectra(theta, lam, d, p, c)
+    A0, B0 = _aligned_spectra(theta0, lam, d, p, c)
+
+    def inner(A, B, A2, B2):
+        return (
+            c * np.sum(A * A2, axis=-1)
+            + np.sum(B, axis=-1) * np.sum(A2, axis=-1)
+            + np.sum(B2, axis=-1) * np.sum(A, axis=-1)
+            + d * np.sum(B * B2, axis=-1)
+        )
+
+    norm, norm0 = np.sqrt(inner(A, B, A, B)), np.sqrt(inner(A0, B0, A0, B0))
+    if np.any(norm == 0) or np.any(norm0 == 0):
+        raise ValueError("the tangent kernel is zero (lam = 0 with every theta = 0): the kernel distance is undefined")
+    dA = A0 / norm0[..., None] - A / norm[..., None]
+    dB = B0 / norm0[..., None] - B / norm[..., None]
+    return 0.5 * inner(dA, dB, dA, dB)

@@ -18,7 +18,10 @@ live widget. The fallback reads URL parameters named after the sliders, so a pag
 nearest grid value is chosen).
 
 :func:`feedback_explorer` is the course's first explorer (Sec. 3): the feedback between the layers
-of the diagonal network, for any initial mode strength and imbalance.
+of the diagonal network, for any initial mode strength and imbalance. :func:`emergence_explorer`
+(Sec. 4) shows the skill model: skills emerging one after another, and the power law of the loss, for
+any frequency exponent and initial scale. :func:`regimes_explorer` (Sec. 6) shows a lambda-balanced
+network's modes and the distance its tangent kernel travels, for any relative and absolute scale.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ import uuid
 
 import matplotlib
 import matplotlib.figure
+import matplotlib.lines
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -43,9 +47,11 @@ from PIL import Image
 from . import _validation as check
 from . import plotting
 from .data import teacher_moments
+from .emergence import emergence_time, loss_in_time, scaling_exponents, skill_strength
 from .feedback import layers_from_product
 from .models import DiagonalLinearNetwork
 from .modes import linear_mode, linear_saturation_time, product_mode, saturation_time
+from .parity import power_law_frequencies
 from .simulate import gradient_flow
 
 WIDGET_VIEW_MIMETYPE = "application/vnd.jupyter.widget-view+json"
@@ -700,3 +706,362 @@ def _draw_feedback(fig, curves: dict, i: int, j: int) -> None:
     )
     curve.legend(loc="lower right", fontsize=7.5)
     curve.set_title(f"θ₀ = {theta0:g}, C = {C:g}")
+
+
+def emergence_curves(
+    alphas=(0.25, 0.5, 1.0, 2.0),
+    initial_scales=(1e-1, 1e-2, 1e-3, 1e-5),
+    *,
+    n_shown: int = 6,
+    n_skills: int = 10_000,
+    target_scale: float = 1.0,
+    n_times: int = 241,
+) -> dict:
+    """Everything :func:`emergence_explorer` draws: the skill model (Eq. 11) for every (alpha, theta0).
+
+    Closed forms only: the strengths ``R_k(t)`` of the ``n_shown`` most frequent skills
+    (:func:`~labhelpers.emergence.skill_strength`) and the loss of all ``n_skills`` skills
+    (:func:`~labhelpers.emergence.loss_in_time`), for power-law frequencies
+    ``p_k ∝ k^-(alpha+1)`` (:func:`~labhelpers.parity.power_law_frequencies`), on one logarithmic time
+    axis shared by every combination.
+
+    Parameters
+    ----------
+    alphas : sequence of float
+        Exponents ``alpha >= 0`` of the skill frequencies.
+    initial_scales : sequence of float
+        Initial ``theta0`` of every skill, each in ``(0, S/2)``.
+    n_shown : int
+        Number of skills whose strengths are drawn, at most ``n_skills``.
+    n_skills : int
+        Number of skills of the problem (the loss sums over all of them).
+    target_scale : float
+        Target scale ``S > 0``.
+    n_times : int
+        Number of times, log-spaced from well before the first emergence to well after the last shown.
+
+    Returns
+    -------
+    dict
+        ``times`` (T,); ``strengths`` (T, n_alphas, n_scales, n_shown); ``loss`` (T, n_alphas,
+        n_scales); ``emergence`` (n_alphas, n_scales, n_shown) half-strength times; ``exponents``
+        (n_alphas,) the predicted ``-alpha/(alpha+1)``; the grid as ``alphas`` and ``initial_scales``;
+        ``n_shown``, ``n_skills`` and ``target_scale``.
+    """
+    S = check.positive_scalar("target_scale", target_scale)
+    alpha = _grid_axis("alphas", alphas)
+    if np.any(alpha < 0):
+        raise ValueError(f"alphas must be non-negative (p_k ∝ k^-(alpha+1)); got {alpha.tolist()}")
+    theta0 = _grid_axis("initial_scales", initial_scales)
+    if np.any(theta0 <= 0) or np.any(theta0 >= S / 2):
+        raise ValueError(
+            f"initial_scales must lie strictly between 0 and target_scale/2 = {S / 2:g} (skills that rise "
+            f"from small); got {theta0.tolist()}"
+        )
+    n_skills = check.positive_int("n_skills", n_skills)
+    n_shown = check.positive_int("n_shown", n_shown)
+    if n_shown > n_skills:
+        raise ValueError(f"n_shown must be at most n_skills={n_skills}; got {n_shown}")
+    n_times = check.positive_int("n_times", n_times, minimum=2)
+
+    frequencies = [power_law_frequencies(n_skills, a) for a in alpha]
+    emergence = np.array(
+        [[emergence_time(p[:n_shown], target_scale=S, theta0=t0) for t0 in theta0] for p in frequencies]
+    )
+    times = np.geomspace(0.2 * emergence.min(), 5.0 * emergence.max(), n_times)
+    strengths = np.empty((n_times, alpha.size, theta0.size, n_shown))
+    loss = np.empty((n_times, alpha.size, theta0.size))
+    for i, p in enumerate(frequencies):
+        for j, t0 in enumerate(theta0):
+            strengths[:, i, j] = skill_strength(times[:, None], p[:n_shown], target_scale=S, theta0=t0)
+            loss[:, i, j] = loss_in_time(times, p, target_scale=S, theta0=t0)
+    return {
+        "times": times,
+        "strengths": strengths,
+        "loss": loss,
+        "emergence": emergence,
+        "exponents": np.atleast_1d(scaling_exponents(alpha).time),
+        "alphas": alpha,
+        "initial_scales": theta0,
+        "n_shown": n_shown,
+        "n_skills": n_skills,
+        "target_scale": S,
+    }
+
+
+def emergence_explorer(
+    alphas=(0.25, 0.5, 1.0, 2.0),
+    initial_scales=(1e-1, 1e-2, 1e-3, 1e-5),
+    *,
+    n_shown: int = 6,
+    n_skills: int = 10_000,
+    target_scale: float = 1.0,
+    dpi: int = 90,
+) -> SliderFigure:
+    """Explore emergence in the skill model (Sec. 4.3-4.4): skills one after another, and the loss's power law.
+
+    Two sliders: the exponent ``alpha`` of the skill frequencies ``p_k ∝ k^-(alpha+1)`` and the initial
+    strength ``theta0`` of every skill. Left: the strengths ``R_k(t)`` of the most frequent skills on a
+    logarithmic time axis (Eq. 9 with ``E[x^2] -> p_k``), each rising abruptly at its emergence time
+    ``∝ 1/p_k`` (dotted). Right: the loss of all ``n_skills`` skills on log-log axes with the predicted
+    slope ``-alpha/(alpha+1)`` (dashed). A larger ``alpha`` spreads the emergences further apart and
+    steepens the loss; a smaller ``theta0`` delays every skill by the same factor and sharpens the steps.
+    Every frame shares the axes, so frames can be compared.
+
+    Parameters
+    ----------
+    alphas : sequence of float
+        Slider values of ``alpha >= 0``.
+    initial_scales : sequence of float
+        Slider values of ``theta0``, each in ``(0, S/2)``.
+    n_shown : int
+        Number of skills drawn on the left.
+    n_skills : int
+        Number of skills in the loss.
+    target_scale : float
+        Target scale ``S > 0``.
+    dpi : int
+        Resolution of each frame.
+
+    Returns
+    -------
+    SliderFigure
+        Display it (last line of a cell): a live widget in Jupyter or Colab, pre-rendered frames with
+        sliders in the HTML book.
+
+    Examples
+    --------
+    >>> import labhelpers as lh
+    >>> lh.widgets.emergence_explorer()  # doctest: +SKIP
+    """
+    curves = emergence_curves(alphas, initial_scales, n_shown=n_shown, n_skills=n_skills, target_scale=target_scale)
+    alpha_values, scales = curves["alphas"].tolist(), curves["initial_scales"].tolist()
+    return SliderFigure(
+        lambda fig, alpha, theta0: _draw_emergence(fig, curves, alpha_values.index(alpha), scales.index(theta0)),
+        {"alpha": alpha_values, "theta0": scales},
+        setup=lambda fig: _setup_emergence(fig, curves),
+        labels={"alpha": "frequency exponent α", "theta0": "initial strength θ₀"},
+        initial={
+            "alpha": min(alpha_values, key=lambda a: abs(a - 0.5)),
+            "theta0": min(scales, key=lambda t: abs(t - 1e-3)),
+        },
+        figsize=(8.4, 3.6),
+        dpi=dpi,
+        description="Emergence explorer: skill strengths and the loss of the skill model",
+    )
+
+
+def _setup_emergence(fig, curves: dict) -> None:
+    """What every frame shares: two axes on a common logarithmic time axis."""
+    skills, loss = fig.subplots(1, 2)
+    t = curves["times"]
+    skills.set_xscale("log")
+    skills.set_xlim(t[0], t[-1])
+    skills.set_ylim(-0.03, 1.05)
+    skills.set_xlabel("time $t$")
+    skills.set_ylabel(r"skill strength $R_k(t)$")
+    skills.set_title("α = 0, θ₀ = 0")  # the frame's values go here: reserve the room
+    # The skills keep their colours in every frame: one legend, drawn once, under the axes.
+    handles = [
+        matplotlib.lines.Line2D([], [], color=plotting.PALETTE[k % len(plotting.PALETTE)], lw=2)
+        for k in range(curves["n_shown"])
+    ]
+    labels = [f"skill {k + 1}" for k in range(curves["n_shown"])]
+    skills.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, fontsize=8)
+    loss.set_xscale("log")
+    loss.set_yscale("log")
+    loss.set_xlim(t[0], t[-1])
+    positive = curves["loss"][curves["loss"] > 0]
+    loss.set_ylim(max(positive.min(), 1e-6 * positive.max()), 1.5 * positive.max())
+    loss.set_xlabel("time $t$")
+    loss.set_ylabel(r"loss $L(t)$")
+    loss.set_title("slope −α/(α+1) = −0.00")
+    handles = [
+        matplotlib.lines.Line2D([], [], color="k", lw=2),
+        matplotlib.lines.Line2D([], [], color=plotting.PALETTE[1], lw=1.4, ls="--"),
+    ]
+    labels = [f"loss of all {curves['n_skills']} skills", "predicted power law"]
+    loss.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1, fontsize=8)
+
+
+def _draw_emergence(fig, curves: dict, i: int, j: int) -> None:
+    """One frame: strengths of the shown skills and the loss, for (alpha_i, theta0_j)."""
+    skills, loss = fig.axes
+    t, alpha, theta0 = curves["times"], curves["alphas"][i], curves["initial_scales"][j]
+    for k in range(curves["n_shown"]):
+        color = plotting.PALETTE[k % len(plotting.PALETTE)]
+        skills.plot(t, curves["strengths"][:, i, j, k], color=color, lw=2)
+        skills.axvline(curves["emergence"][i, j, k], color=color, lw=0.9, ls=":")
+    skills.set_title(f"α = {alpha:g}, θ₀ = {theta0:g}")
+    L, slope = curves["loss"][:, i, j], curves["exponents"][i]
+    loss.plot(t, L, color="k", lw=2)
+    # The reference line passes through twice the loss at the last shown skill's emergence.
+    anchor = curves["emergence"][i, j, -1]
+    L_anchor = np.interp(np.log(anchor), np.log(t), L)
+    loss.plot(t, 2.0 * L_anchor * (t / anchor) ** slope, color=plotting.PALETTE[1], lw=1.4, ls="--")
+    loss.set_title(f"slope −α/(α+1) = {slope:.2f}".replace("-", "−"))
+
+
+# ---------------------------------------------------------------------------- the regimes explorer (Sec. 6)
+def regimes_curves(
+    lams=(0.0, 0.25, 1.0, 4.0, 16.0),
+    initial_scales=(1e-3, 1e-2, 1e-1, 0.5),
+    *,
+    target_scales=(3.0, 2.0, 1.0),
+    n_times: int = 241,
+) -> dict:
+    """Everything :func:`regimes_explorer` draws: modes and kernel distance of a lambda-balanced network.
+
+    Closed forms only, for a square network (``d = p = c = m``, the number of target scales) on whitened
+    inputs, started aligned with the task (:func:`~labhelpers.regimes.lambda_balanced`) with every mode
+    at ``theta0``: the modes ``theta_k(t)`` (:func:`~labhelpers.regimes.lambda_mode`, Eq. 69) and the
+    kernel distance from the start (:func:`~labhelpers.regimes.aligned_kernel_distance`), on one
+    logarithmic time axis shared by every combination (from well before the fastest rise to after the
+    slowest mode is within 1% of its target).
+
+    Parameters
+    ----------
+    lams : sequence of float
+        Relative scales ``lambda`` (Eq. 14). For a square network only ``|lambda|`` matters.
+    initial_scales : sequence of float
+        Initial strength ``theta0 > 0`` of every mode (the absolute scale).
+    target_scales : sequence of float
+        Singular values ``s_k > 0`` of the task, one per mode (at most 6).
+    n_times : int
+        Number of log-spaced times.
+
+    Returns
+    -------
+    dict
+        ``times`` (T,); ``theta`` (T, n_lams, n_scales, m); ``kernel_distance`` (T, n_lams, n_scales);
+        ``lazy`` (T, n_lams, n_scales, m), the lazy limit ``s + (theta0 - s) exp(-|lambda| t)``; the grid as
+        ``lams`` and ``initial_scales``; ``target_scales``.
+    """
+    from .regimes import aligned_kernel_distance, lambda_mode
+
+    lam = _grid_axis("lams", lams)
+    theta0 = _grid_axis("initial_scales", initial_scales)
+    if np.any(theta0 <= 0):
+        raise ValueError(
+            f"initial_scales must be strictly positive (a balanced mode at 0 never moves); got {theta0.tolist()}"
+        )
+    s = check.positive("target_scales", target_scales)
+    if s.ndim != 1 or not 1 <= s.size <= 6:
+        raise ValueError(f"target_scales must list 1 to 6 singular values (one per mode); got {check._describe(s)}")
+    n_times = check.positive_int("n_times", n_times, minimum=2)
+    m = s.size
+    fastest = np.sqrt(lam.max() ** 2 + 4 * max(s.max(), theta0.max()) ** 2)
+    trial = np.geomspace(1e-3 / fastest, 1e4, 2000)[:, None, None, None]
+    fraction = lambda_mode(trial, s, theta0[:, None], lam[:, None, None]) / s
+    settled = np.all(np.abs(fraction - 1.0) <= 0.01, axis=(1, 2, 3))
+    if not np.any(settled):
+        raise ValueError("some mode does not reach its target by t = 1e4: raise the smallest initial scale")
+    times = np.geomspace(0.05 / fastest, 1.5 * trial[np.argmax(settled), 0, 0, 0], n_times)
+    t = times[:, None, None, None]
+    theta = lambda_mode(t, s, theta0[:, None], lam[:, None, None])  # (T, L, S, m)
+    distance = aligned_kernel_distance(theta, np.broadcast_to(theta0[:, None], (theta0.size, m)), lam[:, None], m, m)
+    lazy = s + (theta0[:, None] - s) * np.exp(-np.abs(lam)[:, None, None] * t)
+    return {
+        "times": times,
+        "theta": theta,
+        "kernel_distance": distance,
+        "lazy": lazy,
+        "lams": lam,
+        "initial_scales": theta0,
+        "target_scales": s,
+    }
+
+
+def regimes_explorer(
+    lams=(0.0, 0.25, 1.0, 4.0, 16.0),
+    initial_scales=(1e-3, 1e-2, 1e-1, 0.5),
+    *,
+    target_scales=(3.0, 2.0, 1.0),
+    dpi: int = 90,
+) -> SliderFigure:
+    """Explore the lazy and rich regimes of a lambda-balanced network (Sec. 6, App. G).
+
+    Two sliders: the relative scale ``lambda`` of the layers (Eq. 14) and the absolute scale ``theta0``
+    (initial strength of every mode). Left: each mode's learned fraction ``theta_k(t)/s_k`` (Eq. 69), with
+    the lazy limit (the linear model at rate ``|lambda|``, dotted) for comparison. Right: the kernel
+    distance of the network's tangent kernel from its start. Small ``|lambda|`` and small ``theta0`` give
+    sigmoidal modes learned one after another and a kernel that moves (rich); a large ``|lambda|`` gives
+    exponential modes learned together and a kernel that barely moves (lazy). Every frame shares the axes.
+
+    Parameters
+    ----------
+    lams : sequence of float
+        Slider values of ``lambda``.
+    initial_scales : sequence of float
+        Slider values of ``theta0 > 0``.
+    target_scales : sequence of float
+        Singular values of the task, one per mode (at most 6).
+    dpi : int
+        Resolution of each frame.
+
+    Returns
+    -------
+    SliderFigure
+        Display it (last line of a cell): a live widget in Jupyter or Colab, pre-rendered frames with
+        sliders in the HTML book.
+
+    Examples
+    --------
+    >>> import labhelpers as lh
+    >>> lh.widgets.regimes_explorer()  # doctest: +SKIP
+    """
+    curves = regimes_curves(lams, initial_scales, target_scales=target_scales)
+    lam_values, scales = curves["lams"].tolist(), curves["initial_scales"].tolist()
+    return SliderFigure(
+        lambda fig, lam, theta0: _draw_regimes(fig, curves, lam_values.index(lam), scales.index(theta0)),
+        {"lam": lam_values, "theta0": scales},
+        setup=lambda fig: _setup_regimes(fig, curves),
+        labels={"lam": "relative scale λ", "theta0": "absolute scale θ₀"},
+        initial={"lam": lam_values[0], "theta0": min(scales, key=lambda t: abs(np.log(t / 1e-2)))},
+        figsize=(8.4, 3.6),
+        dpi=dpi,
+        description="Regimes explorer: modes and kernel distance of a lambda-balanced network",
+    )
+
+
+def _setup_regimes(fig, curves: dict) -> None:
+    """What every frame shares: the two axes on a common logarithmic time axis, and the legends."""
+    modes, kernel = fig.subplots(1, 2)
+    t = curves["times"]
+    modes.set_xscale("log")
+    modes.set_xlim(t[0], t[-1])
+    modes.set_ylim(-0.03, 1.08)
+    modes.set_xlabel("time $t$")
+    modes.set_ylabel(r"learned fraction $\theta_k(t)/s_k$")
+    modes.set_title("λ = 0, θ₀ = 0")  # the frame's values go here: reserve the room
+    handles = [
+        matplotlib.lines.Line2D([], [], color=plotting.PALETTE[k % len(plotting.PALETTE)], lw=2)
+        for k in range(curves["target_scales"].size)
+    ]
+    handles.append(matplotlib.lines.Line2D([], [], color="0.4", lw=1.2, ls=":"))
+    labels = [f"mode s = {s:g}" for s in curves["target_scales"]] + ["lazy limit"]
+    modes.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=8)
+    kernel.set_xscale("log")
+    kernel.set_yscale("log")
+    kernel.set_xlim(t[0], t[-1])
+    kernel.set_ylim(1e-10, 1.0)
+    kernel.set_xlabel("time $t$")
+    kernel.set_ylabel(r"kernel distance $d(K_0, K_t)$")
+    kernel.set_title("final distance 0.0e-00")
+    kernel.text(t[0] * 1.5, 0.15, "richer ↑", color="0.35", fontsize=8.5)
+    kernel.text(t[0] * 1.5, 3e-10, "lazier ↓", color="0.35", fontsize=8.5)
+
+
+def _draw_regimes(fig, curves: dict, i: int, j: int) -> None:
+    """One frame: the modes and the kernel distance for (lambda_i, theta0_j)."""
+    modes, kernel = fig.axes
+    t, lam, theta0, s = curves["times"], curves["lams"][i], curves["initial_scales"][j], curves["target_scales"]
+    for k in range(s.size):
+        color = plotting.PALETTE[k % len(plotting.PALETTE)]
+        modes.plot(t, curves["theta"][:, i, j, k] / s[k], color=color, lw=2)
+        if lam != 0:
+            modes.plot(t, curves["lazy"][:, i, j, k] / s[k], color="0.4", lw=1.2, ls=":")
+    modes.set_title(f"λ = {lam:g}, θ₀ = {theta0:g}".replace("-", "−"))
+    distance = np.maximum(curves["kernel_distance"][:, i, j], 1e-12)
+    kernel.plot(t, distance, color="k", lw=2)
+    kernel.set_title(f"final distance {distance[-1]:.1e}".replace("-", "−"))

@@ -5,7 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/venv.sh
 VENV="${VENV:-.venv}"
-export MPLBACKEND=Agg PYTHONHASHSEED=0
+# One thread per process: pytest runs two workers on two cores, and oversubscribed torch threads
+# slowed the heaviest notebook 2.5x.
+export MPLBACKEND=Agg PYTHONHASHSEED=0 OMP_NUM_THREADS=1
 "$VENV/bin/ruff" check labhelpers tests scripts
 "$VENV/bin/python" scripts/make_student_copies.py --check
 "$VENV/bin/python" -m pytest -n 2 --durations=15 tests --nbmake book lessons "$@"

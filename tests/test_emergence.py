@@ -236,3 +236,94 @@ def test_skill_model_is_a_diagonal_network():
     reference = lh.teacher_moments(p, np.full(4, 2.0))
     np.testing.assert_array_equal(moments.sigma_xx, reference.sigma_xx)
     np.testing.assert_array_equal(moments.sigma_xy, reference.sigma_xy)
+
+
+# ---------------------------------------------------------------------------- reading and calibrating curves
+def test_crossing_time_recovers_the_half_rise_time():
+    p = parity.power_law_frequencies(4, 1.0)
+    t = np.linspace(0.0, 200.0, 4001)
+    R = em.skill_strength(t[:, None], p, theta0=1e-3)
+    measured = em.crossing_time(t, R, 0.5)
+    # Linear interpolation on a grid of 0.05: the logistic's curvature leaves an error far below 1e-3.
+    np.testing.assert_allclose(measured, em.emergence_time(p, theta0=1e-3), rtol=1e-3)
+    assert em.crossing_time(t, R[:, 0], 0.5).shape == ()
+    # A curve that starts above the level crosses at the first time; one that never gets there, never.
+    curves = np.stack([np.full(t.size, 0.7), np.full(t.size, 0.2)], axis=1)
+    np.testing.assert_array_equal(em.crossing_time(t, curves, 0.5), [0.0, np.nan])
+
+
+def test_fit_time_scale_recovers_the_constants():
+    p = parity.power_law_frequencies(5, 0.5)
+    kappa, theta0, S = 37.0, 2e-3, 1.5
+    steps = np.arange(0, 4000, 10.0)
+    R = em.skill_strength(steps[:, None] / kappa, p, target_scale=S, theta0=theta0)
+    fit = em.fit_time_scale(steps, R, p, target_scale=S)
+    assert abs(fit.steps_per_time / kappa - 1) < 1e-10 and abs(fit.theta0 / theta0 - 1) < 1e-8
+    np.testing.assert_allclose(fit.strength(steps[:, None], p), R, rtol=1e-8)
+    np.testing.assert_allclose(fit.emergence_steps(p), em.crossing_time(steps, R), rtol=1e-3)
+    # Only the chosen skills count: a distorted first skill does not move the fit.
+    distorted = R.copy()
+    distorted[:, 0] = np.sqrt(R[:, 0])
+    fit = em.fit_time_scale(steps, distorted, p, target_scale=S, skills=[1, 2, 3, 4])
+    assert abs(fit.steps_per_time / kappa - 1) < 1e-10
+    assert abs(em.fit_time_scale(steps, distorted, p, target_scale=S).steps_per_time / kappa - 1) > 0.01
+
+
+def test_fit_threshold_finds_the_step():
+    resource = np.geomspace(1, 1000, 40)
+    strengths = (resource >= 30).astype(float)
+    c = em.fit_threshold(resource, strengths)
+    below, above = resource[resource < 30].max(), resource[resource >= 30].min()
+    assert c == pytest.approx(np.sqrt(below * above), rel=1e-12)
+    # Noise that does not cross the middle changes nothing; the extremes are handled.
+    noisy = strengths + np.where(strengths > 0, -0.3, 0.3) * np.random.default_rng(0).random(40)
+    assert em.fit_threshold(resource, noisy) == c
+    assert em.fit_threshold(resource, np.ones(40)) == 1.0
+    assert em.fit_threshold(resource, np.zeros(40)) == np.inf
+
+
+def test_shots_generalise_data_emergence():
+    from scipy.stats import binom
+
+    p = parity.power_law_frequencies(30, 0.5)
+    D = np.array([0, 1, 5, 50, 500, 5000])
+    for shots in (1, 2, 10):
+        q = em.skill_strength_in_data(D[:, None], p, shots=shots)
+        np.testing.assert_allclose(q, binom.sf(shots - 1, D[:, None], p), rtol=1e-10, atol=1e-300)
+        expected = 0.5 * 4.0 * (binom.cdf(shots - 1, D[:, None], p) @ p)
+        np.testing.assert_allclose(em.loss_in_data(D, p, target_scale=2.0, shots=shots), expected, rtol=1e-10)
+    # More shots needed: less learned from the same data; one shot is the skill model.
+    assert np.all(em.skill_strength_in_data(D[:, None], p, shots=5) <= em.skill_strength_in_data(D[:, None], p))
+    # The exponent of L(D) does not depend on the number of shots.
+    p_many = parity.power_law_frequencies(100_000, 1.0)
+    grid = np.geomspace(1e3, 1e5, 41)
+    slope = em.fit_power_law(grid, em.loss_in_data(grid, p_many, shots=10)).slope
+    assert abs(slope - em.scaling_exponents(1.0).data) < 3 * EXPONENT_TOL
+
+
+def test_calibration_bad_inputs_raise():
+    p = parity.power_law_frequencies(3, 1.0)
+    steps = np.arange(10.0)
+    R = np.tile(np.linspace(0.01, 0.99, 10)[:, None], (1, 3))
+    with pytest.raises(ValueError, match="times must be increasing"):
+        em.crossing_time([0.0, 0.0, 1.0], np.zeros(3))
+    with pytest.raises(ValueError, match="curves must have the time axis first"):
+        em.crossing_time(steps, np.zeros((3, 10)))
+    with pytest.raises(ValueError, match="strengths must have shape"):
+        em.fit_time_scale(steps, R[:, :2], p)
+    with pytest.raises(ValueError, match="skills must list skill indices"):
+        em.fit_time_scale(steps, R, p, skills=[3])
+    with pytest.raises(ValueError, match="window"):
+        em.fit_time_scale(steps, R, p, window=(0.5, 0.2))
+    with pytest.raises(ValueError, match="at least 2 strengths"):
+        em.fit_time_scale(steps, np.zeros((10, 3)), p)
+    with pytest.raises(ValueError, match="do not rise"):
+        em.fit_time_scale(steps, R[::-1], p)
+    with pytest.raises(ValueError, match="resource must be strictly positive"):
+        em.fit_threshold([0.0, 1.0], [0.0, 1.0])
+    with pytest.raises(ValueError, match="one size"):
+        em.fit_threshold([1.0, 2.0], [0.0, 1.0, 1.0])
+    with pytest.raises(ValueError, match="shots must be at least 1"):
+        em.skill_strength_in_data(10, p, shots=0.5)
+    with pytest.raises(ValueError, match="shots"):
+        em.loss_in_data(10, p, shots=-1)

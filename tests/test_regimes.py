@@ -444,3 +444,117 @@ def test_grid_method_and_backend_are_checked():
         ntk_grid.lambda_scale_grid([0.0], [1.0], X, Y, backend="jax")
     with pytest.raises(ValueError, match="ratios must be strictly positive"):
         ntk_grid.weight_to_target_grid([0.0], [0.0], X, Y, hidden_dim=2)
+
+
+# ---------------------------------------------------------------------------- the kernel along training
+@pytest.mark.parametrize(
+    "d, p, c, lam",
+    [(3, 3, 3, 0.0), (3, 3, 3, 2.0), (3, 3, 3, -0.7), (5, 2, 2, -1.0), (2, 2, 4, 1.5), (5, 4, 2, -0.7), (2, 4, 5, 0.6)],
+)
+def test_aligned_kernel_distance_is_the_kernel_distance_of_the_flow(d, p, c, lam):
+    """From an aligned lambda-balanced start on whitened data, the closed form (mode strengths only) equals
+    the kernel distance of the simulated network's tangent kernels, including spare hidden directions."""
+    rng = np.random.default_rng(16)
+    n = 12
+    X, _ = lh.whiten(rng.standard_normal((n, d)))
+    sigma_xy = X.T @ (X @ rng.standard_normal((d, c))) / n
+    m = min(d, p, c)
+    s = np.linalg.svd(sigma_xy, compute_uv=False)[:m]
+    theta0 = np.linspace(0.03, 0.08, m)
+    params = regimes.lambda_balanced(lam, theta0, sigma_xy, hidden_dim=p, seed=17)
+    times = np.linspace(0.0, 5.0, 11)
+    trajectory = lh.gradient_flow(
+        lh.LinearNetwork(d, p, c), params, lh.whitened_moments(sigma_xy), times=times, rtol=1e-12
+    )
+    K = regimes.ntk(trajectory.params["W1"], trajectory.params["W2"], X)
+    simulated = regimes.kernel_distance(K[0], K)
+    theta = regimes.lambda_mode(times[:, None], s, theta0, lam)
+    closed = regimes.aligned_kernel_distance(theta, theta0, lam, d, c, hidden_dim=p)
+    assert closed.shape == (11,) and closed[0] < 1e-30
+    assert simulated.max() > 1e-3  # the kernel did move: the comparison is not between zeros
+    assert np.abs(closed - simulated).max() <= 1e-9 * simulated.max()
+
+
+def test_aligned_kernel_distance_broadcasts_and_resolves_the_lazy_limit():
+    theta0 = np.array([0.01, 0.02])
+    lam = np.array([0.0, 1.0, 10.0, 100.0, -100.0])
+    theta = np.array([1.0, 0.5])  # both modes learned
+    distance = regimes.aligned_kernel_distance(theta, theta0, lam, 2, 2)
+    assert distance.shape == (5,)
+    assert np.all(np.diff(distance[:4]) < 0)  # the larger |lambda|, the lazier
+    np.testing.assert_allclose(distance[3], distance[4], rtol=1e-10)  # a square network: only |lambda| counts
+    # Lazy limit: sigma^2 changes by about (theta^2 - theta0^2)/|lambda| on a kernel of size |lambda|, so the
+    # distance falls like 1/lambda^4: a decade in lambda is about four decades in distance.
+    ratio = distance[2] / distance[3]
+    assert 0.5e4 < ratio < 2e4 and distance[3] > 0
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(theta=[0.1, 0.2, 0.3]), "theta must end in an axis of length 2"),
+        (dict(theta0=-0.1), "theta0 must be non-negative"),
+        (dict(lam=0.5, hidden_dim=3), "lam must be <= 0 when hidden_dim > output_dim"),
+        (dict(theta=[[0.1, 0.2]] * 3, lam=[0.0, 1.0]), "must broadcast"),
+        (dict(theta=[0.0, 0.0], theta0=[0.0, 0.0], lam=0.0), "the tangent kernel is zero"),
+    ],
+)
+def test_aligned_kernel_distance_rejects_bad_arguments(kwargs, match):
+    arguments = dict(theta=[0.5, 0.2], theta0=[0.01, 0.01], lam=1.0, input_dim=3, output_dim=2)
+    arguments.update(kwargs)
+    with pytest.raises(ValueError, match=match):
+        regimes.aligned_kernel_distance(**arguments)
+
+
+def test_train_path_ends_where_train_grid_ends_and_starts_at_zero_distance():
+    X, Y = _fig6a_task()
+    params = regimes.random_lambda_balanced(np.array([-3.0, 0.0, 2.0]), 0.5, 2, 2, 2, seed=3)
+    path = ntk_grid.train_path(params["W1"], params["W2"], X, Y, steps=700, lr=0.01, n_records=12)
+    final = ntk_grid.train_grid(params["W1"], params["W2"], X, Y, steps=700, lr=0.01, backend="numpy")
+    assert path.steps[0] == 0 and path.steps[-1] == 700 and np.all(np.diff(path.steps) > 0)
+    np.testing.assert_allclose(path.times, path.steps * 0.01)
+    assert path.kernel_distance.shape == (len(path.steps), 3) and np.all(path.kernel_distance[0] == 0)
+    assert np.abs(path.params["W1"][-1] - final.final["W1"]).max() <= GRID_TOL
+    np.testing.assert_allclose(path.kernel_distance[-1], final.kernel_distance, rtol=1e-8, atol=1e-14)
+    np.testing.assert_allclose(path.loss[[0, -1]], np.stack([final.initial_loss, final.loss]), rtol=1e-10)
+    # torch gives the same path
+    torch_path = ntk_grid.train_path(
+        params["W1"], params["W2"], X, Y, steps=700, record_steps=[0, 100, 700], backend="torch"
+    )
+    np.testing.assert_allclose(torch_path.params["W2"][-1], path.params["W2"][-1], rtol=0, atol=GRID_TOL)
+
+
+def test_funnel_with_a_heavy_first_layer_turns_rich_late():
+    """App. G: a funnel (d > p = c) whose heavier layer is the first (lambda < 0) is lazy at first and rich
+    later; with the heavier layer second (lambda > 0) it stays lazy."""
+    rng = np.random.default_rng(18)
+    d, p, c, n = 6, 2, 2, 20
+    X, _ = lh.whiten(rng.standard_normal((n, d)))
+    beta = rng.standard_normal((d, c))
+    Y = X @ (beta / np.linalg.norm(beta, 2))
+    params = regimes.random_lambda_balanced(np.array([-8.0, 8.0]), 0.1, d, p, c, seed=1)
+    path = ntk_grid.train_path(params["W1"], params["W2"], X, Y, steps=40_000, lr=0.005, n_records=30, progress=False)
+    early = path.times <= 0.5
+    assert path.kernel_distance[early, 0].max() < 1e-3  # lazy at first ...
+    assert path.kernel_distance[-1, 0] > 0.5  # ... rich in the end
+    assert path.kernel_distance[:, 1].max() < 1e-4  # lazy throughout
+    # The heavy-first funnel sits on a plateau (the part of the task outside W1's range) before it learns it.
+    plateau = path.loss[np.searchsorted(path.times, 0.5), 0]
+    assert plateau > 0.3 * path.loss[0, 0] and path.loss[-1, 0] < 1e-3 * plateau
+    assert path.loss[-1, 1] < 1e-12
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(record_steps=[1, 5]), "record_steps must be increasing integers from 0"),
+        (dict(record_steps=[0, 5, 3]), "record_steps must be increasing"),
+        (dict(record_steps=[0, 50]), "at most steps=10"),
+        (dict(n_records=1), "n_records must be an integer >= 2"),
+        (dict(backend="jax"), "backend must be one of"),
+    ],
+)
+def test_train_path_rejects_bad_arguments(kwargs, match):
+    X, Y = _fig6a_task()
+    with pytest.raises(ValueError, match=match):
+        ntk_grid.train_path(np.ones((2, 2)), np.ones((2, 2)), X, Y, steps=10, **kwargs)

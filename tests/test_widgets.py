@@ -256,3 +256,99 @@ def test_feedback_explorer_frames():
     assert explorer.initial == {"theta0": 0.01, "imbalance": 0.0}
     frames = explorer.frames()
     assert len(set(frames)) == 4 and {png_size(f) for f in frames} == {(252, 108)}
+
+
+# ---------------------------------------------------------------------------- the emergence explorer (Sec. 4)
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"alphas": (-0.5, 1.0)}, r"alphas must be non-negative.*got \[-0.5, 1.0\]"),
+        ({"alphas": (1.0, 1.0)}, r"alphas must not repeat values"),
+        ({"alphas": ()}, r"alphas must hold at least one value"),
+        ({"initial_scales": (0.0, 0.1)}, r"initial_scales must lie strictly between 0 and target_scale/2 = 0.5"),
+        ({"initial_scales": (0.1, 0.5)}, r"initial_scales must lie strictly between.*got \[0.1, 0.5\]"),
+        ({"n_shown": 0}, r"n_shown must be an integer >= 1; got 0"),
+        ({"n_shown": 20, "n_skills": 10}, r"n_shown must be at most n_skills=10; got 20"),
+        ({"n_skills": 2.5}, r"n_skills must be an integer >= 1"),
+        ({"target_scale": 0.0}, r"target_scale must be strictly positive; got 0.0"),
+    ],
+)
+def test_emergence_explorer_rejects_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        lh.widgets.emergence_explorer(**kwargs)
+
+
+def test_emergence_curves_are_the_skill_model():
+    S = 2.0
+    curves = lh.widgets.emergence_curves((0.5, 1.0), (1e-3, 0.1), n_shown=3, n_skills=50, target_scale=S, n_times=61)
+    t = curves["times"]
+    assert curves["strengths"].shape == (61, 2, 2, 3) and curves["loss"].shape == (61, 2, 2)
+    assert np.all(np.diff(np.log(t)) > 0)
+    p = lh.power_law_frequencies(50, 1.0)
+    np.testing.assert_allclose(
+        curves["strengths"][:, 1, 0], lh.skill_strength(t[:, None], p[:3], target_scale=S, theta0=1e-3), rtol=1e-14
+    )
+    np.testing.assert_allclose(curves["loss"][:, 1, 1], lh.loss_in_time(t, p, target_scale=S, theta0=0.1), rtol=1e-14)
+    np.testing.assert_allclose(curves["exponents"], [-1 / 3, -1 / 2])
+    # Emergence times are the half-strength times, and the time axis covers all of them on both sides.
+    emergence = curves["emergence"][1, 0]
+    np.testing.assert_allclose(lh.skill_strength(emergence, p[:3], target_scale=S, theta0=1e-3), 0.5, rtol=1e-12)
+    assert t[0] < curves["emergence"].min() / 4 and t[-1] > 4 * curves["emergence"].max()
+    # Every shown skill starts near theta0/S and ends learned; the loss falls from S^2/2.
+    assert np.all(curves["strengths"][0] < 0.1) and np.all(curves["strengths"][-1] > 0.99)
+    assert np.all(curves["loss"][0] <= S**2 / 2) and np.all(np.diff(curves["loss"], axis=0) < 0)
+
+
+def test_emergence_explorer_frames():
+    explorer = lh.widgets.emergence_explorer(alphas=(0.5, 2.0), initial_scales=(1e-3, 0.1), n_skills=200, dpi=30)
+    assert explorer.names == ("alpha", "theta0") and explorer.shape == (2, 2)
+    assert explorer.initial == {"alpha": 0.5, "theta0": 1e-3}
+    frames = explorer.frames()
+    assert len(set(frames)) == 4 and {png_size(f) for f in frames} == {(252, 108)}
+    page = Page(explorer.to_html())
+    assert [s["data-param"] for s in page.find("input")] == ["alpha", "theta0"]
+
+
+# ---------------------------------------------------------------------------- the regimes explorer (Sec. 6)
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"lams": (1.0, 1.0)}, r"lams must not repeat values"),
+        ({"lams": ()}, r"lams must hold at least one value"),
+        ({"initial_scales": (0.0, 0.1)}, r"initial_scales must be strictly positive.*got \[0.0, 0.1\]"),
+        ({"target_scales": (1.0, -2.0)}, r"target_scales must be strictly positive"),
+        ({"target_scales": tuple(range(1, 9))}, r"target_scales must list 1 to 6 singular values"),
+        ({"initial_scales": (1e-300,), "lams": (0.0,)}, r"does not reach its target by t = 1e4"),
+    ],
+)
+def test_regimes_explorer_rejects_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        lh.widgets.regimes_explorer(**kwargs)
+
+
+def test_regimes_curves_are_the_closed_forms():
+    s = np.array([2.0, 1.0])
+    curves = lh.widgets.regimes_curves((0.0, 10.0), (1e-2, 0.3), target_scales=s, n_times=81)
+    t = curves["times"]
+    assert curves["theta"].shape == (81, 2, 2, 2) and curves["kernel_distance"].shape == (81, 2, 2)
+    assert np.all(np.diff(np.log(t)) > 0)
+    np.testing.assert_allclose(curves["theta"][:, 1, 0], lh.lambda_mode(t[:, None], s, 1e-2, 10.0), rtol=1e-14)
+    expected = lh.regimes.aligned_kernel_distance(curves["theta"][:, 0, 1], [0.3, 0.3], 0.0, 2, 2)
+    np.testing.assert_allclose(curves["kernel_distance"][:, 0, 1], expected, rtol=1e-12)
+    # The time axis starts before anything moved and ends after every mode is within 1% of its target.
+    assert np.all(np.abs(curves["theta"][-1] / s - 1) < 0.01)
+    assert np.all(curves["theta"][0, :, 0] / s < 0.1)
+    np.testing.assert_allclose(curves["lazy"][:, 1, 0, 0], 2.0 + (1e-2 - 2.0) * np.exp(-10.0 * t))
+    # Balanced and small is rich, strongly unbalanced is lazy (the paper's Fig. 6a in one column).
+    final = curves["kernel_distance"][-1]
+    assert final[0, 0] > 1e-2 and final[1, 0] < 1e-3 and final[0, 0] > 30 * final[1, 0]
+
+
+def test_regimes_explorer_frames():
+    explorer = lh.widgets.regimes_explorer(lams=(0.0, 4.0), initial_scales=(1e-2, 0.1), dpi=30)
+    assert explorer.names == ("lam", "theta0") and explorer.shape == (2, 2)
+    assert explorer.initial == {"lam": 0.0, "theta0": 1e-2}
+    frames = explorer.frames()
+    assert len(set(frames)) == 4 and {png_size(f) for f in frames} == {(252, 108)}
+    page = Page(explorer.to_html())
+    assert [s["data-param"] for s in page.find("input")] == ["lam", "theta0"]
