@@ -12,6 +12,7 @@ from . import (
     data,
     emergence,
     feedback,
+    grokking,
     mlp,
     models,
     modes,
@@ -79,6 +80,7 @@ from .simulate import Trajectory, gradient_descent, gradient_flow
 __version__ = "0.1.0"
 
 __all__ = [
+    "grokking",
     "relu",
     "ntk_grid",
     "regimes",
