@@ -14,6 +14,7 @@ from . import (
     feedback,
     grokking,
     mlp,
+    mnist,
     models,
     modes,
     ntk_grid,
@@ -80,6 +81,7 @@ from .simulate import Trajectory, gradient_descent, gradient_flow
 __version__ = "0.1.0"
 
 __all__ = [
+    "mnist",
     "grokking",
     "relu",
     "ntk_grid",
