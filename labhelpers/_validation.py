@@ -105,3 +105,12 @@ def samples(X: Any, Y: Any) -> tuple[np.ndarray, np.ndarray]:
     if X.shape[0] == 0:
         raise ValueError(f"X must have at least one sample (row); got shape {X.shape}")
     return X, Y
+
+
+def batch_dims_broadcast(first: str, a: np.ndarray, a_core: int, second: str, b: np.ndarray, b_core: int) -> None:
+    """Check that the leading (batch) dimensions of two arrays broadcast, ``a_core``/``b_core`` trailing dims aside."""
+    batch_a, batch_b = a.shape[: a.ndim - a_core], b.shape[: b.ndim - b_core]
+    try:
+        np.broadcast_shapes(batch_a, batch_b)
+    except ValueError as error:
+        raise ValueError(f"the batch dimensions of {first} {batch_a} and {second} {batch_b} must broadcast") from error

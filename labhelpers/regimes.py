@@ -283,10 +283,7 @@ def _layers(W1, W2) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(
             f"W1 (..., d, p) and W2 (..., p, c) must share the hidden width p; got shapes {W1.shape} and {W2.shape}"
         )
-    try:
-        np.broadcast_shapes(W1.shape[:-2], W2.shape[:-2])
-    except ValueError as error:
-        raise ValueError(f"the batch dimensions of W1 {W1.shape[:-2]} and W2 {W2.shape[:-2]} must broadcast") from error
+    check.batch_dims_broadcast("W1", W1, 2, "W2", W2, 2)
     return W1, W2
 
 
@@ -414,10 +411,7 @@ def kernel_distance(K0, Kt) -> np.ndarray:
         raise ValueError(
             f"K0 and Kt must be (batches of) matrices of the same size; got shapes {K0.shape} and {Kt.shape}"
         )
-    try:
-        np.broadcast_shapes(K0.shape[:-2], Kt.shape[:-2])
-    except ValueError as error:
-        raise ValueError(f"the batch dimensions of K0 {K0.shape[:-2]} and Kt {Kt.shape[:-2]} must broadcast") from error
+    check.batch_dims_broadcast("K0", K0, 2, "Kt", Kt, 2)
     norms = []
     for name, K in (("K0", K0), ("Kt", Kt)):
         norm = np.linalg.norm(K, axis=(-2, -1))

@@ -97,10 +97,7 @@ def _layers(W1, a) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(
             f"W1 (..., d, p) and a (..., p) must share the number of hidden units p; got shapes {W1.shape} and {a.shape}"
         )
-    try:
-        np.broadcast_shapes(W1.shape[:-2], a.shape[:-1])
-    except ValueError as error:
-        raise ValueError(f"the batch dimensions of W1 {W1.shape[:-2]} and a {a.shape[:-1]} must broadcast") from error
+    check.batch_dims_broadcast("W1", W1, 2, "a", a, 1)
     return W1, a
 
 
