@@ -13,6 +13,7 @@ from . import (
     emergence,
     feedback,
     grokking,
+    grokking_mnist,
     mlp,
     mnist,
     models,
@@ -83,6 +84,7 @@ __version__ = "0.1.0"
 __all__ = [
     "mnist",
     "grokking",
+    "grokking_mnist",
     "relu",
     "ntk_grid",
     "regimes",

@@ -1,0 +1,592 @@
+"""Grokking on MNIST (App. H.3): a deep tanh MLP whose generalisation is delayed, and four cures.
+
+The network is the paper's depth-4, width-512 tanh MLP, trained with Adam (with L2 weight decay) on the
+mean squared error between its outputs and one-hot labels times a *target scale*. Each configuration
+(:class:`GrokkingConfig`) sets four scales:
+
+- ``weight_scale``: the weights are this many times LeCun's initialisation (``N(0, 1/fan_in)``);
+- ``target_scale``: the one-hot targets are multiplied by it;
+- ``input_scale``: the pixels (in [0, 1]) are multiplied by it;
+- ``output_scale``: the network's output is multiplied by it.
+
+``PAPER_CONFIGS`` are the five of the paper's Fig. 11 (App. H.3). The default (weights 5x LeCun, targets 3)
+starts with a large weight-to-target ratio, in the lazy regime, and generalises late; each cure lowers the
+ratio in one of four ways and removes the delay, as the scalar model of Eq. 15 predicts
+(:mod:`labhelpers.grokking`).
+
+:func:`train_grokking` trains several configurations as **one** computation: their parameters are stacked
+along a leading axis, every configuration sees the same mini-batches, and one (fused) Adam steps all of
+them. Adam acts elementwise and the summed loss separates, so this is exactly the same as training each
+configuration alone, which ``batched=False`` does (one after another) for comparison.
+
+:func:`run_and_save` writes a run with its provenance (device, date, command, wall time, versions) to a
+small JSON file; :func:`load_results` reads it back. Command line::
+
+    python -m labhelpers.grokking_mnist --out grokking_mnist.json            # the paper's scale
+    python -m labhelpers.grokking_mnist --out small.json --epochs 100 --width 128
+
+Assumptions where the paper's text lost its numbers: learning rate 1e-3 and weight decay 1e-4 (coupled L2,
+``torch.optim.Adam``), the values of the paper's public code; biases start at PyTorch's default
+``U(-1/sqrt(fan_in), 1/sqrt(fan_in))`` and are not scaled; accuracy at epoch ``e`` is measured after ``e``
+epochs of training (epoch 0: at initialisation), on the whole training and test sets.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from . import _provenance as provenance_
+from . import _validation as check
+from .mnist import MnistData, load_mnist
+
+RESULTS_FORMAT = "labhelpers.grokking_mnist/run/1"
+SCALES = ("weight_scale", "target_scale", "input_scale", "output_scale")
+HISTORY_KEYS = ("train_accuracy", "test_accuracy", "train_loss")
+N_CLASSES = 10
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "epochs": 2000,
+    "width": 512,
+    "depth": 4,
+    "lr": 1e-3,
+    "weight_decay": 1e-4,
+    "batch_size": 128,
+    "seed": 0,
+    "eval_every": 1,
+}
+DENSE_EPOCHS = 100  # measured after every one of the first epochs, whatever eval_every says
+
+
+@dataclass(frozen=True)
+class GrokkingConfig:
+    """One row of the paper's configuration table (App. H.3): a name and four scales, all positive."""
+
+    name: str
+    weight_scale: float = 5.0
+    target_scale: float = 3.0
+    input_scale: float = 1.0
+    output_scale: float = 1.0
+
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name:
+            raise ValueError(f"name must be a non-empty string; got {self.name!r}")
+        for scale in SCALES:
+            object.__setattr__(self, scale, check.positive_scalar(scale, getattr(self, scale)))
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+PAPER_CONFIGS: tuple[GrokkingConfig, ...] = (
+    GrokkingConfig("default", 5.0, 3.0, 1.0, 1.0),
+    GrokkingConfig("weight downscaling", 1.0, 3.0, 1.0, 1.0),
+    GrokkingConfig("target upscaling", 5.0, 30.0, 1.0, 1.0),
+    GrokkingConfig("input downscaling", 5.0, 3.0, 0.01, 1.0),
+    GrokkingConfig("output downscaling", 5.0, 3.0, 1.0, 0.1),
+)
+
+
+@dataclass
+class GrokkingHistory:
+    """Accuracy and loss per epoch of several configurations trained on the same data.
+
+    Attributes
+    ----------
+    configs : tuple of GrokkingConfig
+        The configurations, in the order of the first axis below.
+    epochs : np.ndarray
+        Epochs ``e`` at which the network was measured, after ``e`` epochs of training (0: at
+        initialisation), shape (T,): every epoch up to ``DENSE_EPOCHS`` (100), then every ``eval_every``-th,
+        and the last (every epoch when ``eval_every`` is 1).
+    train_accuracy, test_accuracy : np.ndarray
+        Fractions of correctly classified training and test digits, shape (R, T).
+    train_loss : np.ndarray
+        Mean squared error on the whole training set (the training objective without weight decay),
+        shape (R, T).
+    initial_ratio : np.ndarray
+        Root-mean-square output at initialisation over the training set, divided by the target scale,
+        shape (R,): the network's weight-to-target ratio, measured.
+    settings : dict
+        ``epochs, width, depth, lr, weight_decay, batch_size, seed, eval_every, n_train, n_test``.
+    data : dict
+        ``source`` and ``message`` of the MNIST sample (:func:`labhelpers.mnist.load_mnist`).
+    method : str
+        ``"batched"`` or ``"loop"``.
+    train_seconds : float
+        Wall time of the training loop (evaluation included).
+    provenance : dict or None
+        Device, date, command, wall time, versions, platform (set by :func:`run_and_save`).
+    """
+
+    configs: tuple[GrokkingConfig, ...]
+    epochs: np.ndarray
+    train_accuracy: np.ndarray
+    test_accuracy: np.ndarray
+    train_loss: np.ndarray
+    initial_ratio: np.ndarray
+    settings: dict[str, Any]
+    data: dict[str, str]
+    method: str
+    train_seconds: float
+    provenance: dict[str, Any] | None = field(default=None)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.configs)
+
+    def index(self, name: str) -> int:
+        """Row of the configuration called ``name``."""
+        if name not in self.names:
+            raise ValueError(f"name must be one of {list(self.names)}; got {name!r}")
+        return self.names.index(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": RESULTS_FORMAT,
+            "configs": [c.as_dict() for c in self.configs],
+            "settings": self.settings,
+            "data": self.data,
+            "method": self.method,
+            "train_seconds": self.train_seconds,
+            "epochs": self.epochs.tolist(),
+            "initial_ratio": self.initial_ratio.tolist(),
+            "history": {key: np.round(getattr(self, key), 6).tolist() for key in HISTORY_KEYS},
+            "provenance": self.provenance,
+        }
+
+
+# ============================================================================ the stacked network
+
+
+def _settings(n_train: int, n_test: int, overrides: dict[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(overrides) - set(DEFAULT_SETTINGS))
+    if unknown:
+        raise ValueError(f"unknown setting(s) {unknown}; the settings are {list(DEFAULT_SETTINGS)}")
+    settings = {**DEFAULT_SETTINGS, **overrides}
+    for name in ("epochs", "width", "batch_size", "eval_every"):
+        settings[name] = check.positive_int(name, settings[name])
+    settings["depth"] = check.positive_int("depth", settings["depth"])
+    if settings["depth"] < 2:
+        raise ValueError(f"depth must be at least 2 (one hidden layer); got {settings['depth']}")
+    settings["lr"] = check.positive_scalar("lr", settings["lr"])
+    settings["weight_decay"] = float(settings["weight_decay"])
+    if not math.isfinite(settings["weight_decay"]) or settings["weight_decay"] < 0:
+        raise ValueError(f"weight_decay must be a finite number >= 0; got {settings['weight_decay']}")
+    if not isinstance(settings["seed"], (int, np.integer)) or isinstance(settings["seed"], bool):
+        raise ValueError(f"seed must be an integer; got {settings['seed']!r}")
+    settings["seed"] = int(settings["seed"])
+    settings.update(n_train=n_train, n_test=n_test)
+    return settings
+
+
+def _configs(configs) -> tuple[GrokkingConfig, ...]:
+    if isinstance(configs, GrokkingConfig):
+        configs = (configs,)
+    configs = tuple(configs)
+    if not configs or not all(isinstance(c, GrokkingConfig) for c in configs):
+        raise ValueError(f"configs must be a non-empty sequence of GrokkingConfig; got {configs!r}")
+    names = [c.name for c in configs]
+    if len(set(names)) != len(names):
+        raise ValueError(f"configs must have distinct names; got {names}")
+    return configs
+
+
+def _check_data(data) -> MnistData:
+    if not isinstance(data, MnistData):
+        raise ValueError(f"data must be a labhelpers.mnist.MnistData (from load_mnist); got {type(data).__name__}")
+    if data.X_train.ndim != 2 or data.X_test.ndim != 2:
+        raise ValueError(f"data must hold flattened images (load_mnist(..., flatten=True)); got {data.X_train.shape}")
+    return data
+
+
+def init_params(configs, input_dim: int, settings: dict[str, Any], *, device="cpu") -> list:
+    """Stacked weights and biases ``[(W_1, b_1), ..., (W_L, b_L)]``, ``W_l`` of shape (R, fan_in, fan_out).
+
+    Every configuration gets the same standard-normal draws (common random numbers, seeded by
+    ``settings["seed"]``), so runs differ only through their scales: ``W_l = weight_scale * N(0, 1/fan_in)``
+    (``weight_scale`` times LeCun's initialisation) and ``b_l ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in))``.
+    """
+    import torch
+
+    configs = _configs(configs)
+    generator = torch.Generator().manual_seed(settings["seed"])
+    widths = [input_dim] + [settings["width"]] * (settings["depth"] - 1) + [N_CLASSES]
+    ratios = torch.tensor([c.weight_scale for c in configs], dtype=torch.float32).view(-1, 1, 1)
+    params = []
+    for fan_in, fan_out in zip(widths[:-1], widths[1:]):
+        normal = torch.randn(fan_in, fan_out, generator=generator) / math.sqrt(fan_in)
+        bias = (torch.rand(fan_out, generator=generator) * 2 - 1) / math.sqrt(fan_in)
+        W = (ratios * normal).to(device).requires_grad_(True)
+        b = bias.expand(len(configs), 1, fan_out).clone().to(device).requires_grad_(True)
+        params.append((W, b))
+    return params
+
+
+def forward(params: list, X, input_scales, output_scales):
+    """Outputs (R, B, 10) of the stacked tanh MLPs on the shared inputs ``X`` (B, d).
+
+    ``output_scale * (W_L tanh(... tanh(W_1 (input_scale * x) + b_1) ...) + b_L)`` for each configuration;
+    the first layer runs as one matrix product over all configurations.
+    """
+    import torch
+
+    if params[0][0].shape[0] == 1:  # a single network: plain matrix products, as an unbatched model would use
+        h = X
+        for layer, (W, b) in enumerate(params):
+            h = torch.addmm(b[0], input_scales.view(()) * h if layer == 0 else h, W[0])
+            h = torch.tanh(h) if layer < len(params) - 1 else output_scales.view(()) * h
+        return h.unsqueeze(0)
+    (W1, b1), *rest = params
+    h = torch.tanh(input_scales * torch.einsum("bd,rdw->rbw", X, W1) + b1)
+    for W, b in rest[:-1]:
+        h = torch.tanh(torch.baddbmm(b, h, W))
+    W, b = rest[-1]
+    return output_scales * torch.baddbmm(b, h, W)
+
+
+def _adam(tensors, settings):
+    import torch
+
+    try:
+        return torch.optim.Adam(tensors, lr=settings["lr"], weight_decay=settings["weight_decay"], fused=True)
+    except (RuntimeError, TypeError):  # fused Adam is missing for some devices and older torch versions
+        return torch.optim.Adam(tensors, lr=settings["lr"], weight_decay=settings["weight_decay"])
+
+
+def _evaluate(params, X, labels, targets, input_scales, output_scales, chunk: int = 2000):
+    """Accuracy (R,) and mean squared error (R,) on a whole data set, in chunks of samples."""
+    import torch
+
+    correct, squared = 0, 0
+    with torch.no_grad():
+        for start in range(0, X.shape[0], chunk):
+            out = forward(params, X[start : start + chunk], input_scales, output_scales)
+            correct = correct + (out.argmax(-1) == labels[start : start + chunk]).sum(-1)
+            squared = squared + ((out - targets[:, start : start + chunk]) ** 2).sum((-1, -2))
+    n = X.shape[0]
+    return (correct.double() / n).cpu().numpy(), (squared.double() / (n * N_CLASSES)).cpu().numpy()
+
+
+def measured_epochs(epochs: int, eval_every: int = 1) -> np.ndarray:
+    """Epochs at which :func:`train_grokking` measures: 0..``DENSE_EPOCHS``, then every ``eval_every``-th, and the last."""
+    epochs = check.positive_int("epochs", epochs)
+    eval_every = check.positive_int("eval_every", eval_every)
+    grid = np.arange(epochs + 1)
+    keep = (grid <= DENSE_EPOCHS) | (grid % eval_every == 0) | (grid == epochs)
+    return grid[keep]
+
+
+def _train_stacked(configs, data: MnistData, settings: dict[str, Any], device, progress: bool) -> dict[str, Any]:
+    import torch
+    from tqdm.auto import tqdm
+
+    R = len(configs)
+    tensor = {name: torch.as_tensor(getattr(data, name), device=device) for name in ("X_train", "X_test")}
+    labels = {name: torch.as_tensor(getattr(data, name), device=device) for name in ("y_train", "y_test")}
+    target_scales = torch.tensor([c.target_scale for c in configs], device=device).view(R, 1, 1)
+    targets = {
+        split: target_scales * torch.nn.functional.one_hot(labels[f"y_{split}"], N_CLASSES).float()
+        for split in ("train", "test")
+    }
+    input_scales = torch.tensor([c.input_scale for c in configs], device=device).view(R, 1, 1)
+    output_scales = torch.tensor([c.output_scale for c in configs], device=device).view(R, 1, 1)
+    params = init_params(configs, data.X_train.shape[1], settings, device=device)
+    optimizer = _adam([t for pair in params for t in pair], settings)
+    batches = torch.Generator().manual_seed(settings["seed"] + 1)
+    n, epochs = data.X_train.shape[0], settings["epochs"]
+
+    measured = measured_epochs(epochs, settings["eval_every"])
+    column = {int(e): i for i, e in enumerate(measured)}
+    history = {key: np.zeros((R, measured.size)) for key in HISTORY_KEYS}
+
+    def measure(epoch: int) -> None:
+        i = column[epoch]
+        acc, loss = _evaluate(
+            params, tensor["X_train"], labels["y_train"], targets["train"], input_scales, output_scales
+        )
+        history["train_accuracy"][:, i], history["train_loss"][:, i] = acc, loss
+        if not np.all(np.isfinite(loss)):
+            bad = [configs[r].name for r in np.flatnonzero(~np.isfinite(loss))]
+            raise FloatingPointError(f"training diverged at epoch {epoch} for {bad}: lower lr")
+        history["test_accuracy"][:, i] = _evaluate(
+            params, tensor["X_test"], labels["y_test"], targets["test"], input_scales, output_scales
+        )[0]
+
+    with torch.no_grad():
+        out0 = forward(params, tensor["X_train"], input_scales, output_scales)
+        initial_ratio = (out0.pow(2).mean((-1, -2)).sqrt() / target_scales.view(R)).cpu().numpy()
+    measure(0)
+    started = time.perf_counter()
+    bar = tqdm(range(1, epochs + 1), desc=f"{R} config(s)", disable=not progress, mininterval=1.0)
+    for epoch in bar:
+        order = torch.randperm(n, generator=batches).to(device)
+        for start in range(0, n, settings["batch_size"]):
+            index = order[start : start + settings["batch_size"]]
+            out = forward(params, tensor["X_train"][index], input_scales, output_scales)
+            # one mean-squared error per configuration, summed: the gradients stay separate
+            loss = (out - targets["train"][:, index]).pow(2).mean((-1, -2)).sum()
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+        if epoch in column:
+            measure(epoch)
+            i = column[epoch]
+            bar.set_postfix(
+                train=f"{history['train_accuracy'][0, i]:.3f}", test=f"{history['test_accuracy'][0, i]:.3f}"
+            )
+    history["epochs"] = measured
+    history["train_seconds"] = time.perf_counter() - started
+    history["initial_ratio"] = initial_ratio
+    return history
+
+
+def train_grokking(
+    data: MnistData,
+    configs=PAPER_CONFIGS,
+    *,
+    batched: bool = True,
+    device="cpu",
+    progress: bool = True,
+    **settings,
+) -> GrokkingHistory:
+    """Train the tanh MLPs of ``configs`` on ``data`` and record accuracy and loss after every epoch.
+
+    Parameters
+    ----------
+    data : MnistData
+        Flattened digits from :func:`labhelpers.mnist.load_mnist` (the paper: 1000 training images).
+    configs : GrokkingConfig or sequence of them
+        Scales of each run (default: the paper's five, ``PAPER_CONFIGS``).
+    batched : bool
+        ``True``: all configurations as one stacked computation. ``False``: one after another, each alone
+        (same initial draws and mini-batches, hence the same result up to float rounding).
+    device : str or torch.device
+        Where to train (``"cpu"``, ``"cuda"``, ...).
+    progress : bool
+        Show a progress bar over epochs.
+    **settings
+        Any of ``epochs`` (2000), ``width`` (512), ``depth`` (4 layers of weights), ``lr`` (1e-3),
+        ``weight_decay`` (1e-4, L2 added to the gradient as in ``torch.optim.Adam``), ``batch_size``
+        (128), ``seed`` (0), ``eval_every`` (1: measure after every epoch; see :func:`measured_epochs`).
+
+    Returns
+    -------
+    GrokkingHistory
+    """
+    import torch
+
+    data = _check_data(data)
+    configs = _configs(configs)
+    settings = _settings(data.X_train.shape[0], data.X_test.shape[0], settings)
+    if not isinstance(batched, bool):
+        raise ValueError(f"batched must be True or False; got {batched!r}")
+    device = torch.device(device)
+    groups = [configs] if batched else [(c,) for c in configs]
+    runs = [_train_stacked(group, data, settings, device, progress) for group in groups]
+    return GrokkingHistory(
+        configs=configs,
+        epochs=runs[0]["epochs"],
+        **{key: np.concatenate([run[key] for run in runs]) for key in (*HISTORY_KEYS, "initial_ratio")},
+        settings=settings,
+        data={"source": data.source, "message": data.message},
+        method="batched" if batched else "loop",
+        train_seconds=float(sum(run["train_seconds"] for run in runs)),
+    )
+
+
+# ============================================================================ reading the history
+
+
+def first_epoch(history: GrokkingHistory, split: str, level: float) -> np.ndarray:
+    """First epoch at which each configuration's ``split`` accuracy reaches ``level`` (inf if never).
+
+    Parameters
+    ----------
+    history : GrokkingHistory
+    split : {"train", "test"}
+    level : float
+        Accuracy threshold in (0, 1].
+    """
+    if not isinstance(history, GrokkingHistory):
+        raise ValueError(f"history must be a GrokkingHistory; got {type(history).__name__}")
+    check.one_of("split", split, ("train", "test"))
+    level = check.positive_scalar("level", level)
+    if level > 1:
+        raise ValueError(f"level must be an accuracy in (0, 1]; got {level}")
+    accuracy = getattr(history, f"{split}_accuracy")
+    reached = accuracy >= level - 1e-12
+    return np.where(reached.any(axis=1), history.epochs[reached.argmax(axis=1)], np.inf)
+
+
+def generalisation_delay(history: GrokkingHistory, *, train_level: float = 1.0, test_level: float = 0.8) -> np.ndarray:
+    """Epochs between fitting the training set (accuracy ``train_level``) and generalising (``test_level``).
+
+    Large for a run that memorises first and generalises late (grokking); near zero, or negative, when both
+    happen together. ``inf`` when the test level is never reached within the run.
+    """
+    return first_epoch(history, "test", test_level) - first_epoch(history, "train", train_level)
+
+
+# ============================================================================ saving, loading, plotting
+
+
+def run_and_save(
+    path,
+    configs=PAPER_CONFIGS,
+    *,
+    n_train: int = 1000,
+    n_test: int = 4000,
+    data: MnistData | None = None,
+    batched: bool = True,
+    device="cpu",
+    command: str | None = None,
+    progress: bool = True,
+    **settings,
+) -> GrokkingHistory:
+    """Load MNIST (``n_train``/``n_test`` digits unless ``data`` is given), train, and write the history as JSON.
+
+    The file holds ``format``, ``configs``, ``settings``, ``data`` (source and message), ``epochs``,
+    ``history`` (accuracies and loss per configuration and epoch, rounded to 6 decimals) and ``provenance``
+    (device, date, command, wall time, versions, platform). Read it with :func:`load_results`.
+    """
+    started = time.perf_counter()
+    date = provenance_.utc_now()
+    if data is None:
+        data = load_mnist(n_train, n_test, seed=settings.get("seed", DEFAULT_SETTINGS["seed"]))
+    history = train_grokking(data, configs, batched=batched, device=device, progress=progress, **settings)
+    history.provenance = provenance_.record(device, date, time.perf_counter() - started, command)
+    provenance_.write_json(history.to_dict(), path)
+    return history
+
+
+def load_results(path) -> GrokkingHistory:
+    """Read and check a file written by :func:`run_and_save`; ``ValueError`` names the file and the problem."""
+    import json
+    import os
+
+    if not isinstance(path, (str, os.PathLike)):
+        raise ValueError(f"path must be a file path; got {path!r}")
+    with open(path) as handle:
+        raw = json.load(handle)
+
+    def bad(problem: str):
+        return ValueError(f"{path}: {problem}")
+
+    if not isinstance(raw, dict) or raw.get("format") != RESULTS_FORMAT:
+        raise bad(f"not a grokking run file (format must be {RESULTS_FORMAT!r})")
+    try:
+        configs = tuple(GrokkingConfig(**c) for c in raw["configs"])
+        epochs = np.asarray(raw["epochs"], dtype=int)
+        arrays = {key: np.asarray(raw["history"][key], dtype=float) for key in HISTORY_KEYS}
+        initial_ratio = np.asarray(raw["initial_ratio"], dtype=float)
+    except (KeyError, TypeError, ValueError) as error:
+        raise bad(f"missing or malformed entry ({error})") from error
+    shape = (len(configs), epochs.size)
+    for key, value in arrays.items():
+        if value.shape != shape or not np.all(np.isfinite(value)):
+            raise bad(f"history[{key!r}] must be finite with shape {shape}; got {value.shape}")
+    for key in ("train_accuracy", "test_accuracy"):
+        if np.any((arrays[key] < 0) | (arrays[key] > 1)):
+            raise bad(f"history[{key!r}] must lie in [0, 1]")
+    if epochs.size < 2 or epochs[0] != 0 or np.any(np.diff(epochs) <= 0):
+        raise bad("epochs must increase from 0")
+    provenance_.check_record(raw.get("provenance"), str(path))
+    return GrokkingHistory(
+        configs=configs,
+        epochs=epochs,
+        **arrays,
+        initial_ratio=initial_ratio,
+        settings=raw.get("settings", {}),
+        data=raw.get("data", {}),
+        method=raw.get("method", "?"),
+        train_seconds=float(raw.get("train_seconds", float("nan"))),
+        provenance=raw["provenance"],
+    )
+
+
+def config_label(config: GrokkingConfig) -> str:
+    """A short label: the name and the scales that differ from the default's."""
+    default = PAPER_CONFIGS[0]
+    changed = [
+        f"{s.split('_')[0]} x{getattr(config, s):g}" for s in SCALES if getattr(config, s) != getattr(default, s)
+    ]
+    return config.name + (f" ({', '.join(changed)})" if changed else "")
+
+
+def plot_history(history: GrokkingHistory, *, axes=None, title: str | None = None):
+    """Train (dashed) and test (solid) accuracy against epoch, one panel per configuration (the paper's Fig. 11).
+
+    The epoch axis is logarithmic (epoch + 1); a grey band marks the delay between fitting the training
+    set and reaching 80 % test accuracy.
+    """
+    import matplotlib.pyplot as plt
+
+    from .plotting import PALETTE
+
+    if not isinstance(history, GrokkingHistory):
+        raise ValueError(f"history must be a GrokkingHistory; got {type(history).__name__}")
+    R = len(history.configs)
+    if axes is None:
+        fig, axes = plt.subplots(1, R, figsize=(3.0 * R, 2.9), sharey=True, squeeze=False, layout="constrained")
+        axes = axes[0]
+    else:
+        axes = np.atleast_1d(axes)
+        if axes.size != R:
+            raise ValueError(f"axes must hold {R} axes (one per configuration); got {axes.size}")
+        fig = axes[0].figure
+    x = history.epochs + 1
+    fit = first_epoch(history, "train", 1.0)
+    general = first_epoch(history, "test", 0.8)
+    for r, ax in enumerate(axes):
+        ax.plot(x, history.train_accuracy[r], "--", color=PALETTE[0], lw=1.5, label="train")
+        ax.plot(x, history.test_accuracy[r], "-", color=PALETTE[1], lw=1.8, label="test")
+        if np.isfinite(fit[r]) and general[r] > fit[r]:
+            ax.axvspan(fit[r] + 1, min(general[r], x[-1]) + 1, color="0.85", zorder=0)
+        ax.set_xscale("log")
+        ax.set_ylim(0, 1.02)
+        ax.set_xlabel("epoch + 1")
+        ax.set_title(config_label(history.configs[r]).replace(" (", "\n("), fontsize=9)
+    axes[0].set_ylabel("accuracy")
+    axes[0].legend(loc="lower right", fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def main(argv: list[str] | None = None) -> GrokkingHistory:
+    """Command line: ``python -m labhelpers.grokking_mnist --out FILE [settings]`` runs :func:`run_and_save`."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description="Grokking on MNIST: the paper's five configurations (App. H.3)")
+    parser.add_argument("--out", required=True, help="output JSON file")
+    parser.add_argument("--n-train", type=int, default=1000)
+    parser.add_argument("--n-test", type=int, default=4000)
+    for name, value in DEFAULT_SETTINGS.items():
+        parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value)
+    parser.add_argument("--loop", action="store_true", help="train the configurations one after another")
+    parser.add_argument("--device", default="cpu")
+    args = parser.parse_args(argv)
+    settings = {name: getattr(args, name) for name in DEFAULT_SETTINGS}
+    command = " ".join(["python -m labhelpers.grokking_mnist", *(sys.argv[1:] if argv is None else argv)])
+    history = run_and_save(
+        args.out,
+        n_train=args.n_train,
+        n_test=args.n_test,
+        batched=not args.loop,
+        device=args.device,
+        command=command,
+        **settings,
+    )
+    print(f"wrote {args.out}: {history.provenance['wall_time_s']:.0f} s on {history.provenance['device']}")
+    for r, name in enumerate(history.names):
+        print(f"  {name:20s} train {history.train_accuracy[r, -1]:.3f}  test {history.test_accuracy[r, -1]:.3f}")
+    return history
+
+
+if __name__ == "__main__":
+    main()
