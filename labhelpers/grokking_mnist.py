@@ -24,6 +24,7 @@ small JSON file; :func:`load_results` reads it back. Command line::
 
     python -m labhelpers.grokking_mnist --out grokking_mnist.json            # the paper's scale
     python -m labhelpers.grokking_mnist --out small.json --epochs 100 --width 128
+    python -m labhelpers.grokking_mnist --out bench.json --benchmark --epochs 20    # batched vs loop
 
 Assumptions where the paper's text lost its numbers: learning rate 1e-3 and weight decay 1e-4 (coupled L2,
 ``torch.optim.Adam``), the values of the paper's public code; biases start at PyTorch's default
@@ -508,6 +509,69 @@ def load_results(path) -> GrokkingHistory:
     )
 
 
+BENCHMARK_FORMAT = "labhelpers.grokking_mnist/benchmark/1"
+
+
+def benchmark(
+    path,
+    *,
+    epochs: int = 20,
+    n_train: int = 1000,
+    n_test: int = 4000,
+    device="cpu",
+    command: str | None = None,
+    progress: bool = True,
+    **settings,
+) -> dict[str, Any]:
+    """Time the five configurations trained batched and one after another, and write both times as JSON.
+
+    Both runs use the same data, draws and mini-batches (the loop trains each configuration alone with plain
+    matrix products), so the file also records the largest difference between their training losses.
+    Returns the record: ``batched_s``, ``loop_s``, ``ratio`` (batched / loop), ``max_loss_difference``,
+    ``settings`` and ``provenance``.
+    """
+    started = time.perf_counter()
+    date = provenance_.utc_now()
+    data = load_mnist(n_train, n_test, seed=settings.get("seed", DEFAULT_SETTINGS["seed"]))
+    runs = {
+        method: train_grokking(
+            data, batched=(method == "batched"), device=device, progress=progress, epochs=epochs, **settings
+        )
+        for method in ("batched", "loop")
+    }
+    scale = np.abs(runs["loop"].train_loss).max()
+    record = {
+        "format": BENCHMARK_FORMAT,
+        "batched_s": runs["batched"].train_seconds,
+        "loop_s": runs["loop"].train_seconds,
+        "ratio": runs["batched"].train_seconds / runs["loop"].train_seconds,
+        "max_loss_difference": float(np.abs(runs["batched"].train_loss - runs["loop"].train_loss).max() / scale),
+        "settings": runs["batched"].settings,
+        "provenance": provenance_.record(device, date, time.perf_counter() - started, command),
+    }
+    provenance_.write_json(record, path)
+    return record
+
+
+def load_benchmark(path) -> dict[str, Any]:
+    """Read a file written by :func:`benchmark`; ``ValueError`` names the file and the problem."""
+    import json
+    import os
+
+    if not isinstance(path, (str, os.PathLike)):
+        raise ValueError(f"path must be a file path; got {path!r}")
+    with open(path) as handle:
+        record = json.load(handle)
+    if not isinstance(record, dict) or record.get("format") != BENCHMARK_FORMAT:
+        raise ValueError(f"{path}: not a benchmark file (format must be {BENCHMARK_FORMAT!r})")
+    for key in ("batched_s", "loop_s", "ratio"):
+        value = record.get(key)
+        if not isinstance(value, (int, float)) or not value > 0:
+            raise ValueError(f"{path}: {key} must be a positive number; got {value!r}")
+    provenance_.check_record(record.get("provenance"), str(path))
+    return record
+
+
 def config_label(config: GrokkingConfig) -> str:
     """A short label: the name and the scales that differ from the default's."""
     default = PAPER_CONFIGS[0]
@@ -557,7 +621,7 @@ def plot_history(history: GrokkingHistory, *, axes=None, title: str | None = Non
     return fig
 
 
-def main(argv: list[str] | None = None) -> GrokkingHistory:
+def main(argv: list[str] | None = None) -> GrokkingHistory | dict:
     """Command line: ``python -m labhelpers.grokking_mnist --out FILE [settings]`` runs :func:`run_and_save`."""
     import argparse
     import sys
@@ -569,10 +633,19 @@ def main(argv: list[str] | None = None) -> GrokkingHistory:
     for name, value in DEFAULT_SETTINGS.items():
         parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value)
     parser.add_argument("--loop", action="store_true", help="train the configurations one after another")
+    parser.add_argument("--benchmark", action="store_true", help="time batched against loop (see benchmark())")
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args(argv)
     settings = {name: getattr(args, name) for name in DEFAULT_SETTINGS}
     command = " ".join(["python -m labhelpers.grokking_mnist", *(sys.argv[1:] if argv is None else argv)])
+    if args.benchmark:
+        record = benchmark(
+            args.out, n_train=args.n_train, n_test=args.n_test, device=args.device, command=command, **settings
+        )
+        print(
+            f"wrote {args.out}: batched {record['batched_s']:.1f} s, loop {record['loop_s']:.1f} s, ratio {record['ratio']:.2f}"
+        )
+        return record
     history = run_and_save(
         args.out,
         n_train=args.n_train,

@@ -226,3 +226,15 @@ def test_bad_data_and_configs_are_named(digits):
         gm.train_grokking(digits, [], progress=False)
     with pytest.raises(ValueError, match="split"):
         gm.first_epoch(gm.train_grokking(digits, gm.PAPER_CONFIGS[:1], progress=False, epochs=1, width=8), "val", 0.5)
+
+
+def test_benchmark_records_both_times(tmp_path, monkeypatch, digits):
+    monkeypatch.setattr(gm, "load_mnist", lambda n_train, n_test, seed: digits)
+    out = tmp_path / "bench.json"
+    record = gm.main(["--out", str(out), "--benchmark", "--epochs", "2", "--width", "8"])
+    loaded = gm.load_benchmark(out)
+    assert loaded["ratio"] == pytest.approx(loaded["batched_s"] / loaded["loop_s"])
+    assert record["max_loss_difference"] < 1e-4 and loaded["settings"]["epochs"] == 2
+    out.write_text(json.dumps({**loaded, "loop_s": 0}))
+    with pytest.raises(ValueError, match="loop_s"):
+        gm.load_benchmark(out)
