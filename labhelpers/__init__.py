@@ -9,6 +9,7 @@ descent), :mod:`~labhelpers.data`, :mod:`~labhelpers.plotting`, :mod:`~labhelper
 from . import (
     checks,
     collapse,
+    collapse_training,
     data,
     emergence,
     feedback,
@@ -85,6 +86,7 @@ __all__ = [
     "mnist",
     "grokking",
     "grokking_mnist",
+    "collapse_training",
     "relu",
     "ntk_grid",
     "regimes",

@@ -17,6 +17,8 @@ Three parts, in the order of the chapter:
 3. **Neural collapse metrics** (Papyan, Han & Donoho 2020; App. F), for any features, labels and
    classifier: :func:`nc1` to :func:`nc4`, all at once with :func:`collapse_metrics`, and the ideal
    geometry :func:`simplex_etf`.
+4. **Pictures of the collapse**: features seen in the plane of their class means (:func:`class_plane`),
+   drawn by :func:`draw_feature_plane`, and snapshots of a training run (:func:`plot_feature_snapshots`).
 
 Conventions. Features are rows: ``features`` has shape (..., N, D) for N samples of dimension D, with any
 leading batch dimensions (a stack of snapshots over training, (T, N, D), is one call). ``labels`` (N,)
@@ -924,3 +926,129 @@ def collapse_metrics(
         values["self_duality"] = _nc3(g, W)
         values["ncc_mismatch"] = _nc4(g, W, b)
     return CollapseMetrics(**{name: _scalar(value) for name, value in values.items()})
+
+
+# ============================================================================ pictures of the collapse
+
+
+def class_plane(features, labels, *, reference=None, n_classes: int | None = None) -> np.ndarray:
+    """Centred features in the plane of the two leading directions of the centred class means, rescaled.
+
+    The plane is spanned by the two leading right singular vectors of the centred class means ``M`` (rows
+    ``mu_c - mu_G``) of ``reference`` (default: the last snapshot of ``features``), so that every snapshot of a
+    training run is seen in one frame. For ``C = 3`` classes the plane holds all of ``M``, and a collapsed
+    snapshot shows the simplex ETF as an equilateral triangle. Each snapshot is then divided by the root mean
+    square length of its projected points, so shape, not size, is compared: a tiny random start and a
+    trained network are drawn at the same scale.
+
+    Parameters
+    ----------
+    features : array_like, shape (..., N, D)
+        Features (rows), with optional batch dimensions such as time.
+    labels : array_like, shape (N,)
+        Integer classes ``0..C-1``, every class present.
+    reference : array_like, shape (N, D), optional
+        The features that define the plane (their class means must differ); default ``features[..., -1]``
+        flattened to the last snapshot.
+    n_classes : int, optional
+        ``C``; default ``max(labels) + 1``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (..., N, 2): coordinates of ``h_i - mu_G`` in the plane, with unit root mean square length.
+    """
+    H = _features(features)
+    ref = H.reshape(-1, *H.shape[-2:])[-1] if reference is None else _features(reference)
+    if ref.shape != H.shape[-2:]:
+        raise ValueError(f"reference must have shape (N, D) = {H.shape[-2:]}; got {ref.shape}")
+    if H.shape[-1] < 2:
+        raise ValueError(f"features must have at least 2 dimensions to draw a plane; got D = {H.shape[-1]}")
+    g = _geometry(ref, labels, n_classes)
+    _, _, Vt = np.linalg.svd(g.centred, full_matrices=False)
+    basis = Vt[:2].T  # min(C, D) >= 2 rows
+    coords = (H - H.mean(axis=-2, keepdims=True)) @ basis
+    size = np.sqrt((coords**2).sum(axis=-1).mean(axis=-1))[..., None, None]
+    if np.any(size == 0):
+        raise ValueError("features: a snapshot has all its features at the global mean; nothing to draw")
+    return coords / size
+
+
+def draw_feature_plane(ax, coords, labels, *, title: str | None = None, legend: bool = False) -> None:
+    """Draw one snapshot of :func:`class_plane`: features as dots and class means as stars, one colour a class.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+        Where to draw (it is set to equal aspect, limits ``[-2, 2]``).
+    coords : array_like, shape (N, 2)
+        One snapshot of :func:`class_plane`.
+    labels : array_like, shape (N,)
+        Integer classes ``0..C-1``.
+    title : str, optional
+        Axes title.
+    legend : bool
+        Add a legend naming the classes.
+    """
+    from .plotting import PALETTE
+
+    xy = check.as_array("coords", coords, ndim=2)
+    if xy.shape[1] != 2:
+        raise ValueError(f"coords must have shape (N, 2), one point per sample; got {xy.shape}")
+    y, C, counts = _labels(labels, xy.shape[0], None)
+    means, _ = _means(xy, y, C, counts)
+    for c in range(C):
+        color = PALETTE[c % len(PALETTE)]
+        ax.scatter(*xy[y == c].T, s=14, color=color, alpha=0.55, lw=0, label=f"class {c}")
+        ax.scatter(*means[c], s=160, marker="*", color=color, edgecolor="k", lw=0.8, zorder=3)
+    ax.set_xlim(-2.0, 2.0)
+    ax.set_ylim(-2.0, 2.0)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.grid(False)
+    for spine in ax.spines.values():
+        spine.set_visible(True)
+        spine.set_color("0.7")
+    if title is not None:
+        ax.set_title(title)
+    if legend:
+        ax.legend(loc="lower right", fontsize=8, markerscale=1.2)
+
+
+def plot_feature_snapshots(trajectory: Trajectory, times, *, axes=None) -> np.ndarray:
+    """Snapshots of an unconstrained-feature-model run (:func:`train_ufm`) in the plane of :func:`class_plane`.
+
+    Parameters
+    ----------
+    trajectory : Trajectory
+        A :func:`train_ufm` run (its ``params["H"]`` and ``info["labels"]``).
+    times : array_like, shape (K,)
+        Times to show; each is drawn at the nearest recorded time.
+    axes : sequence of K matplotlib Axes, optional
+        Where to draw (a new 1 x K figure by default).
+
+    Returns
+    -------
+    numpy.ndarray of matplotlib Axes
+    """
+    import matplotlib.pyplot as plt
+
+    if not isinstance(trajectory, Trajectory) or "H" not in trajectory.params or "labels" not in trajectory.info:
+        raise ValueError(f"trajectory must be a train_ufm run (a Trajectory with H and labels); got {trajectory!r}")
+    wanted = check.positive("times", check.as_array("times", times, ndim=1), allow_zero=True)
+    if wanted.size == 0:
+        raise ValueError("times must list at least one time; got an empty array")
+    index = np.abs(trajectory.times[:, None] - wanted[None, :]).argmin(axis=0)
+    labels = trajectory.info["labels"]
+    coords = class_plane(trajectory.params["H"][index], labels, reference=trajectory.params["H"][-1])
+    nc = nc1(trajectory.params["H"][index], labels)
+    if axes is None:
+        _, axes = plt.subplots(1, wanted.size, figsize=(2.3 * wanted.size, 2.6), layout="constrained")
+    axes = np.atleast_1d(np.asarray(axes, dtype=object)).ravel()
+    if axes.size != wanted.size:
+        raise ValueError(f"axes must hold one Axes per time ({wanted.size}); got {axes.size}")
+    for k, ax in enumerate(axes):
+        title = f"t = {trajectory.times[index[k]]:.3g}\nNC1 = {np.atleast_1d(nc)[k]:.1e}"
+        draw_feature_plane(ax, coords[k], labels, title=title)
+    return axes

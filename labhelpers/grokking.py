@@ -28,6 +28,7 @@ initialisations (:func:`sign_init`, :func:`gaussian_init`, :func:`ntk_init`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -377,3 +378,368 @@ def ntk_init(width: int, *, batch_shape=(), seed: int = 0) -> tuple[WideScalarNe
     """
     p = check.positive_int("width", width)
     return WideScalarNetwork(p, np.sqrt(p)), gaussian_init(p, 1.0, batch_shape=batch_shape, seed=seed)
+
+
+def mirrored_init(width: int, scale: float, *, batch_shape=(), seed: int = 0) -> dict[str, np.ndarray]:
+    """Gaussian weights in mirrored pairs, ``(a_i, b_i)`` and ``(a_i, -b_i)``: the output starts at exactly zero.
+
+    The symmetrised initialisation of Chizat et al. (2019) for Eq. 15: ``beta_0 = 0`` whatever the scale, so
+    ``A = B = Sigma_0 / 2`` and the whole trajectory depends on the weight-to-target ratio ``Sigma_0 / S``
+    alone (:func:`gamma_plus_from_ratio`). ``Sigma_0 ~ width scale^2 / Z``.
+
+    Parameters
+    ----------
+    width : int
+        Number of hidden units ``p``, even (``p / 2`` pairs).
+    scale : float
+        Standard deviation of the entries (> 0).
+    batch_shape : int or tuple of int
+        Leading axes (independent runs).
+    seed : int
+        Seed of the random generator.
+    """
+    p = check.positive_int("width", width, minimum=2)
+    if p % 2:
+        raise ValueError(f"width must be even (units come in mirrored pairs); got {p}")
+    half = gaussian_init(p // 2, scale, batch_shape=batch_shape, seed=seed)
+    return {"a": np.concatenate([half["a"], half["a"]], -1), "b": np.concatenate([half["b"], -half["b"]], -1)}
+
+
+def time_to_fraction(fraction, A, B, S, Z: float = 1.0) -> np.ndarray:
+    """Time at which the slope has covered ``fraction`` of its way, ``beta = beta_0 + fraction (S - beta_0)``.
+
+    Inverts Theorem I.1 (App. I): ``beta = A gamma - B / gamma`` gives the growth factor needed,
+    ``gamma* = (beta + sqrt(beta^2 + 4AB)) / (2A)``, and ``gamma(t) = gamma*`` is solved by
+    ``t = (1/r) ln[(1 - gamma+)(gamma* - gamma-) / ((1 - gamma-)(gamma* - gamma+))]`` with
+    ``r = (2/Z) sqrt(S^2 + 4AB)``. With ``A = B = Sigma_0/2`` the result, in units of ``tau = Z / (2S)``,
+    depends on ``rho = Sigma_0 / S`` alone; half the way is reached at ``~ ln(2 / rho)`` in the rich limit
+    ``rho << 1`` (a plateau, then a sigmoidal rise) and at ``~ ln(2) / rho`` in the lazy limit
+    (exponential approach at the fast rate ``2 Sigma_0 / Z``).
+
+    Parameters
+    ----------
+    fraction : array_like
+        Strictly between 0 and 1.
+    A : array_like
+        Aligned scale (> 0).
+    B : array_like
+        Anti-aligned scale (>= 0).
+    S : array_like
+        Target scale, different from ``beta_0 = A - B`` (otherwise nothing moves).
+    Z : array_like
+        Output normalisation (> 0). All arguments broadcast together.
+
+    Returns
+    -------
+    numpy.ndarray
+        The times (>= 0).
+    """
+    fraction, A, B, S, Z = check.broadcastable(fraction=fraction, A=A, B=B, S=S, Z=Z)
+    if np.any((fraction <= 0) | (fraction >= 1)):
+        raise ValueError(f"fraction must lie strictly between 0 and 1; got {check._describe(fraction)}")
+    check.positive("Z", Z)
+    gamma_plus, gamma_minus = growth_factors(A, B, S)
+    beta0 = A - B
+    if np.any(np.isclose(S, beta0, rtol=1e-12, atol=0.0)):
+        raise ValueError(
+            f"S must differ from the initial slope beta_0 = A - B = {check._describe(beta0)}; got S = {check._describe(S)}"
+        )
+    beta = beta0 + fraction * (S - beta0)
+    gamma_star = (beta + np.sqrt(beta**2 + 4.0 * A * B)) / (2.0 * A)
+    rate = 2.0 * np.sqrt(S**2 + 4.0 * A * B) / Z
+    odds = (1.0 - gamma_plus) * (gamma_star - gamma_minus) / ((1.0 - gamma_minus) * (gamma_star - gamma_plus))
+    return np.log(odds) / rate
+
+
+# ---------------------------------------------------------------------------- the four cures (Sec. 7.2)
+def rescaled_problem(
+    Sigma0,
+    S,
+    Z=1.0,
+    *,
+    weight_scale=1.0,
+    target_scale=1.0,
+    input_scale=1.0,
+    output_scale=1.0,
+) -> dict[str, np.ndarray]:
+    """How the four knobs of Sec. 7.2 change Eq. 15's problem: its weight-to-target ratio and its clock.
+
+    Multiply the initial weights by ``w`` (``weight_scale``), the target function by ``k``
+    (``target_scale``), the inputs by ``alpha`` (``input_scale``; the target stays a function of the
+    original input) and the network's output by ``c`` (``output_scale``, i.e. ``Z -> Z / c``). Seen by the
+    network, the inputs then have variance ``alpha^2``, the slope to learn is ``S' = k S / alpha``, and
+
+    ``Sigma_0' = c w^2 Sigma_0``,  ``Z' = Z / c``,  ratio ``rho' = rho w^2 c alpha / k``,
+    time unit ``tau' = Z' / (2 alpha^2 S') = tau / (c alpha k)`` with ``tau = Z / (2S)``.
+
+    Gradient flow then gives ``beta / S'`` as a function of ``t / tau'`` that depends only on ``rho'``
+    (and ``beta_0' / S'``): smaller weights, a larger target, smaller inputs and a smaller output all lower
+    the ratio. Every argument broadcasts.
+
+    Parameters
+    ----------
+    Sigma0 : array_like
+        Initial weight scale ``Sigma_0 = (1/2Z) sum (a_i^2 + b_i^2)`` before the change (> 0).
+    S : array_like
+        Target slope before the change (> 0).
+    Z : array_like
+        Output normalisation before the change (> 0).
+    weight_scale, target_scale, input_scale, output_scale : array_like
+        The factors ``w, k, alpha, c`` (> 0); 1 leaves a knob alone.
+
+    Returns
+    -------
+    dict
+        ``Sigma0``, ``S`` (the slope to learn), ``Z``, ``variance`` (``E[x^2] = alpha^2``), ``ratio``
+        (``Sigma_0' / S'``) and ``time_unit`` (``tau'``), each an array.
+    """
+    values = check.broadcastable(
+        Sigma0=Sigma0,
+        S=S,
+        Z=Z,
+        weight_scale=weight_scale,
+        target_scale=target_scale,
+        input_scale=input_scale,
+        output_scale=output_scale,
+    )
+    names = ("Sigma0", "S", "Z", "weight_scale", "target_scale", "input_scale", "output_scale")
+    for name, value in zip(names, values):
+        check.positive(name, value)
+    Sigma0, S, Z, w, k, alpha, c = values
+    Sigma0_new, S_new, Z_new = c * w**2 * Sigma0, k * S / alpha, Z / c
+    return {
+        "Sigma0": Sigma0_new,
+        "S": S_new,
+        "Z": Z_new,
+        "variance": alpha**2,
+        "ratio": Sigma0_new / S_new,
+        "time_unit": Z_new / (2.0 * alpha**2 * S_new),
+    }
+
+
+# ---------------------------------------------------------------------------- a linear network that groks
+@dataclass
+class GrokkingRun:
+    """Record of a batch of diagonal networks trained on a sparse teacher; the record index is the first axis.
+
+    - ``steps``, shape ``(T,)``: gradient-descent steps at which the record was taken (0 = initialisation).
+    - ``times``, shape ``(T, R)``: gradient-flow time ``step * lr`` of each run (runs have their own step size).
+    - ``train_loss``, ``test_loss``, shape ``(T, R)``: ``1/2 mean (f - y)^2`` on the training and test sets,
+      without the weight-decay term; both start at ``1/2 mean y^2`` (the output starts at zero).
+    - ``coefficients``, shape ``(T, R, d)``: the learned linear map in the original input coordinates,
+      ``f(x) = coefficients . x``.
+    - ``ratio``, shape ``(R,)``: the initial weight-to-target ratio of the relevant coordinates.
+    - ``info``: the configuration (scales, weight decay, step sizes) and the wall time.
+    """
+
+    steps: np.ndarray
+    times: np.ndarray
+    train_loss: np.ndarray
+    test_loss: np.ndarray
+    coefficients: np.ndarray
+    ratio: np.ndarray
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def first_step_below(self, level: float, which: str = "test") -> np.ndarray:
+        """First recorded step at which ``loss / loss[0]`` falls below ``level``, per run (``-1``: never)."""
+        level = check.positive_scalar("level", level)
+        loss = {"train": self.train_loss, "test": self.test_loss}[check.one_of("which", which, ("train", "test"))]
+        below = loss / loss[0] < level
+        return np.where(below.any(0), self.steps[np.argmax(below, axis=0)], -1)
+
+
+def sparse_teacher(
+    dim: int = 100, n_train: int = 40, n_relevant: int = 3, *, n_test: int = 1000, seed: int = 0
+) -> dict[str, np.ndarray]:
+    """A sparse linear regression task: ``y = w . x`` with ``n_relevant`` unit entries of ``w``, ``x ~ N(0, I)``.
+
+    With fewer samples than inputs (``n_train < dim``) many coefficient vectors fit the training set exactly;
+    only the sparse one generalises. Returns ``X_train`` ``(n_train, dim)``, ``y_train``, ``X_test``,
+    ``y_test`` and ``teacher`` ``(dim,)``.
+    """
+    dim = check.positive_int("dim", dim)
+    n_train = check.positive_int("n_train", n_train)
+    n_test = check.positive_int("n_test", n_test)
+    n_relevant = check.positive_int("n_relevant", n_relevant)
+    if n_relevant > dim:
+        raise ValueError(f"n_relevant must be at most dim={dim}; got {n_relevant}")
+    rng = check.rng("seed", seed)
+    teacher = np.zeros(dim)
+    teacher[:n_relevant] = 1.0
+    X_train, X_test = rng.standard_normal((n_train, dim)), rng.standard_normal((n_test, dim))
+    return {
+        "X_train": X_train,
+        "y_train": X_train @ teacher,
+        "X_test": X_test,
+        "y_test": X_test @ teacher,
+        "teacher": teacher,
+    }
+
+
+def train_diagonal(
+    data: dict,
+    *,
+    init_scale=1.0,
+    target_scale=1.0,
+    input_scale=1.0,
+    output_scale=1.0,
+    weight_decay=0.0,
+    steps: int = 20_000,
+    n_records: int = 100,
+    safety: float = 0.5,
+) -> GrokkingRun:
+    """Gradient descent with weight decay on a diagonal network with mirrored pairs (Eq. 15 per input, Sec. 7.2).
+
+    Every input coordinate ``i`` has one aligned unit ``(a, b) = (s, s)`` and one anti-aligned unit
+    ``(s, -s)`` (``s = init_scale``), so the output starts at zero: coordinate ``i`` is Eq. 15 with ``p = 2``
+    and ``beta_0 = 0``. The network is ``f(x) = c sum_i (a_i b_i + a'_i b'_i) (alpha x_i)`` and the targets are
+    ``k w . x``, with the knobs of :func:`rescaled_problem`: ``c = output_scale``, ``alpha = input_scale``,
+    ``k = target_scale``. The loss is ``1/2 mean (f - y)^2 + (weight_decay/2) |params|^2``. Each knob may be
+    a number or one value per run (they broadcast to ``R`` runs, trained together as one array computation).
+    A relevant coordinate starts at the weight-to-target ratio ``2 c s^2 alpha / k`` (its ``Sigma_0 / S'``).
+
+    Parameters
+    ----------
+    data : dict
+        From :func:`sparse_teacher`.
+    init_scale, target_scale, input_scale, output_scale : array_like
+        The four knobs (> 0), numbers or 1-D arrays of one length ``R``.
+    weight_decay : array_like
+        Coefficient of the L2 penalty (>= 0), a number or one per run.
+    steps : int
+        Number of gradient steps.
+    n_records : int
+        Number of records, log-spaced in the step (step 0 included).
+    safety : float
+        Step size as a fraction of ``1 / L``, with ``L`` an estimate of the largest curvature along the run
+        (at initialisation and at the sparse solution); in ``(0, 1]``.
+
+    Returns
+    -------
+    GrokkingRun
+    """
+    import time
+
+    if not isinstance(data, dict) or not {"X_train", "y_train", "X_test", "y_test", "teacher"} <= set(data):
+        raise ValueError("data must be the dict returned by sparse_teacher (X_train, y_train, X_test, y_test, teacher)")
+    X, y = check.samples(data["X_train"], data["y_train"])
+    X_test, y_test = check.samples(data["X_test"], data["y_test"])
+    y, y_test = y[:, 0], y_test[:, 0]
+    teacher = check.as_array("data['teacher']", data["teacher"], ndim=1)
+    names = ("init_scale", "target_scale", "input_scale", "output_scale", "weight_decay")
+    given = (init_scale, target_scale, input_scale, output_scale, weight_decay)
+    for name, value in zip(names, given):
+        value = check.positive(name, value, allow_zero=name == "weight_decay")
+        if value.ndim > 1:
+            raise ValueError(
+                f"{name} must be a number or a 1-D array (one value per run); got {check._describe(value)}"
+            )
+    knobs = check.broadcastable(**dict(zip(names, given)))
+    s, k, alpha, c, weight_decay = (np.atleast_1d(v) for v in knobs)
+    steps = check.positive_int("steps", steps)
+    n_records = check.positive_int("n_records", n_records, minimum=2)
+    safety = check.positive_scalar("safety", safety)
+    if safety > 1:
+        raise ValueError(f"safety must be at most 1; got {safety}")
+
+    n, d = X.shape
+    spectrum = np.linalg.eigvalsh(X.T @ X / n)[-1]
+    curvature = spectrum * np.maximum(4 * (c * alpha * s) ** 2, 4 * c * alpha * k * np.abs(teacher).max())
+    lr = safety / (curvature + weight_decay)  # (R,)
+    R = lr.size
+    a = np.broadcast_to(s[:, None, None], (R, 2, d)).copy()  # units: [aligned, anti-aligned]
+    b = a * np.array([1.0, -1.0])[None, :, None]
+    record_at = np.unique(np.r_[0, np.geomspace(1, steps, n_records - 1).round().astype(int)])
+    train, test, coefs = [], [], []
+    decay = weight_decay[:, None, None]
+    scale = (c * alpha)[:, None]  # f(x) = x . (scale * sum_units a b)
+    start = time.perf_counter()
+    for step in range(steps + 1):
+        theta = scale * (a * b).sum(1)  # (R, d), in original input coordinates
+        residual = theta @ X.T - k[:, None] * y  # (R, n)
+        if len(train) < record_at.size and step == record_at[len(train)]:
+            train.append(0.5 * np.mean(residual**2, axis=1))
+            test.append(0.5 * np.mean((theta @ X_test.T - k[:, None] * y_test) ** 2, axis=1))
+            coefs.append(theta)
+            if not np.all(np.isfinite(train[-1])):
+                raise RuntimeError(f"training diverged at step {step}: lower safety (got {safety})")
+        if step == steps:
+            break
+        grad_theta = (scale * (residual @ X) / n)[:, None, :]  # dL/d(a b) per unit, (R, 1, d)
+        a, b = (
+            a - lr[:, None, None] * (grad_theta * b + decay * a),
+            b - lr[:, None, None] * (grad_theta * a + decay * b),
+        )
+    wall = time.perf_counter() - start
+    relevant = np.abs(teacher).max()
+    return GrokkingRun(
+        steps=record_at,
+        times=record_at[:, None] * lr[None, :],
+        train_loss=np.array(train),
+        test_loss=np.array(test),
+        coefficients=np.array(coefs),
+        ratio=2 * c * s**2 * alpha / (k * relevant),
+        info={
+            "init_scale": s,
+            "target_scale": k,
+            "input_scale": alpha,
+            "output_scale": c,
+            "weight_decay": weight_decay,
+            "lr": lr,
+            "steps": steps,
+            "seconds": wall,
+        },
+    )
+
+
+# ---------------------------------------------------------------------------- picture
+def feature_arrows(ax, contributions, *, row: float = 0.0, height: float = 0.9, colors=None, total: bool = True):
+    """Draw features as arrows in function space, head to tail, so that the chain ends at the output (App. C).
+
+    Feature ``i`` of Eq. 15 is the function ``(a_i b_i / Z) x``; with a scalar input, function space is one
+    axis (the slope) and the feature is an arrow of length ``a_i b_i / Z`` along it. Arrow ``i`` starts where
+    arrow ``i - 1`` ends and sits at height ``row + height i / p``, so the chain ends at the slope ``beta``.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+        Where to draw.
+    contributions : array_like, shape (p,)
+        ``a_i b_i / Z`` of each feature (e.g. in units of ``S``).
+    row, height : float
+        Vertical position and extent of the chain.
+    colors : colour or sequence of colours, optional
+        One colour for all arrows or one per feature (default: blue for positive, orange for negative).
+    total : bool
+        Also draw a vertical bar at the sum (the output).
+    """
+    from matplotlib.colors import to_hex
+
+    from .plotting import PALETTE
+
+    sizes = check.as_array("contributions", contributions, ndim=1)
+    if sizes.size == 0:
+        raise ValueError("contributions must list at least one feature; got an empty array")
+    p = sizes.size
+    if colors is None:
+        colors = np.where(sizes >= 0, PALETTE[0], PALETTE[1])
+    elif isinstance(colors, str) or np.ndim(colors) == 1 and len(colors) in (3, 4) and not isinstance(colors[0], str):
+        colors = [colors] * p
+    if len(colors) != p:
+        raise ValueError(f"colors must be one colour or one per feature ({p}); got {len(colors)}")
+    colors = np.array([to_hex(c) for c in colors])
+    starts = np.r_[0.0, np.cumsum(sizes)[:-1]]
+    rows = row + height * np.arange(p) / p
+    for color in dict.fromkeys(colors):  # one line and two marker sets per colour: fast to draw
+        part = colors == color
+        x = np.stack([starts[part], starts[part] + sizes[part], np.full(part.sum(), np.nan)], 1).ravel()
+        ax.plot(x, np.repeat(rows[part], 3), color=color, lw=1.3)
+        for marker, keep in ((">", sizes[part] >= 0), ("<", sizes[part] < 0)):
+            ends = (starts[part] + sizes[part])[keep]
+            ax.plot(ends, rows[part][keep], ls="none", marker=marker, ms=3.5, color=color)
+    if total:
+        ax.plot([sizes.sum()] * 2, [row - 0.05, row + height + 0.05], color="k", lw=1.2)
+    return ax

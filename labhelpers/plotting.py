@@ -347,9 +347,9 @@ def _icon_curves(kind: str, t: np.ndarray):
 # Chapters not written yet say "coming" and get a dashed box.
 _MAP_COLUMNS = (
     (14, "sigmoidal, amplifying\ndynamics", "Emergence", "skills appear suddenly", "ch. 2", "emergence"),
-    (38, "greedy low-rank\ndynamics", "Neural collapse", "one mode at a time", "ch. 3 · coming", "collapse"),
+    (38, "greedy low-rank\ndynamics", "Neural collapse", "one mode at a time", "ch. 3", "collapse"),
     (62, "layer imbalance", "Lazy / rich regimes", "exponential vs sigmoidal", "ch. 4", "lazy/rich"),
-    (86, "weight-to-target\nratio", "Grokking", "train fits, test waits", "ch. 5 · coming", "grokking"),
+    (86, "weight-to-target\nratio", "Grokking", "train fits, test waits", "ch. 5", "grokking"),
 )
 
 

@@ -20,7 +20,9 @@ nearest grid value is chosen).
 :func:`feedback_explorer` is the course's first explorer (Sec. 3): the feedback between the layers
 of the diagonal network, for any initial mode strength and imbalance. :func:`emergence_explorer`
 (Sec. 4) shows the skill model: skills emerging one after another, and the power law of the loss, for
-any frequency exponent and initial scale. :func:`regimes_explorer` (Sec. 6) shows a lambda-balanced
+any frequency exponent and initial scale. :func:`collapse_explorer` (Sec. 5) shows the features of an
+unconstrained feature model collapsing, and their NC1, for any initial scale and training time.
+:func:`regimes_explorer` (Sec. 6) shows a lambda-balanced
 network's modes and the distance its tangent kernel travels, for any relative and absolute scale.
 """
 
@@ -1065,3 +1067,341 @@ def _draw_regimes(fig, curves: dict, i: int, j: int) -> None:
     distance = np.maximum(curves["kernel_distance"][:, i, j], 1e-12)
     kernel.plot(t, distance, color="k", lw=2)
     kernel.set_title(f"final distance {distance[-1]:.1e}".replace("-", "−"))
+
+
+# ---------------------------------------------------------------------------- the grokking explorer (Sec. 7)
+def grokking_curves(
+    ratios=(0.01, 0.1, 1.0, 10.0, 100.0),
+    Zs=(1.0, 10.0),
+    widths=(4, 32),
+    *,
+    target_scale: float = 1.0,
+    n_times: int = 161,
+) -> dict:
+    """Everything :func:`grokking_explorer` draws: Eq. 15's network for every (ratio, Z, width).
+
+    Closed forms only (Theorem I.1, App. I). Each network starts from the paper's special case: half of its
+    ``p`` features aligned (``a_i = b_i = s``) and half anti-aligned (``a_i = -b_i = s``), so ``beta_0 = 0``,
+    ``A = B = Sigma_0 / 2``, with ``s = sqrt(ratio S Z / p)`` chosen to give the weight-to-target ratio
+    ``Sigma_0 / S``. Then the aligned features carry ``A gamma(t)`` of the slope and the anti-aligned ones
+    ``-B / gamma(t)``: the aligned features' gain ``A (gamma - 1)`` and the anti-aligned features' retreat
+    ``B (1 - 1/gamma)`` add up to the slope ``beta(t)``. Every aligned feature ends at ``gamma+`` times, every
+    anti-aligned one at ``1 / gamma+`` times its start.
+
+    Parameters
+    ----------
+    ratios : sequence of float
+        Weight-to-target ratios ``Sigma_0 / S`` (> 0).
+    Zs : sequence of float
+        Output normalisations ``Z`` (> 0).
+    widths : sequence of int
+        Widths ``p``: even integers from 2 to 128.
+    target_scale : float
+        Target slope ``S > 0``.
+    n_times : int
+        Number of log-spaced times, shared by every combination.
+
+    Returns
+    -------
+    dict
+        ``times`` (T,); ``gain`` and ``retreat`` (T, n_ratios, n_Z), what the aligned and the anti-aligned
+        features have contributed to the slope since the start (in units of ``S``); ``slope`` (their sum,
+        ``beta / S``); ``gamma_plus`` (n_ratios,); the grid as ``ratios``, ``Zs`` and ``widths``; ``target_scale``.
+    """
+    from .grokking import exact_slope, gamma_plus_from_ratio, growth_factor
+
+    S = check.positive_scalar("target_scale", target_scale)
+    rho = _grid_axis("ratios", ratios)
+    if np.any(rho <= 0):
+        raise ValueError(f"ratios must be strictly positive (Sigma_0 / S); got {rho.tolist()}")
+    Z = _grid_axis("Zs", Zs)
+    if np.any(Z <= 0):
+        raise ValueError(f"Zs must be strictly positive; got {Z.tolist()}")
+    p = _grid_axis("widths", widths)
+    if np.any(p != np.round(p)) or np.any(p % 2) or np.any((p < 2) | (p > 128)):
+        raise ValueError(
+            f"widths must be even integers from 2 to 128 (half aligned, half anti-aligned); got {p.tolist()}"
+        )
+    n_times = check.positive_int("n_times", n_times, minimum=2)
+    tau = Z / (2.0 * S)
+    times = np.geomspace(
+        0.01 * tau.min() / max(rho.max(), 1.0), 30.0 * tau.max() * max(1.0, np.log(2 / rho.min())), n_times
+    )
+    t = times[:, None, None]
+    half = rho[:, None] * S / 2.0  # A = B = Sigma_0 / 2
+    gamma = growth_factor(t, half, half, S, Z[None, :])
+    return {
+        "times": times,
+        "gain": half * (gamma - 1.0) / S,
+        "retreat": half * (1.0 - 1.0 / gamma) / S,
+        "slope": exact_slope(t, half, half, S, Z[None, :]) / S,
+        "gamma_plus": gamma_plus_from_ratio(rho),
+        "ratios": rho,
+        "Zs": Z,
+        "widths": p.astype(int),
+        "target_scale": S,
+    }
+
+
+def grokking_explorer(
+    ratios=(0.01, 0.1, 1.0, 10.0, 100.0),
+    Zs=(1.0, 10.0),
+    widths=(4, 32),
+    *,
+    target_scale: float = 1.0,
+    dpi: int = 90,
+) -> SliderFigure:
+    """Explore the weight-to-target ratio (Sec. 7): rich and lazy learning in Eq. 15's wide network.
+
+    Three sliders: the ratio ``Sigma_0 / S``, the normalisation ``Z`` and the width ``p``. Left: the learned
+    slope ``beta(t) / S`` (black), split into the gain of the aligned features (blue) and the retreat of the
+    anti-aligned ones (orange),
+    on a logarithmic time axis. Right: the features as arrows in function space, head to tail, at the start
+    (top) and at the end (bottom); their sum is the output. A small ratio lets the aligned features take over
+    (rich); a large ratio leaves every feature almost where it was, the small changes of many features adding
+    up to the target (lazy). ``Z`` only moves the clock (the time unit is ``Z / 2S``) and ``p`` only splits
+    the same work among more arrows: the ratio alone sets the shape (:func:`~labhelpers.grokking.gamma_plus_from_ratio`).
+
+    Parameters
+    ----------
+    ratios, Zs, widths : sequence
+        Slider values (see :func:`grokking_curves`).
+    target_scale : float
+        Target slope ``S > 0``.
+    dpi : int
+        Resolution of each frame.
+
+    Returns
+    -------
+    SliderFigure
+        Display it (last line of a cell): a live widget in Jupyter or Colab, pre-rendered frames with
+        sliders in the HTML book.
+
+    Examples
+    --------
+    >>> import labhelpers as lh
+    >>> lh.widgets.grokking_explorer()  # doctest: +SKIP
+    """
+    curves = grokking_curves(ratios, Zs, widths, target_scale=target_scale)
+    rho, Z, p = curves["ratios"].tolist(), curves["Zs"].tolist(), curves["widths"].tolist()
+    return SliderFigure(
+        lambda fig, ratio, Z_value, width: _draw_grokking(fig, curves, rho.index(ratio), Z.index(Z_value), width),
+        {"ratio": rho, "Z_value": Z, "width": p},
+        setup=lambda fig: _setup_grokking(fig, curves),
+        labels={"ratio": "ratio Σ₀/S", "Z_value": "normalisation Z", "width": "width p"},
+        initial={"ratio": min(rho, key=lambda r: abs(np.log(r / 0.1))), "Z_value": Z[0], "width": p[len(p) // 2]},
+        figsize=(8.6, 3.7),
+        dpi=dpi,
+        max_frames=max(64, len(rho) * len(Z) * len(p)),
+        description="Grokking explorer: aligned and anti-aligned features of a wide scalar network",
+    )
+
+
+def _setup_grokking(fig, curves: dict) -> None:
+    """What every frame shares: the time axis on the left, the function-space axis on the right."""
+    slope, arrows = fig.subplots(1, 2, width_ratios=(1.1, 1.0))
+    t = curves["times"]
+    slope.set_xscale("log")
+    slope.set_xlim(t[0], t[-1])
+    slope.set_ylim(-0.03, 1.08)
+    slope.set_xlabel("time $t$")
+    slope.set_ylabel("change of the slope, in units of $S$")
+    slope.set_title("Σ₀/S = 0, Z = 0: γ₊ = 0")
+    styles = (("k", 2.2, "-"), (plotting.PALETTE[0], 1.6, "-"), (plotting.PALETTE[1], 1.6, "-"), ("0.5", 0.9, ":"))
+    handles = [matplotlib.lines.Line2D([], [], color=c, lw=w, ls=ls) for c, w, ls in styles]
+    labels = ["slope β/S", "gain of aligned features", "retreat of anti-aligned", "time unit Z/2S"]
+    slope.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=8)
+    arrows.set_xlabel("function space (slope, in units of $S$)")
+    arrows.set_ylim(-0.1, 2.05)
+    arrows.set_yticks([0.45, 1.45], ["end", "start"])
+    arrows.tick_params(axis="y", length=0)
+    arrows.set_title("p = 0 features: ×0 and ×0")
+    arrows.grid(False)
+    handles = [
+        matplotlib.lines.Line2D([], [], color="0.6", lw=1.5),
+        matplotlib.lines.Line2D([], [], color="k", lw=1.2),
+        matplotlib.lines.Line2D([], [], color="k", ls="--", lw=1),
+    ]
+    arrows.legend(
+        handles,
+        ["features at the start", "their sum", "target S"],
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.2),
+        ncol=3,
+        fontsize=8,
+    )
+
+
+def _draw_grokking(fig, curves: dict, i: int, j: int, width: int) -> None:
+    """One frame: the gain and retreat over time, and the arrows at the start and at the end, for (ratio_i, Z_j, p)."""
+    from .grokking import feature_arrows
+
+    slope, arrows = fig.axes
+    t, rho, Z, gp = curves["times"], curves["ratios"][i], curves["Zs"][j], curves["gamma_plus"][i]
+    slope.plot(t, curves["gain"][:, i, j], color=plotting.PALETTE[0], lw=1.6)
+    slope.plot(t, curves["retreat"][:, i, j], color=plotting.PALETTE[1], lw=1.6)
+    slope.plot(t, curves["slope"][:, i, j], color="k", lw=2.2)
+    slope.axvline(Z / (2 * curves["target_scale"]), color="0.5", lw=0.9, ls=":")
+    slope.set_title(f"Σ₀/S = {rho:g}, Z = {Z:g}: γ₊ = {gp:.3g}")
+    # A feature contributes rho/p (aligned) or -rho/p (anti-aligned) at the start, gamma+ or 1/gamma+ times that at the end.
+    half = width // 2
+    size0 = np.r_[np.full(half, rho / width), np.full(half, -rho / width)]
+    feature_arrows(arrows, size0, row=1.0, colors="0.6")
+    feature_arrows(arrows, np.r_[size0[:half] * gp, size0[half:] / gp], row=0.0)
+    extent = max(1.0, rho / 2 * gp)
+    arrows.axvline(1.0, color="k", ls="--", lw=1)
+    arrows.set_xlim(-0.06 * extent, 1.1 * extent)
+    arrows.set_ylim(-0.1, 2.05)
+    arrows.set_title(f"p = {width} features: ×{gp:.3g} and ×{1 / gp:.3g}")
+
+
+# ---------------------------------------------------------------------------- the collapse explorer (Sec. 5)
+def collapse_curves(
+    init_scales=(1e-3, 1e-2, 0.1, 0.5),
+    snapshot_times=(0.0, 0.25, 0.5, 1.0, 2.0, 8.0),
+    *,
+    n_classes: int = 3,
+    n_per_class: int = 10,
+    feature_dim: int = 8,
+    n_times: int = 321,
+    seed: int = 0,
+) -> dict:
+    """Everything :func:`collapse_explorer` draws: unconstrained feature models trained from several scales.
+
+    For each initial scale ``sigma``, :func:`~labhelpers.collapse.train_ufm` (no bias, gradient flow) trains
+    the features ``H`` and classifier ``W`` of ``C`` balanced classes on one-hot targets from the same random
+    directions (seed ``seed``) times ``sigma``, on one time grid ``0 .. max(snapshot_times)``. Recorded: NC1 of
+    the features over time (Eq. 65) and, at each snapshot time, the features in the plane of the final
+    centred class means (:func:`~labhelpers.collapse.class_plane`, each snapshot rescaled to unit size).
+
+    Parameters
+    ----------
+    init_scales : sequence of float
+        Initial scales ``sigma > 0`` (slider values).
+    snapshot_times : sequence of float
+        Times ``t >= 0`` of the snapshots (slider values), increasing; the last sets the training time.
+    n_classes, n_per_class, feature_dim : int
+        ``C >= 2``, ``n >= 1``, ``D >= C`` (and ``D >= 2``).
+    n_times : int
+        Number of times on the shared grid of the NC1 curves (snapshots are taken at the nearest).
+    seed : int
+        Seed of the random initial directions.
+
+    Returns
+    -------
+    dict
+        ``times`` (T,); ``nc1`` (T, S); ``coords`` (S, K, N, 2); ``labels`` (N,); ``init_scales`` (S,);
+        ``snapshot_times`` (K,), the grid times actually shown; ``snapshot_index`` (K,) into ``times``.
+    """
+    from .collapse import class_plane, nc1, train_ufm
+
+    scales = _grid_axis("init_scales", init_scales)
+    if np.any(scales <= 0):
+        raise ValueError(f"init_scales must be strictly positive (a zero start never moves); got {scales.tolist()}")
+    wanted = _grid_axis("snapshot_times", snapshot_times)
+    if np.any(wanted < 0) or np.any(np.diff(wanted) <= 0) or wanted[-1] <= 0:
+        raise ValueError(f"snapshot_times must be non-negative and increasing, ending after 0; got {wanted.tolist()}")
+    n_times = check.positive_int("n_times", n_times, minimum=2)
+    shared = {"t_max": float(wanted[-1]), "n_times": n_times, "seed": seed}
+    runs = [train_ufm(n_classes, n_per_class, feature_dim, init_scale=float(s), **shared) for s in scales]
+    times, labels = runs[0].times, runs[0].info["labels"]
+    index = np.abs(times[:, None] - wanted[None, :]).argmin(axis=0)
+    H = np.stack([run.params["H"] for run in runs])  # (S, T, N, D)
+    coords = np.stack([class_plane(h[index], labels, reference=h[-1]) for h in H])
+    return {
+        "times": times,
+        "nc1": np.asarray(nc1(H, labels)).T,
+        "coords": coords,
+        "labels": labels,
+        "init_scales": scales,
+        "snapshot_times": times[index],
+        "snapshot_index": index,
+    }
+
+
+def collapse_explorer(
+    init_scales=(1e-3, 1e-2, 0.1, 0.5),
+    snapshot_times=(0.0, 0.25, 0.5, 1.0, 2.0, 8.0),
+    *,
+    n_classes: int = 3,
+    dpi: int = 90,
+) -> SliderFigure:
+    """Explore neural collapse in the unconstrained feature model (Sec. 5.2, Eq. 13).
+
+    Two sliders: the initial scale ``sigma`` of the features and the classifier, and the training time ``t``.
+    Left: the features of every training sample (dots) and the class means (stars) in the plane of the final
+    centred class means, rescaled to unit size. Right: NC1 (Eq. 65) over time for every initial scale (grey)
+    and the chosen one (black), with the chosen time marked. From a small start the features of a class merge
+    and the means form a simplex ETF (an equilateral triangle for three classes) as the modes of Eq. 12 rise,
+    and NC1 falls to rounding error; from a large start part of the random initial features is never
+    trained away, and NC1 stops at a finite value.
+
+    Parameters
+    ----------
+    init_scales : sequence of float
+        Slider values of ``sigma > 0``.
+    snapshot_times : sequence of float
+        Slider values of ``t``, increasing (the last is the training time).
+    n_classes : int
+        Number of classes ``C`` (3 draws the triangle; more are projected on two leading directions).
+    dpi : int
+        Resolution of each frame.
+
+    Returns
+    -------
+    SliderFigure
+        Display it (last line of a cell): a live widget in Jupyter or Colab, pre-rendered frames with
+        sliders in the HTML book.
+
+    Examples
+    --------
+    >>> import labhelpers as lh
+    >>> lh.widgets.collapse_explorer()  # doctest: +SKIP
+    """
+    C = check.positive_int("n_classes", n_classes, minimum=2)
+    curves = collapse_curves(init_scales, snapshot_times, n_classes=C, feature_dim=max(C + 2, 4))
+    scales, shown = curves["init_scales"].tolist(), [float(t) for t in np.asarray(snapshot_times, dtype=float)]
+    return SliderFigure(
+        lambda fig, init_scale, time: _draw_collapse(fig, curves, scales.index(init_scale), shown.index(time)),
+        {"init_scale": scales, "time": shown},
+        setup=lambda fig: _setup_collapse(fig, curves),
+        labels={"init_scale": "initial scale σ", "time": "training time t"},
+        initial={"init_scale": min(scales, key=lambda s: abs(np.log(s / 1e-2))), "time": shown[len(shown) // 2]},
+        figsize=(8.4, 3.7),
+        dpi=dpi,
+        description="Collapse explorer: features of an unconstrained feature model and their NC1",
+    )
+
+
+def _setup_collapse(fig, curves: dict) -> None:
+    """What every frame shares: the feature plane and the NC1 axes with every scale's curve in grey."""
+    from matplotlib.ticker import NullLocator
+
+    plane, curve = fig.subplots(1, 2, width_ratios=(1.0, 1.35))
+    plane.set_title("t = 0, NC1 = 0.0e+00")  # the frame's values go here: reserve the room
+    plane.set_xticks([])
+    plane.set_yticks([])
+    t, nc = curves["times"], np.maximum(curves["nc1"], 1e-16)
+    curve.semilogy(t, nc, color="0.55", lw=1.2)
+    curve.set_xlim(t[0], t[-1])
+    curve.set_ylim(1e-16, 1e2)
+    # Plain-text tick labels: mathtext would be parsed again for every frame (each is a copy of this figure).
+    powers = (-15, -10, -5, 0)
+    curve.set_yticks([10.0**k for k in powers], labels=[f"1e{k}".replace("-", "−") if k else "1" for k in powers])
+    curve.yaxis.set_minor_locator(NullLocator())
+    curve.set_xlabel("time t")
+    curve.set_ylabel("NC1 = Tr(Σ_W Σ_B⁺) / C")
+    curve.set_title("σ = 0.001: final NC1 0.0e+00")
+
+
+def _draw_collapse(fig, curves: dict, i: int, k: int) -> None:
+    """One frame: the features at snapshot k from initial scale i, and that scale's NC1 curve."""
+    from .collapse import draw_feature_plane
+
+    plane, curve = fig.axes
+    t, nc = curves["times"], np.maximum(curves["nc1"][:, i], 1e-16)
+    j = curves["snapshot_index"][k]
+    draw_feature_plane(plane, curves["coords"][i, k], curves["labels"], title=f"t = {t[j]:.3g}, NC1 = {nc[j]:.1e}")
+    curve.plot(t, nc, color="k", lw=2)  # plot, not semilogy: that would reset the plain tick labels
+    curve.plot(t[j], nc[j], "o", color=plotting.PALETTE[1], ms=8)
+    curve.set_title(f"σ = {curves['init_scales'][i]:g}: final NC1 {nc[-1]:.1e}".replace("-", "−"))

@@ -391,3 +391,46 @@ def test_ufm_bad_arguments():
         co.train_ufm(2, 3, 3, lr=0.1)
     with pytest.raises(ValueError, match="bias must be True or False"):
         co.UnconstrainedFeatures(4, 3, 2, bias="yes")
+
+
+# ---------------------------------------------------------------------------- pictures of the collapse
+def test_class_plane_of_a_simplex_is_an_equilateral_triangle():
+    etf = co.simplex_etf(3, 6, scale=2.0, seed=1)
+    labels = np.repeat(np.arange(3), 4)
+    rng = np.random.default_rng(0)
+    features = etf[labels] + 5.0  # a common shift: class_plane centres it away
+    coords = co.class_plane(features, labels)
+    assert coords.shape == (12, 2)
+    np.testing.assert_allclose(np.sqrt((coords**2).sum(-1).mean()), 1.0, rtol=1e-12)
+    np.testing.assert_allclose(np.linalg.norm(coords, axis=1), 1.0, rtol=1e-12)
+    means, _ = co.class_means(coords, labels)
+    np.testing.assert_allclose((means @ means.T)[np.triu_indices(3, 1)], -0.5, atol=1e-12)
+    # A stack of snapshots is seen in the frame of the reference; noise off the plane is dropped.
+    noisy = features + 1e-3 * rng.standard_normal((2, 12, 6))
+    stacked = co.class_plane(noisy, labels, reference=features)
+    assert stacked.shape == (2, 12, 2)
+    np.testing.assert_allclose(stacked, np.broadcast_to(coords, stacked.shape), atol=5e-3)
+    with pytest.raises(ValueError, match="reference must have shape"):
+        co.class_plane(features, labels, reference=features[:, :3])
+    with pytest.raises(ValueError, match="at least 2 dimensions"):
+        co.class_plane(features[:, :1], labels)
+    with pytest.raises(ValueError, match="coincides with the global mean"):
+        co.class_plane(np.ones((12, 6)), labels)
+
+
+def test_plot_feature_snapshots():
+    trajectory = co.train_ufm(3, 5, 4, init_scale=1e-2, n_times=41, seed=0)
+    axes = co.plot_feature_snapshots(trajectory, [0.0, trajectory.times[-1]])
+    assert len(axes) == 2
+    assert axes[1].get_title().startswith(f"t = {trajectory.times[-1]:.3g}")
+    # Last snapshot: every sample sits on its class mean (the stars), at the vertices of the triangle.
+    dots = axes[1].collections[0].get_offsets()
+    np.testing.assert_allclose(np.linalg.norm(dots, axis=1), 1.0, rtol=1e-4)
+    with pytest.raises(ValueError, match="train_ufm run"):
+        co.plot_feature_snapshots(lh.gradient_flow, [0.0])
+    with pytest.raises(ValueError, match="one Axes per time"):
+        co.plot_feature_snapshots(trajectory, [0.0, 1.0], axes=axes[:1])
+    with pytest.raises(ValueError, match="times must be non-negative"):
+        co.plot_feature_snapshots(trajectory, [-1.0])
+    with pytest.raises(ValueError, match=r"coords must have shape \(N, 2\)"):
+        co.draw_feature_plane(axes[0], np.zeros((15, 3)), trajectory.info["labels"])

@@ -238,3 +238,133 @@ def test_model_rejects_wrong_parameter_shapes():
     model = grok.WideScalarNetwork(4)
     with pytest.raises(ValueError, match="params\\['a'\\]"):
         model.end_to_end({"a": np.ones(3), "b": np.ones(4)})
+
+
+# ---------------------------------------------------------------------------- additions for the chapter
+def test_mirrored_init_starts_at_zero_output_with_equal_scales():
+    params = grok.mirrored_init(10, 0.7, batch_shape=(3,), seed=13)
+    assert params["a"].shape == (3, 10)
+    np.testing.assert_allclose(grok.slope(params, 2.0), 0.0, atol=1e-14)
+    A, B = grok.aligned_scales(params, 2.0)
+    np.testing.assert_allclose(A, B, rtol=1e-12)
+    np.testing.assert_allclose(A + B, grok.weight_scale(params, 2.0), rtol=1e-12)
+    # the whole trajectory then depends on the ratio only: gamma+ from the ratio equals gamma+ from A, B
+    S = 0.3
+    np.testing.assert_allclose(
+        grok.growth_factors(A, B, S)[0], grok.gamma_plus_from_ratio(grok.weight_scale(params, 2.0) / S), rtol=1e-12
+    )
+
+
+def test_time_to_fraction_inverts_the_exact_slope():
+    rng = np.random.default_rng(14)
+    A, B = rng.uniform(0.05, 2.0, 12), rng.uniform(0.0, 2.0, 12)
+    S, Z = rng.uniform(-3.0, 3.0, 12), rng.uniform(0.5, 4.0, 12)
+    S = np.where(np.abs(S - (A - B)) < 0.1, S + 0.5, S)
+    fractions = np.array([0.01, 0.3, 0.5, 0.9, 0.999])[:, None]
+    t = grok.time_to_fraction(fractions, A, B, S, Z)
+    assert np.all(t > 0) and np.all(np.diff(t, axis=0) > 0)
+    beta0 = A - B
+    np.testing.assert_allclose(grok.exact_slope(t, A, B, S, Z), beta0 + fractions * (S - beta0), rtol=1e-9, atol=1e-12)
+
+
+def test_time_to_fraction_limits_rich_and_lazy():
+    # zero-output start, tau = Z/(2S) = 1/2: half-way at ~ tau ln(2/rho) (rich) and tau ln(2)/rho (lazy)
+    rich, lazy = np.array([1e-4, 1e-6]), np.array([1e4, 1e6])
+    t_rich = grok.time_to_fraction(0.5, rich / 2, rich / 2, 1.0) / 0.5
+    t_lazy = grok.time_to_fraction(0.5, lazy / 2, lazy / 2, 1.0) / 0.5
+    np.testing.assert_allclose(t_rich, np.log(2 / rich), rtol=1e-3)
+    np.testing.assert_allclose(t_lazy, np.log(2) / lazy, rtol=1e-3)
+
+
+def test_rescaled_problem_formulas_and_collapse_under_gradient_flow():
+    out = grok.rescaled_problem(2.0, 1.0, 1.0, weight_scale=0.5, target_scale=4.0, input_scale=0.5, output_scale=0.25)
+    # Sigma0' = c w^2 Sigma0, S' = k S / alpha, Z' = Z / c, tau' = Z' / (2 alpha^2 S')
+    np.testing.assert_allclose(
+        [out["Sigma0"], out["S"], out["Z"], out["variance"]], [0.25 * 0.25 * 2, 8.0, 4.0, 0.25], rtol=1e-14
+    )
+    np.testing.assert_allclose(out["ratio"], 2.0 * 0.25 * 0.25 * 0.5 / 4.0, rtol=1e-14)
+    np.testing.assert_allclose(out["time_unit"], 0.5 / (0.25 * 0.5 * 4.0), rtol=1e-14)
+    # Every knob, simulated with its own model and moments, follows the reference problem with the same ratio.
+    base = grok.mirrored_init(6, 1.0, seed=15)
+    Sigma0 = grok.weight_scale(base)
+    hat_t = np.linspace(0.0, 12.0, 25)
+    for knob in ({"weight_scale": 0.3}, {"target_scale": 5.0}, {"input_scale": 0.2}, {"output_scale": 0.2}):
+        new = grok.rescaled_problem(Sigma0, 1.0, **knob)
+        w0 = {k: v * knob.get("weight_scale", 1.0) for k, v in base.items()}
+        moments = lh.teacher_moments([float(new["variance"])], [float(new["S"])])
+        flow = lh.gradient_flow(
+            grok.WideScalarNetwork(6, float(new["Z"])), w0, moments, times=hat_t * new["time_unit"], rtol=1e-12
+        )
+        half = new["ratio"] / 2
+        reference = grok.exact_slope(hat_t / 2, half, half, 1.0)
+        np.testing.assert_allclose(flow.end_to_end[:, 0, 0] / new["S"], reference, atol=1e-8)
+        assert reference[-1] > 0.9  # the window covers the learning
+        assert new["ratio"] < Sigma0  # every knob in this direction lowers the ratio
+
+
+def test_diagonal_network_cures_collapse_and_lazy_start_groks_only_with_weight_decay():
+    data = grok.sparse_teacher(40, 20, 2, n_test=400, seed=16)
+    s0 = np.sqrt(1.0 / 2)  # ratio 1
+    run = grok.train_diagonal(
+        data,
+        init_scale=[s0, s0, s0 / 10, s0, s0, s0],
+        target_scale=[1, 1, 1, 100, 1, 1],
+        input_scale=[1, 1, 1, 1, 0.01, 1],
+        output_scale=[1, 1, 1, 1, 1, 0.01],
+        weight_decay=[0, 2e-2, 0, 0, 0, 0],
+        steps=8000,
+        n_records=40,
+    )
+    np.testing.assert_allclose(run.ratio, [1.0, 1.0, 1e-2, 1e-2, 1e-2, 1e-2], rtol=1e-12)
+    test = run.test_loss / run.test_loss[0]
+    train = run.train_loss / run.train_loss[0]
+    # Theorem (four cures): same ratio, same trajectory step by step (the step size follows the curvature).
+    assert np.abs(test[:, 3:] - test[:, 2:3]).max() < 1e-10
+    # lazy start without weight decay: fits the training set, does not generalise
+    assert train[-1, 0] < 1e-4 and test[-1, 0] > 0.2
+    # rich start: generalises; lazy start with weight decay: generalises, but much later than it fits
+    assert test[-1, 2] < 0.02 and test[-1, 1] < 0.02
+    fit, general = run.first_step_below(0.05, "train"), run.first_step_below(0.05, "test")
+    assert general[1] > 10 * fit[1]
+    assert 0 < general[2] < 4 * fit[2]
+    assert general[0] == -1
+
+
+def test_feature_arrows_chain_ends_at_the_sum():
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    sizes = np.array([0.5, -0.2, 0.3, 0.1])
+    grok.feature_arrows(ax, sizes, row=1.0)
+    bar = ax.lines[-1]
+    np.testing.assert_allclose(bar.get_xdata(), [0.7, 0.7])
+    segments = np.concatenate([line.get_xdata() for line in ax.lines if line.get_linestyle() == "-"][:-1])
+    assert np.nanmin(segments) == 0.0 and np.nanmax(segments) == pytest.approx(0.7)  # 0 -> .5 -> .3 -> .6 -> .7
+    assert sorted(np.round(segments[~np.isnan(segments)], 12)) == [0.0, 0.3, 0.3, 0.5, 0.5, 0.6, 0.6, 0.7]
+    with pytest.raises(ValueError, match="colors"):
+        grok.feature_arrows(ax, sizes, colors=["r", "g"])
+    with pytest.raises(ValueError, match="contributions"):
+        grok.feature_arrows(ax, [])
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda: grok.mirrored_init(3, 1.0), "width"),
+        (lambda: grok.mirrored_init(4, 0.0), "scale"),
+        (lambda: grok.time_to_fraction(1.0, 1.0, 1.0, 2.0), "fraction"),
+        (lambda: grok.time_to_fraction(0.5, 1.0, 0.5, 0.5), "S must differ"),
+        (lambda: grok.time_to_fraction(0.5, 0.0, 1.0, 1.0), "A"),
+        (lambda: grok.rescaled_problem(1.0, 1.0, input_scale=0.0), "input_scale"),
+        (lambda: grok.rescaled_problem(-1.0, 1.0), "Sigma0"),
+        (lambda: grok.sparse_teacher(5, 10, 6), "n_relevant"),
+        (lambda: grok.train_diagonal({"X_train": 1}), "data"),
+        (lambda: grok.train_diagonal(grok.sparse_teacher(5, 4, 1), weight_decay=-1.0), "weight_decay"),
+        (lambda: grok.train_diagonal(grok.sparse_teacher(5, 4, 1), output_scale=[[1.0]]), "output_scale"),
+        (lambda: grok.train_diagonal(grok.sparse_teacher(5, 4, 1), safety=2.0), "safety"),
+    ],
+)
+def test_new_bad_inputs_raise_value_error_naming_the_argument(call, name):
+    with pytest.raises(ValueError, match=name):
+        call()
