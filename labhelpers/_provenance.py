@@ -66,10 +66,10 @@ def command_line(command: str | None = None) -> str:
     return " ".join([Path(sys.executable).name, *sys.argv])
 
 
-def record(device, date: str, wall_time_s: float, command: str | None = None, **extra: Any) -> dict[str, Any]:
-    """The provenance dictionary (keys ``PROVENANCE_KEYS`` plus ``extra``)."""
+def record(device: str, date: str, wall_time_s: float, command: str | None = None, **extra: Any) -> dict[str, Any]:
+    """The provenance dictionary (keys ``PROVENANCE_KEYS`` plus ``extra``); ``device`` is a name (:func:`device_name`)."""
     return {
-        "device": device_name(device),
+        "device": device,
         "date": date,
         "command": command_line(command),
         "wall_time_s": float(wall_time_s),
@@ -88,11 +88,16 @@ def check_record(provenance: Any, where: str) -> None:
         raise ValueError(f"{where}: provenance lacks {missing}; it needs {list(PROVENANCE_KEYS)}")
 
 
-def write_json(data: dict, path) -> Path:
-    """Write ``data`` as JSON through a temporary file, so that a crash never leaves half a file."""
+def check_path(path) -> Path:
+    """``path`` as a ``Path``; ``ValueError`` when it is not a file path (checked before a long run starts)."""
     if not isinstance(path, (str, os.PathLike)):
         raise ValueError(f"path must be a file path; got {path!r}")
-    path = Path(path)
+    return Path(path)
+
+
+def write_json(data: dict, path) -> Path:
+    """Write ``data`` as JSON through a temporary file, so that a crash never leaves half a file."""
+    path = check_path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + ".tmp")
     with open(temporary, "w") as handle:

@@ -34,8 +34,37 @@ COLLAPSE_KEYS = ("nc1", "equinorm", "angle_std", "angle_shift", "etf_distance", 
 METRIC_KEYS = ("train_loss", "train_accuracy", "test_loss", "test_accuracy", *COLLAPSE_KEYS)
 
 
+class PerEpochMetrics:
+    """What every per-epoch training record shares: ``epochs`` and a ``metrics`` dict of equal-length arrays.
+
+    Subclasses (:class:`CollapseRun`, :class:`labhelpers.resnet.CollapseHistory`) are dataclasses that hold
+    those two fields; this class gives them their length, time axis, loss and first zero-error epoch.
+    """
+
+    epochs: np.ndarray
+    metrics: dict[str, np.ndarray]
+
+    def __len__(self) -> int:
+        return len(self.epochs)
+
+    @property
+    def times(self) -> np.ndarray:
+        """The epochs as floats (the time axis the plotting helpers expect)."""
+        return self.epochs.astype(float)
+
+    @property
+    def loss(self) -> np.ndarray:
+        """The training loss per epoch."""
+        return self.metrics["train_loss"]
+
+    @property
+    def zero_error_epoch(self) -> int | None:
+        """The first epoch after which every training image is classified correctly (None if never)."""
+        return _zero_error_epoch(self.epochs, self.metrics["train_accuracy"])
+
+
 @dataclass(frozen=True)
-class CollapseRun:
+class CollapseRun(PerEpochMetrics):
     """Per-epoch record of :func:`train_collapse_mlp`; epoch 0 is the initialisation.
 
     Attributes
@@ -57,24 +86,6 @@ class CollapseRun:
     metrics: dict[str, np.ndarray]
     config: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
-
-    def __len__(self) -> int:
-        return len(self.epochs)
-
-    @property
-    def times(self) -> np.ndarray:
-        """The epochs as floats (the time axis the plotting helpers expect)."""
-        return self.epochs.astype(float)
-
-    @property
-    def loss(self) -> np.ndarray:
-        """The training loss per epoch."""
-        return self.metrics["train_loss"]
-
-    @property
-    def zero_error_epoch(self) -> int | None:
-        """The first epoch after which every training image is classified correctly (None if never)."""
-        return _zero_error_epoch(self.epochs, self.metrics["train_accuracy"])
 
 
 def _zero_error_epoch(epochs, train_accuracy) -> int | None:

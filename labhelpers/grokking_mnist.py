@@ -249,6 +249,12 @@ def forward(params: list, X, input_scales, output_scales):
     return output_scales * torch.baddbmm(b, h, W)
 
 
+def _threads() -> int:
+    import torch
+
+    return torch.get_num_threads()
+
+
 def _adam(tensors, settings):
     import torch
 
@@ -454,12 +460,15 @@ def run_and_save(
     ``history`` (accuracies and loss per configuration and epoch, rounded to 6 decimals) and ``provenance``
     (device, date, command, wall time, versions, platform). Read it with :func:`load_results`.
     """
+    provenance_.check_path(path)
     started = time.perf_counter()
     date = provenance_.utc_now()
     if data is None:
         data = load_mnist(n_train, n_test, seed=settings.get("seed", DEFAULT_SETTINGS["seed"]))
     history = train_grokking(data, configs, batched=batched, device=device, progress=progress, **settings)
-    history.provenance = provenance_.record(device, date, time.perf_counter() - started, command)
+    history.provenance = provenance_.record(
+        provenance_.device_name(device), date, time.perf_counter() - started, command, torch_threads=_threads()
+    )
     provenance_.write_json(history.to_dict(), path)
     return history
 
@@ -530,6 +539,7 @@ def benchmark(
     Returns the record: ``batched_s``, ``loop_s``, ``ratio`` (batched / loop), ``max_loss_difference``,
     ``settings`` and ``provenance``.
     """
+    provenance_.check_path(path)
     started = time.perf_counter()
     date = provenance_.utc_now()
     data = load_mnist(n_train, n_test, seed=settings.get("seed", DEFAULT_SETTINGS["seed"]))
@@ -547,7 +557,9 @@ def benchmark(
         "ratio": runs["batched"].train_seconds / runs["loop"].train_seconds,
         "max_loss_difference": float(np.abs(runs["batched"].train_loss - runs["loop"].train_loss).max() / scale),
         "settings": runs["batched"].settings,
-        "provenance": provenance_.record(device, date, time.perf_counter() - started, command),
+        "provenance": provenance_.record(
+            provenance_.device_name(device), date, time.perf_counter() - started, command, torch_threads=_threads()
+        ),
     }
     provenance_.write_json(record, path)
     return record

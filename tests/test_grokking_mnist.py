@@ -19,12 +19,7 @@ from labhelpers.mnist import MnistData, load_mnist
 TINY = {"epochs": 3, "width": 24, "batch_size": 16}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

