@@ -593,11 +593,13 @@ def config_label(config: GrokkingConfig) -> str:
     return config.name + (f" ({', '.join(changed)})" if changed else "")
 
 
-def plot_history(history: GrokkingHistory, *, axes=None, title: str | None = None):
+def plot_history(history: GrokkingHistory, *, test_level: float | None = 0.8, title: str | None = None):
     """Train (dashed) and test (solid) accuracy against epoch, one panel per configuration (the paper's Fig. 11).
 
-    The epoch axis is logarithmic (epoch + 1); a grey band marks the delay between fitting the training
-    set and reaching 80 % test accuracy.
+    Panels are laid out three to a row; the epoch axis is logarithmic (epoch + 1). With ``test_level`` a
+    grey band marks each wait between fitting the training set and reaching that test accuracy (none when
+    the level is never reached). A last panel shows the measured weight-to-target ratio at initialisation
+    of each configuration (:attr:`GrokkingHistory.initial_ratio`).
     """
     import matplotlib.pyplot as plt
 
@@ -605,29 +607,36 @@ def plot_history(history: GrokkingHistory, *, axes=None, title: str | None = Non
 
     if not isinstance(history, GrokkingHistory):
         raise ValueError(f"history must be a GrokkingHistory; got {type(history).__name__}")
+    if test_level is not None:
+        test_level = check.positive_scalar("test_level", test_level)
     R = len(history.configs)
-    if axes is None:
-        fig, axes = plt.subplots(1, R, figsize=(3.0 * R, 2.9), sharey=True, squeeze=False, layout="constrained")
-        axes = axes[0]
-    else:
-        axes = np.atleast_1d(axes)
-        if axes.size != R:
-            raise ValueError(f"axes must hold {R} axes (one per configuration); got {axes.size}")
-        fig = axes[0].figure
+    cols = min(R + 1, 3)
+    rows = -(-(R + 1) // cols)
+    fig, grid = plt.subplots(rows, cols, figsize=(3.4 * cols, 2.7 * rows), squeeze=False, layout="constrained")
+    axes, extra = grid.ravel()[:R], grid.ravel()[R:]
     x = history.epochs + 1
     fit = first_epoch(history, "train", 1.0)
-    general = first_epoch(history, "test", 0.8)
+    general = first_epoch(history, "test", test_level) if test_level is not None else np.full(R, np.inf)
     for r, ax in enumerate(axes):
         ax.plot(x, history.train_accuracy[r], "--", color=PALETTE[0], lw=1.5, label="train")
         ax.plot(x, history.test_accuracy[r], "-", color=PALETTE[1], lw=1.8, label="test")
-        if np.isfinite(fit[r]) and general[r] > fit[r]:
-            ax.axvspan(fit[r] + 1, min(general[r], x[-1]) + 1, color="0.85", zorder=0)
+        if np.isfinite(fit[r]) and np.isfinite(general[r]) and general[r] > fit[r]:
+            ax.axvspan(fit[r] + 1, general[r] + 1, color="0.85", zorder=0, label=f"wait for {test_level:.0%} test")
         ax.set_xscale("log")
         ax.set_ylim(0, 1.02)
         ax.set_xlabel("epoch + 1")
-        ax.set_title(config_label(history.configs[r]).replace(" (", "\n("), fontsize=9)
-    axes[0].set_ylabel("accuracy")
-    axes[0].legend(loc="lower right", fontsize=8)
+        ax.set_ylabel("accuracy")
+        ax.set_title(config_label(history.configs[r]), fontsize=9)
+    axes[0].legend(loc="center right", fontsize=8)
+    ratio_ax = extra[0]
+    ratio_ax.barh(np.arange(R), history.initial_ratio, color=[PALETTE[k % len(PALETTE)] for k in range(R)])
+    ratio_ax.set_yticks(np.arange(R), history.names, fontsize=8)
+    ratio_ax.invert_yaxis()
+    ratio_ax.set_xscale("log")
+    ratio_ax.set_xlabel("RMS output / target scale at init")
+    ratio_ax.set_title("weight-to-target ratio", fontsize=9)
+    for ax in extra[1:]:
+        ax.axis("off")
     if title:
         fig.suptitle(title, fontsize=10)
     return fig

@@ -183,7 +183,10 @@ def test_stored_full_scale_run_is_valid_when_present():
 
 def test_plot_history_draws_one_panel_per_configuration(batched):
     fig = gm.plot_history(batched, title="tiny")
-    assert len(fig.axes) == 5 and fig.axes[3].get_title().startswith("input downscaling")
+    assert len(fig.axes) == 6 and fig.axes[3].get_title().startswith("input downscaling")
+    assert fig.axes[5].get_title() == "weight-to-target ratio"
+    with pytest.raises(ValueError, match="test_level"):
+        gm.plot_history(batched, test_level=-0.5)
 
 
 def test_command_line_writes_a_results_file(tmp_path, monkeypatch, digits):
