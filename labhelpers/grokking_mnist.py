@@ -599,7 +599,7 @@ def plot_history(history: GrokkingHistory, *, test_level: float | None = 0.8, ti
     Panels are laid out three to a row; the epoch axis is logarithmic (epoch + 1). With ``test_level`` a
     grey band marks each wait between fitting the training set and reaching that test accuracy (none when
     the level is never reached). A last panel shows the measured weight-to-target ratio at initialisation
-    of each configuration (:attr:`GrokkingHistory.initial_ratio`).
+    of each configuration (``GrokkingHistory.initial_ratio``).
     """
     import matplotlib.pyplot as plt
 
