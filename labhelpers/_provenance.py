@@ -85,7 +85,7 @@ def check_record(provenance: Any, where: str) -> None:
         raise ValueError(f"{where}: provenance must be a mapping; got {type(provenance).__name__}")
     missing = [key for key in PROVENANCE_KEYS if key not in provenance]
     if missing:
-        raise ValueError(f"{where}: provenance lacks {missing}; it needs {list(PROVENANCE_KEYS)}")
+        raise ValueError(f"{where}: provenance is missing {missing}; it needs {list(PROVENANCE_KEYS)}")
 
 
 def check_path(path) -> Path:

@@ -68,7 +68,6 @@ HISTORY_KEYS = (
     "epoch_seconds",
 )
 _FRACTION_KEYS = ("train_accuracy", "test_accuracy", "ncc_mismatch")
-PROVENANCE_KEYS = ("device", "date", "command", "wall_time_s", "versions")
 DATASETS = ("cifar10", "mnist", "random")
 
 
@@ -942,11 +941,7 @@ def load_results(path) -> CollapseHistory:
             raise bad(f"history[{key!r}] must be non-negative")
 
     provenance = document["provenance"]
-    if not isinstance(provenance, dict):
-        raise bad("provenance must be an object")
-    missing = [key for key in PROVENANCE_KEYS if key not in provenance]
-    if missing:
-        raise bad(f"provenance is missing {missing}")
+    provenance_.check_record(provenance, str(path))
     if not isinstance(provenance["versions"], dict):
         raise bad("provenance['versions'] must be an object")
     return CollapseHistory(epochs.astype(int), columns, config.as_dict(), provenance)

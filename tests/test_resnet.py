@@ -166,7 +166,14 @@ def test_load_results_rejects_malformed_files(tmp_path, corrupt, problem):
         epochs=np.array([1]),
         metrics={name: np.array([0.5]) for name in rn.HISTORY_KEYS[1:]},
         config=_tiny_config(epochs=1).as_dict(),
-        provenance={"device": "cpu", "date": "2025-01-01", "command": "x", "wall_time_s": 1.0, "versions": {}},
+        provenance={
+            "device": "cpu",
+            "date": "2025-01-01",
+            "command": "x",
+            "wall_time_s": 1.0,
+            "versions": {},
+            "platform": "x",
+        },
     )
     good = tmp_path / "good.json"
     good.write_text(json.dumps(history.to_dict()))
