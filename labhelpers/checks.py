@@ -56,7 +56,9 @@ __all__ = [
     "Verdict",
     "check",
     "check_function",
+    "differs_at",
     "ready",
+    "word_answers",
 ]
 
 NOT_ATTEMPTED = "not attempted"
@@ -653,6 +655,53 @@ def _same_outputs(a: Any, b: Any, rtol: float, atol: float) -> bool:
     return len(a_parts) == len(b_parts) and all(
         x.shape == y.shape and np.allclose(x, y, rtol=rtol, atol=atol) for x, y in zip(a_parts, b_parts)
     )
+
+
+# ---------------------------------------------------------------- answers given as words
+def word_answers(words: Any, choices: Mapping[str, float]) -> Any:
+    """Turn a student's answer in words (one word, or a list of them) into numbers that :func:`check` compares.
+
+    Each word is looked up in ``choices`` after stripping spaces and lower-casing; a word that is not
+    there becomes ``-1`` (so a hint can say which words are allowed). An answer that is still ``...``
+    (or ``None``, or a list with a ``...`` in it) stays ``...``, so the check reports "not attempted".
+
+    Examples
+    --------
+    >>> word_answers(["Rich", "lazy ", "fast"], {"rich": 1.0, "lazy": 0.0}).tolist()
+    [1.0, 0.0, -1.0]
+
+    Raises
+    ------
+    ValueError
+        If ``choices`` is not a non-empty mapping from words to numbers other than ``-1`` (an instructor
+        error). Nothing the student writes raises.
+    """
+    if not isinstance(choices, Mapping) or not choices:
+        raise ValueError(f"choices must be a non-empty mapping from words to numbers; got {_short(choices)}")
+    codes = {}
+    for word, code in choices.items():
+        if not isinstance(word, str) or not isinstance(code, (int, float)) or isinstance(code, bool) or code == -1:
+            raise ValueError(f"choices must map words to numbers other than -1; got {word!r}: {code!r}")
+        codes[word.strip().lower()] = float(code)
+    if words is None or words is Ellipsis or (isinstance(words, (list, tuple)) and any(w is Ellipsis for w in words)):
+        return ...
+    if isinstance(words, str):
+        words = [words]
+    try:
+        return np.array([codes.get(str(word).strip().lower(), -1.0) for word in words])
+    except TypeError:  # not a word and not a list of words
+        return np.array([-1.0])
+
+
+def differs_at(*indices: int) -> Callable[[Any, Any], bool]:
+    """A hint predicate for :func:`check`: true when the answer differs from the expected one at any of ``indices``.
+
+    ``check(name, answer, expected, hints=[(differs_at(2, 3), "Look again at C and D.")])`` shows the
+    message when entry 2 or 3 of the answer is wrong.
+    """
+    if not indices or not all(isinstance(k, int) and not isinstance(k, bool) for k in indices):
+        raise ValueError(f"indices must be one or more integers; got {indices!r}")
+    return lambda answer, expected: any(answer[k] != expected[k] for k in indices)
 
 
 # ---------------------------------------------------------------- wait for earlier exercises

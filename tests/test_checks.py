@@ -522,3 +522,42 @@ def test_in_a_real_kernel_each_verdict_shows_once():
     assert first.data["text/plain"].startswith("✔ A: correct!") and "<div" in first.data["text/html"]
     assert outputs[2][0].metadata[checks.METADATA_KEY]["status"] == NOT_ATTEMPTED
     assert outputs[3][0].text.strip() == NOT_ATTEMPTED
+
+
+# ---------------------------------------------------------------- word answers and index hints
+def test_word_answers_scores_words_case_and_space_insensitively():
+    choices = {"rich": 1.0, "lazy": 0.0}
+    np.testing.assert_array_equal(checks.word_answers(["Rich", " lazy ", "fast", 3], choices), [1.0, 0.0, -1.0, -1.0])
+    np.testing.assert_array_equal(checks.word_answers("LAZY", choices), [0.0])
+    assert checks.word_answers(7, choices).tolist() == [-1.0]  # not a word, not a list
+
+
+@pytest.mark.parametrize("unanswered", [..., None, ["rich", ...]])
+def test_word_answers_keeps_an_unanswered_exercise_unanswered(unanswered):
+    assert checks.word_answers(unanswered, {"rich": 1.0}) is Ellipsis
+    verdict = checks.check("words", checks.word_answers(unanswered, {"rich": 1.0}), [1.0], show=False)
+    assert verdict.status == checks.NOT_ATTEMPTED
+
+
+def test_a_wrong_word_gets_the_hint_for_unknown_words():
+    hints = [(lambda a, e: np.any(a < 0), "Write rich or lazy."), (checks.differs_at(1), "Look at B.")]
+    answer = checks.word_answers(["rich", "slow"], {"rich": 1.0, "lazy": 0.0})
+    verdict = checks.check("words", answer, [1.0, 0.0], hints=hints, show=False)
+    assert verdict.status == checks.INCORRECT and "Write rich or lazy." in verdict.message
+    answer = checks.word_answers(["rich", "rich"], {"rich": 1.0, "lazy": 0.0})
+    verdict = checks.check("words", answer, [1.0, 0.0], hints=hints, show=False)
+    assert "Look at B." in verdict.message
+
+
+@pytest.mark.parametrize("choices", [{}, ["rich"], {"rich": -1}, {"rich": "1"}, {3: 1.0}, {"rich": True}])
+def test_word_answers_rejects_bad_choices(choices):
+    with pytest.raises(ValueError, match="choices"):
+        checks.word_answers("rich", choices)
+
+
+def test_differs_at_compares_only_the_named_entries_and_rejects_bad_indices():
+    predicate = checks.differs_at(0, 2)
+    assert predicate([1, 9, 3], [1, 2, 3]) is False and predicate([1, 2, 4], [1, 2, 3]) is True
+    for bad in [(), ("a",), (1.5,), (True,)]:
+        with pytest.raises(ValueError, match="indices"):
+            checks.differs_at(*bad)
