@@ -595,6 +595,16 @@ def _device(name: str) -> torch.device:
     return device
 
 
+def _speedups(device: torch.device, config: TrainConfig) -> tuple[bool, torch.dtype | None]:
+    """The GPU speed-ups a run uses: ``channels_last`` memory format, and the autocast dtype (None: float32).
+
+    Both only on cuda, as ``config.channels_last`` and ``config.amp`` ask; on a CPU they would slow the
+    convolutions down, so a CPU run is plain float32.
+    """
+    on_cuda = device.type == "cuda"
+    return bool(config.channels_last and on_cuda), (torch.bfloat16 if on_cuda and config.amp else None)
+
+
 def _balanced_subset(labels: np.ndarray, n: int | None, n_classes: int, rng: np.random.Generator) -> np.ndarray:
     """Indices of ``n`` samples with (nearly) equal counts per class, in a random order; all when ``n`` is None."""
     if n is None or n >= labels.size:
@@ -675,12 +685,11 @@ def train_collapse(
         raise ValueError(f"data must be a labhelpers.resnet.ImageData; got {type(data).__name__}")
     started = time.perf_counter()
     device = _device(config.device)
-    on_cuda = device.type == "cuda"
-    channels_last = config.channels_last and on_cuda
+    channels_last, amp_dtype = _speedups(device, config)
 
     def autocast():
-        if on_cuda and config.amp:
-            return torch.autocast("cuda", dtype=torch.bfloat16)
+        if amp_dtype is not None:
+            return torch.autocast(device.type, dtype=amp_dtype)
         return contextlib.nullcontext()
 
     C = data.n_classes

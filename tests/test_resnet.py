@@ -122,6 +122,39 @@ def test_train_collapse_smoke_run():
     np.testing.assert_allclose(history.metrics["lr"], [0.0679, 0.00679])
 
 
+def test_gpu_speedups_are_used_only_on_cuda_and_as_the_config_asks():
+    cuda, cpu = torch.device("cuda"), torch.device("cpu")  # a device object needs no GPU
+    assert rn._speedups(cuda, rn.TrainConfig()) == (True, torch.bfloat16)
+    assert rn._speedups(cuda, rn.TrainConfig(amp=False)) == (True, None)
+    assert rn._speedups(cuda, rn.TrainConfig(channels_last=False)) == (False, torch.bfloat16)
+    assert rn._speedups(cpu, rn.TrainConfig()) == (False, None)
+
+
+def test_the_gpu_code_path_runs_with_channels_last_and_bfloat16_autocast(monkeypatch):
+    # No GPU here: switch cuda's speed-ups on for the CPU, so that the code a GPU run takes (images and
+    # model in channels_last, the network under bfloat16 autocast, features and logits cast back to
+    # float32 for the loss and the metrics) runs end to end.
+    calls = []
+    features = rn.ResNet18.features
+
+    def spy(self, x):
+        out = features(self, x)
+        calls.append((x.is_contiguous(memory_format=torch.channels_last), out.dtype))
+        return out
+
+    config = _tiny_config(epochs=2)
+    data = rn.load_data(config)
+    plain = rn.train_collapse(data, config, progress=False)
+    monkeypatch.setattr(rn.ResNet18, "features", spy)
+    monkeypatch.setattr(rn, "_speedups", lambda device, config: (True, torch.bfloat16))
+    fast = rn.train_collapse(data, config, progress=False)
+    assert calls and all(call == (True, torch.bfloat16) for call in calls)
+    for name in ("train_loss", "nc1", "self_duality"):
+        assert np.all(np.isfinite(fast.metrics[name])), name
+    # bfloat16 keeps about 3 significant digits: the first epoch's loss agrees with float32 to 1 % (measured 0.02 %).
+    assert fast.metrics["train_loss"][0] == pytest.approx(plain.metrics["train_loss"][0], rel=0.01)
+
+
 def test_training_reaches_zero_error_and_nc1_falls():
     data = rn.random_images(16, 8, n_classes=4, seed=0)
     config = rn.TrainConfig(dataset="random", epochs=16, batch_size=8, width=4, lr=0.05)
