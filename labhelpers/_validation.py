@@ -2,13 +2,26 @@
 
 Each helper raises ``ValueError`` naming the argument, what it got, and what it needs,
 so that a wrong call fails loudly at the boundary instead of returning NaN later.
+
+The checks are strict on purpose. Where a number is expected, only real numbers pass: Python and numpy
+integers and floats, and arrays of them. Booleans, strings (even ``"1.0"``), complex numbers, ``None`` and
+object arrays are refused, because ``np.asarray(x, dtype=float)`` would quietly turn ``True`` into 1.0 and
+``"1.0"`` into 1.0, and a student's slip would then run on as if it were meant. Integers accept numpy
+integers (``np.int64(3)``) everywhere; flags must be real booleans.
+
+We write these few checks by hand rather than use a validation library (pydantic, beartype): they must
+understand numpy arrays, broadcasting and our error wording, and they are tested on their own.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
+
+MAX_SEED = 2**63 - 1
+"""Largest seed accepted: numpy's generators take any non-negative integer, torch's ``manual_seed`` < 2**64."""
 
 
 def _describe(value: Any) -> str:
@@ -23,12 +36,35 @@ def _describe(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def as_array(name: str, value: Any, *, ndim: int | tuple[int, ...] | None = None) -> np.ndarray:
-    """Convert ``value`` to a finite float array, optionally of a given number of dimensions."""
+_KIND_NAMES = {"b": "booleans", "U": "strings", "S": "bytes", "c": "complex numbers", "O": "Python objects"}
+
+
+def _real_numbers(name: str, value: Any) -> np.ndarray:
+    """``value`` as a numpy array of real numbers (integer or float dtype), refusing everything else."""
+    if value is None:
+        raise ValueError(f"{name} must be a real number or an array of them; got None")
+    if isinstance(value, (str, bytes)):
+        raise ValueError(f"{name} must be a real number, not a string; got {_describe(value)}")
+    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor
+        value = value.detach().cpu().numpy()
     try:
-        array = np.asarray(value, dtype=float)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"{name} must be numeric; got {_describe(value)}") from error
+        raw = np.asarray(value)
+    except (TypeError, ValueError) as error:  # ragged nesting and the like
+        raise ValueError(f"{name} must be a real number or a regular array of them; got {_describe(value)}") from error
+    if raw.dtype.kind not in "iuf":
+        what = _KIND_NAMES.get(raw.dtype.kind, f"dtype {raw.dtype}")
+        raise ValueError(f"{name} must be real numbers (integers or floats), not {what}; got {_describe(value)}")
+    return raw
+
+
+def as_array(name: str, value: Any, *, ndim: int | tuple[int, ...] | None = None) -> np.ndarray:
+    """Convert ``value`` to a finite float array, optionally of a given number of dimensions.
+
+    Refuses booleans, strings, complex numbers, ``None`` and object arrays (see the module docstring).
+    """
+    raw = _real_numbers(name, value)
+    with np.errstate(over="ignore"):
+        array = raw.astype(float, copy=False) if raw.dtype != np.float64 else raw
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else ndim
         if array.ndim not in allowed:
@@ -56,17 +92,112 @@ def positive_scalar(name: str, value: Any, *, allow_zero: bool = False) -> float
     return float(array)
 
 
-def positive_int(name: str, value: Any, *, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {_describe(value)}")
-    return int(value)
+def scalar(name: str, value: Any, *, low: float | None = None, high: float | None = None) -> float:
+    """A finite real number, optionally in the closed interval ``[low, high]``."""
+    array = as_array(name, value)
+    if array.ndim != 0:
+        raise ValueError(f"{name} must be a single number; got {_describe(value)}")
+    number = float(array)
+    if (low is not None and number < low) or (high is not None and number > high):
+        bounds = f"[{low if low is not None else '-inf'}, {high if high is not None else 'inf'}]"
+        raise ValueError(f"{name} must lie in {bounds}; got {_describe(value)}")
+    return number
 
 
-def rng(name: str, seed: Any) -> np.random.Generator:
-    """A numpy random generator from ``seed`` (an integer >= 0, as ``np.random.default_rng`` takes)."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"{name} must be an integer >= 0; got {_describe(seed)}")
-    return np.random.default_rng(seed)
+def integer(name: str, value: Any, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    """An integer (Python or numpy, not a bool or a float), optionally within ``[minimum, maximum]``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        need = "an integer" if minimum is None else f"an integer >= {minimum}"
+        raise ValueError(f"{name} must be {need}; got {_describe(value)} ({type(value).__name__})")
+    number = int(value)
+    if minimum is not None and number < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {number}")
+    if maximum is not None and number > maximum:
+        raise ValueError(f"{name} must be an integer <= {maximum}; got {number}")
+    return number
+
+
+def positive_int(name: str, value: Any, *, minimum: int = 1, maximum: int | None = None) -> int:
+    return integer(name, value, minimum=minimum, maximum=maximum)
+
+
+def seed(name: str, value: Any) -> int:
+    """A seed: an integer in ``[0, 2**63 - 1]`` (numpy and torch both take these)."""
+    return integer(name, value, minimum=0, maximum=MAX_SEED)
+
+
+def rng(name: str, seed_value: Any) -> np.random.Generator:
+    """A numpy random generator from a seed (see :func:`seed`)."""
+    return np.random.default_rng(seed(name, seed_value))
+
+
+def flag(name: str, value: Any) -> bool:
+    """A real boolean (``True``/``False`` or a numpy bool), not 0/1 or a string."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False; got {_describe(value)} ({type(value).__name__})")
+    return bool(value)
+
+
+def optional_flag(name: str, value: Any) -> bool | None:
+    """``None`` (let the function decide) or a real boolean."""
+    return None if value is None else flag(name, value)
+
+
+def text(name: str, value: Any) -> str:
+    """A string (for names, paths and labels)."""
+    if not isinstance(value, str):
+        raise ValueError(f"{name} must be a string; got {_describe(value)} ({type(value).__name__})")
+    return value
+
+
+def fits_in_memory(name: str, n_values: float, *, bytes_per_value: int = 8, share: float = 0.5) -> None:
+    """Refuse, before allocating, an array of ``n_values`` that would take more than ``share`` of the RAM."""
+    needed = float(n_values) * bytes_per_value
+    if needed > share * _physical_memory():
+        raise ValueError(
+            f"{name} asks for about {needed / 2**30:.3g} GiB ({n_values:.3g} values), more than "
+            f"{share:.0%} of this machine's {_physical_memory() / 2**30:.3g} GiB of memory; choose smaller sizes"
+        )
+
+
+def _physical_memory() -> float:
+    try:
+        return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):  # not POSIX: assume a modest laptop
+        return 8.0 * 2**30
+
+
+_DEVICE_KINDS = ("auto", "cpu", "cuda", "mps")
+
+
+def device(name: str, value: Any):
+    """Resolve a device string through one rule shared by every trainer; returns a ``torch.device``.
+
+    ``"auto"`` picks CUDA, else Apple's MPS, else the CPU. ``"cpu"``, ``"cuda"``, ``"cuda:N"`` and ``"mps"``
+    are taken as asked if this machine has them; anything else (``"gpu"``, ``"tpu"``, ``1``) is refused
+    with a list of what is accepted. A ``torch.device`` passes through the same checks.
+    """
+    import torch
+
+    if isinstance(value, torch.device):
+        value = str(value)
+    if not isinstance(value, str):
+        raise ValueError(f"{name} must be one of {_DEVICE_KINDS} (or 'cuda:N'); got {_describe(value)}")
+    kind, _, index = value.strip().lower().partition(":")
+    if kind not in _DEVICE_KINDS or (index and (kind != "cuda" or not index.isdigit())):
+        raise ValueError(f"{name} must be one of {_DEVICE_KINDS} (or 'cuda:N'); got {value!r}")
+    cuda = torch.cuda.is_available()
+    mps = bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())
+    if kind == "auto":
+        return torch.device("cuda" if cuda else "mps" if mps else "cpu")
+    if kind == "cuda":
+        if not cuda:
+            raise ValueError(f"{name}={value!r} was asked for, but CUDA is not available here; use 'cpu' or 'auto'")
+        if index and int(index) >= torch.cuda.device_count():
+            raise ValueError(f"{name}={value!r}: this machine has {torch.cuda.device_count()} CUDA device(s)")
+    if kind == "mps" and not mps:
+        raise ValueError(f"{name}={value!r} was asked for, but Apple's MPS is not available here; use 'cpu' or 'auto'")
+    return torch.device(value.strip().lower())
 
 
 def same_length(**arrays: np.ndarray) -> int:
@@ -89,7 +220,11 @@ def broadcastable(**arrays: Any) -> tuple[np.ndarray, ...]:
 
 
 def one_of(name: str, value: Any, choices: tuple[Any, ...]) -> Any:
-    if value not in choices:
+    try:
+        known = any(type(value) is type(choice) and value == choice for choice in choices)
+    except (TypeError, ValueError):  # arrays and objects that cannot be compared
+        known = False
+    if not known:
         raise ValueError(f"{name} must be one of {choices}; got {_describe(value)}")
     return value
 

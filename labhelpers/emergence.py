@@ -460,9 +460,10 @@ def simulate_skill_model(
         Recorded times, as in :func:`labhelpers.simulate.gradient_flow`.
     rtol, atol : float
         Solver tolerances. Tighter than :func:`~labhelpers.simulate.gradient_flow`'s defaults: frequent
-        skills sit at their fixed point for a long time while rare ones rise, and there an explicit solver
-        at its stability limit lets errors of ~1e-5 (relative) build up at rtol 1e-10; at 1e-12 they stay
-        below 1e-6.
+        skills sit at their fixed point for a long time while rare ones rise. There an explicit solver left
+        to its stability limit lets rounding errors of 1e-7 to 1e-6 (relative, depending on the CPU) build
+        up, so the step is also capped at ``1 / rate`` of the fastest learned skill (``rate = 2 S p_k``,
+        Eq. 9); the error then stays near 1e-12.
 
     Returns
     -------
@@ -485,9 +486,16 @@ def simulate_skill_model(
         times=times,
         rtol=rtol,
         atol=atol,
+        max_step=_stable_step(moments),
     )
     trajectory.info["model"] = f"skill model (Eq. 11), {n_skills} skills, theta0={theta0}"
     return trajectory
+
+
+def _stable_step(moments: Moments) -> float | None:
+    """``1 / rate`` of the fastest skill at its fixed point, ``rate = 2 |sigma_xy_k|`` (Eq. 9), or None."""
+    fastest = 2.0 * float(np.max(np.abs(moments.sigma_xy))) if moments.sigma_xy.size else 0.0
+    return 1.0 / fastest if fastest > 0 else None
 
 
 # ---------------------------------------------------------------------------- reading and calibrating curves

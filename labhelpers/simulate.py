@@ -88,6 +88,38 @@ def _time_grid(t_max, n_times, times) -> np.ndarray:
     return np.linspace(0.0, t_max, n_times)
 
 
+MAX_EVALUATIONS = 500_000
+"""Default evaluation budget of :func:`gradient_flow`: at most about a minute for the book's model sizes
+(the chapters' runs take 10 000 to 40 000 evaluations)."""
+
+
+class _BudgetSpent(Exception):
+    def __init__(self, time: float) -> None:
+        self.time = time
+
+
+def _refuse_long_span(model, params0, moments, t_end, max_evaluations, max_step, span) -> None:
+    """Refuse up front a span that no explicit solver can cover within the budget.
+
+    DOP853 takes 12 evaluations a step and is stable for steps up to about ``6 / rate``. The fastest
+    rate at the start is at least the largest entry of ``sigma_xx`` times the squared parameter scale, and
+    near a learned fixed point at least the largest entry of ``sigma_xy`` (Eq. 9: ``2 |S| E[x^2]``). A span
+    needing more steps than the budget allows cannot finish.
+    """
+    scale = max(float(np.max(np.abs(v))) ** 2 if v.size else 0.0 for v in params0.values())
+    target = float(np.max(np.abs(moments.sigma_xy))) if moments.sigma_xy.size else 0.0
+    rate = max(float(np.max(np.abs(moments.sigma_xx))) * scale, target)
+    fewest_steps = float(t_end) * rate / 6.0
+    if max_step is not None:
+        fewest_steps = max(fewest_steps, t_end / max_step)
+    if 12.0 * fewest_steps > max_evaluations:
+        raise ValueError(
+            f"gradient flow cannot reach {span} within max_evaluations={max_evaluations}: the fastest rate at "
+            f"the start is about {rate:.3g}, so it needs at least {12 * fewest_steps:.3g} evaluations; "
+            "shorten the time span or raise max_evaluations"
+        )
+
+
 def gradient_flow(
     model: Model,
     params0: dict,
@@ -98,6 +130,8 @@ def gradient_flow(
     times=None,
     rtol: float = 1e-10,
     atol: float = 1e-12,
+    max_step: float | None = None,
+    max_evaluations: int = MAX_EVALUATIONS,
 ) -> Trajectory:
     """Integrate gradient flow ``dparams/dt = -dL/dparams`` on the population loss (Eq. 2).
 
@@ -121,6 +155,14 @@ def gradient_flow(
         ... or exactly these times (increasing).
     rtol, atol : float
         Tolerances of the solver.
+    max_step : float, optional
+        Largest step the solver may take. Near a stable fixed point an explicit solver grows its step to
+        its stability limit, where rounding (which differs between CPUs) rather than ``rtol`` sets the error;
+        a step below ``1 / rate`` of the fastest mode keeps the error at the ``rtol`` level.
+    max_evaluations : int
+        The cost this call may spend: at most this many evaluations of the flow (each one model gradient).
+        A run that would need more is refused, up front when the time span is evidently too long for the
+        fastest rate at the start, otherwise as soon as the budget is spent, with an error naming ``t_max``.
 
     Returns
     -------
@@ -132,13 +174,38 @@ def gradient_flow(
     grid = _time_grid(t_max, n_times, times)
     rtol = check.positive_scalar("rtol", rtol)
     atol = check.positive_scalar("atol", atol)
+    if not 1e-15 <= rtol <= 0.1:
+        raise ValueError(f"rtol must lie in [1e-15, 0.1] (the solver cannot go below rounding); got {rtol!r}")
+    options = {} if max_step is None else {"max_step": check.positive_scalar("max_step", max_step)}
+    max_evaluations = check.positive_int("max_evaluations", max_evaluations, minimum=100)
     shapes = {name: params0[name].shape for name in model.param_names}
+    span = f"t_max={grid[-1]:.6g}" if times is None else f"times up to {grid[-1]:.6g}"
+    _refuse_long_span(model, params0, moments, grid[-1], max_evaluations, options.get("max_step"), span)
+    evaluations = [0]
 
     def rhs(_t, vector):
+        evaluations[0] += 1
+        if evaluations[0] > max_evaluations:
+            raise _BudgetSpent(_t)
         return _flatten(model.flow(_unflatten(vector, shapes), moments), model.param_names)
 
     y0 = _flatten(params0, model.param_names)
-    solution = solve_ivp(rhs, (0.0, grid[-1]), y0, method="DOP853", t_eval=grid, rtol=rtol, atol=atol)
+    try:
+        with np.errstate(over="raise", invalid="raise"):
+            solution = solve_ivp(
+                rhs, (0.0, grid[-1]), y0, method="DOP853", t_eval=grid, rtol=rtol, atol=atol, **options
+            )
+    except _BudgetSpent as spent:
+        raise ValueError(
+            f"gradient flow needs more than max_evaluations={max_evaluations} gradient evaluations to reach "
+            f"{span} (it had reached t={spent.time:.6g}); shorten the time span, or raise max_evaluations "
+            "if you can wait (about 10-100 microseconds per evaluation for the chapters' sizes)"
+        ) from None
+    except FloatingPointError as error:
+        raise ValueError(
+            f"gradient flow overflowed before {span}: the parameters grow without bound from this start "
+            "(check the scale of params0 and of the moments)"
+        ) from error
     if not solution.success:
         raise RuntimeError(f"gradient flow integration failed: {solution.message}")
     records = [_unflatten(column, shapes) for column in solution.y.T]

@@ -177,7 +177,7 @@ def test_moments_rejects_bad_input():
         lh.Moments(-eye, np.ones((2, 1)), np.eye(1))
     with pytest.raises(ValueError, match="sigma_xy must contain only finite"):
         lh.Moments(eye, np.array([[np.nan], [1.0]]), np.eye(1))
-    with pytest.raises(ValueError, match="sigma_yy must be numeric"):
+    with pytest.raises(ValueError, match="sigma_yy must be a real number"):
         lh.Moments(eye, np.ones((2, 1)), "one")
 
 

@@ -287,7 +287,7 @@ def test_linear_mode_rejects_bad_input():
         lh.linear_mode(1.0, 1.0, theta0=np.inf)
     with pytest.raises(ValueError, match=r"t \(3,\), target_scale \(2,\)"):
         lh.linear_mode([0.0, 1.0, 2.0], [1.0, 2.0])
-    with pytest.raises(ValueError, match="target_scale must be numeric"):
+    with pytest.raises(ValueError, match="target_scale must be a real number"):
         lh.linear_mode(1.0, "one")
 
 
