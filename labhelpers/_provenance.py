@@ -6,17 +6,22 @@ chapter can say so next to its figure.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
 import sys
+import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-PROVENANCE_KEYS = ("device", "date", "command", "wall_time_s", "versions", "platform")
+from . import _results_schema
+
+PROVENANCE_SCHEMA = _results_schema.PROVENANCE_SCHEMA
+PROVENANCE_KEYS = tuple(PROVENANCE_SCHEMA["required"])
 
 
 def device_name(device) -> str:
@@ -80,27 +85,54 @@ def record(device: str, date: str, wall_time_s: float, command: str | None = Non
 
 
 def check_record(provenance: Any, where: str) -> None:
-    """Raise ``ValueError`` naming ``where`` when a provenance record misses a key."""
-    if not isinstance(provenance, dict):
-        raise ValueError(f"{where}: provenance must be a mapping; got {type(provenance).__name__}")
-    missing = [key for key in PROVENANCE_KEYS if key not in provenance]
-    if missing:
-        raise ValueError(f"{where}: provenance is missing {missing}; it needs {list(PROVENANCE_KEYS)}")
+    """Raise ``ValueError`` naming ``where`` when ``provenance`` does not match ``PROVENANCE_SCHEMA``."""
+    _results_schema.validate(provenance, "provenance record", where)
 
 
 def check_path(path) -> Path:
-    """``path`` as a ``Path``; ``ValueError`` when it is not a file path (checked before a long run starts)."""
+    """``path`` as a ``Path``; ``ValueError`` when it is not a file path or is a folder (checked before a long run)."""
     if not isinstance(path, (str, os.PathLike)):
         raise ValueError(f"path must be a file path; got {path!r}")
-    return Path(path)
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"path must be a file path; {path} is a folder")
+    return path
+
+
+def _file_mode() -> int:
+    """The mode ``open`` would give a new file: 0666 less this process's umask."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def write_json(data: dict, path) -> Path:
-    """Write ``data`` as JSON through a temporary file, so that a crash never leaves half a file."""
+    """Write ``data`` as JSON to ``path`` atomically: a crash or an error never leaves half a file.
+
+    The text goes to a temporary file in the same folder, is flushed to disk (``fsync``) and then renamed
+    over ``path`` (``os.replace``, atomic on POSIX and Windows). When anything fails (a value JSON cannot
+    hold, such as NaN; a read-only folder; a full disk) the temporary file is removed, an older ``path`` is
+    left as it was, and the error names ``path``.
+    """
     path = check_path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    with open(temporary, "w") as handle:
-        json.dump(data, handle, indent=1, allow_nan=False)
-    os.replace(temporary, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:
+        raise OSError(error.errno, f"cannot write {path}: {error.strerror}") from error
+    try:
+        os.chmod(temporary, _file_mode())  # mkstemp makes it private (0600); a results file is not
+        with os.fdopen(handle, "w") as stream:
+            json.dump(data, stream, indent=1, allow_nan=False)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException as error:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        if isinstance(error, (TypeError, ValueError)):
+            raise ValueError(f"cannot write {path}: the results are not JSON-serialisable ({error})") from error
+        if isinstance(error, OSError):
+            raise OSError(error.errno, f"cannot write {path}: {error.strerror}") from error
+        raise
     return path
