@@ -14,12 +14,13 @@ in one :class:`CollapseRun`. :func:`plot_collapse_run` draws it. The plot helper
 and ``metrics[...]``, so it also draws the ResNet18 history of :mod:`labhelpers.resnet`.
 
 Torch code is device-agnostic (``device=``; the CPU by default), seeded without touching torch's global
-random state, and shows a tqdm progress bar over epochs.
+random state, and shows a tqdm progress bar over epochs. On the CPU the run uses one torch thread
+(:func:`labhelpers._threads.cpu_threads_pinned`), so it gives the same numbers whatever the caller's thread
+setting, which is restored afterwards.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,11 +28,17 @@ from typing import Any
 import numpy as np
 
 from . import _validation as check
+from ._divergence import DivergenceError, DivergenceGuard
+from ._threads import cpu_threads_pinned as _cpu_threads_pinned
 from .collapse import collapse_metrics
 
 LOSSES = ("mse", "cross_entropy")
 COLLAPSE_KEYS = ("nc1", "equinorm", "angle_std", "angle_shift", "etf_distance", "self_duality", "ncc_mismatch")
 METRIC_KEYS = ("train_loss", "train_accuracy", "test_loss", "test_accuracy", *COLLAPSE_KEYS)
+MAX_SAMPLE_PASSES = 10**9
+"""Cost bound of :func:`train_collapse_mlp`: ``epochs x training images`` (weeks of CPU time beyond it)."""
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+"""The network trains in float32: a learning rate or weight decay beyond this cannot even be stored."""
 
 
 class PerEpochMetrics:
@@ -93,16 +100,6 @@ def _zero_error_epoch(epochs, train_accuracy) -> int | None:
     return int(np.asarray(epochs)[reached[0]]) if reached.size else None
 
 
-def _device(torch, device):
-    try:
-        resolved = torch.device(device)
-    except (RuntimeError, TypeError) as error:
-        raise ValueError(f"device must name a torch device such as 'cpu' or 'cuda'; got {device!r}") from error
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r} was asked for, but CUDA is not available here; use device='cpu'")
-    return resolved
-
-
 def _images(name: str, X, n_features: int | None = None) -> np.ndarray:
     array = check.as_array(name, X, ndim=2)
     if array.shape[0] == 0 or array.shape[1] == 0:
@@ -113,11 +110,16 @@ def _images(name: str, X, n_features: int | None = None) -> np.ndarray:
 
 
 def _class_labels(name: str, y, n_samples: int, n_classes: int | None) -> np.ndarray:
-    array = np.asarray(y)
+    try:
+        array = np.asarray(y)
+    except (TypeError, ValueError) as error:  # ragged nesting and the like
+        raise ValueError(f"{name} must be a 1-D array of integer classes; got {check._describe(y)}") from error
     if array.ndim != 1 or array.size != n_samples:
         raise ValueError(f"{name} must be 1-D with one label per image ({n_samples}); got shape {array.shape}")
-    if array.dtype.kind not in "iu" or array.min() < 0:
-        raise ValueError(f"{name} must hold integer classes 0..C-1; got dtype {array.dtype}, minimum {array.min()}")
+    if array.dtype.kind not in "iu":
+        raise ValueError(f"{name} must hold integer classes 0..C-1; got dtype {array.dtype}")
+    if array.min() < 0:
+        raise ValueError(f"{name} must hold integer classes 0..C-1; got minimum {array.min()}")
     if n_classes is not None and array.max() >= n_classes:
         raise ValueError(f"{name} must lie in 0..{n_classes - 1} (the classes of y_train); got maximum {array.max()}")
     return array.astype(np.int64)
@@ -155,6 +157,91 @@ def _loss_fn(torch, name: str, n_classes: int):
         return lambda logits, y: functional.cross_entropy(logits, y)
     # 1/2 ||f(x) - e_y||^2 summed over outputs, averaged over samples: the loss of Eq. 2 per sample.
     return lambda logits, y: 0.5 * ((logits - functional.one_hot(y, n_classes).to(logits.dtype)) ** 2).sum(1).mean()
+
+
+def _check_cost(shape: tuple[int, int], widths: tuple[int, ...], n_classes: int, epochs: int) -> None:
+    """Refuse up front a run beyond :data:`MAX_SAMPLE_PASSES`, or a network that cannot fit in memory."""
+    n, n_inputs = shape
+    if epochs * n > MAX_SAMPLE_PASSES:
+        raise ValueError(
+            f"epochs x training images = {epochs} x {n} = {epochs * n:.3g} is beyond the {MAX_SAMPLE_PASSES:.0e} "
+            "sample passes this trainer runs (weeks of CPU time); lower epochs"
+        )
+    fan_ins = (n_inputs, *widths)
+    n_weights = sum((fan_in + 1) * width for fan_in, width in zip(fan_ins, (*widths, n_classes)))
+    # weights, gradients and momentum in float32, plus the features of the whole training set
+    check.fits_in_memory("hidden", 3 * n_weights + n * sum(widths), bytes_per_value=4)
+
+
+_SAFE_RANGE = (1e-100, 1e100)
+
+
+def _power_of_two_scale(X_train: np.ndarray) -> int:
+    """An exponent ``e`` that brings the largest training pixel near 1 when it lies outside ``_SAFE_RANGE``,
+    else 0. Standardising does not depend on the scale, and scaling by ``2^-e`` is exact, so subnormal or
+    huge pixels are standardised as moderate ones would be (their squares neither underflow nor overflow)."""
+    largest = float(np.max(np.abs(X_train)))
+    if largest == 0.0 or _SAFE_RANGE[0] <= largest <= _SAFE_RANGE[1]:
+        return 0
+    return int(np.frexp(largest)[1])
+
+
+def _standardised(torch, X_train: np.ndarray, X_test: np.ndarray, device):
+    """Both sets standardised with the mean and standard deviation of the training pixels, as float32 tensors."""
+    exponent = _power_of_two_scale(X_train)
+    if exponent:
+        with np.errstate(under="ignore"):
+            X_train, X_test = np.ldexp(X_train, -exponent), np.ldexp(X_test, -exponent)
+    mean, std = X_train.mean(), X_train.std()
+    if not np.isfinite(std):
+        raise ValueError(f"X_train is too large to standardise (its standard deviation overflows); got {std}")
+    if std == 0:
+        raise ValueError(
+            "X_train has the same value in every pixel of every image, so no class can be told apart; "
+            f"got the constant {X_train.flat[0] * 2.0**exponent:.3g}"
+        )
+    tensors = []
+    for name, X in (("X_train", X_train), ("X_test", X_test)):
+        with np.errstate(over="ignore"):
+            tensor = torch.as_tensor((X - mean) / std, dtype=torch.float32, device=device)
+        if not bool(torch.isfinite(tensor).all()):
+            raise ValueError(
+                f"{name}, standardised with the training mean and standard deviation, overflows float32; "
+                "check its scale against X_train's"
+            )
+        tensors.append(tensor)
+    return tensors
+
+
+def _metrics(h, y_train: np.ndarray, W, b, n_classes: int, epoch: int, guard: DivergenceGuard):
+    """NC1-NC4 of the penultimate features ``h``, blaming a dead or diverged network rather than the data."""
+    try:
+        return collapse_metrics(
+            h.double().cpu().numpy(), y_train, W.double().cpu().numpy(), b.double().cpu().numpy(), n_classes=n_classes
+        )
+    except ValueError as error:
+        if "class mean" not in str(error):
+            raise
+        if epoch == 0:  # no step taken yet: the data or the start are to blame, not the learning rate
+            raise ValueError(
+                "before training, the penultimate features of every class have the same mean, so the collapse "
+                "metrics are undefined: X_train does not tell the classes apart at initialisation (or every ReLU "
+                f"is dead at init_scale={guard.settings.get('init_scale')}); check X_train and init_scale"
+            ) from error
+        raise DivergenceError(
+            f"MLP training broke down by the end of epoch {epoch}: the penultimate features of every class "
+            "have the same mean (typically every ReLU has died after an overshoot). Likely cause: the learning "
+            f"rate is too large, or init_scale too small "
+            f"({', '.join(f'{name}={value}' for name, value in guard.settings.items())})"
+        ) from error
+
+
+def _float32_setting(name: str, value, *, allow_zero: bool = False) -> float:
+    """A positive (or non-negative) optimiser setting that float32 can hold."""
+    number = check.positive_scalar(name, value, allow_zero=allow_zero)
+    if number > FLOAT32_MAX:
+        raise ValueError(f"{name} must be at most {FLOAT32_MAX:.3g} (the network trains in float32); got {number:.3g}")
+    return number
 
 
 def train_collapse_mlp(
@@ -197,9 +284,11 @@ def train_collapse_mlp(
     epochs : int
         Passes over the training set (at least 1).
     lr, momentum, weight_decay : float
-        SGD settings: ``lr > 0``, ``0 <= momentum < 1``, ``weight_decay >= 0``.
+        SGD settings: ``lr > 0``, ``0 <= momentum < 1``, ``weight_decay >= 0``; ``lr`` and ``weight_decay``
+        at most the largest float32 (the network trains in float32).
     batch_size : int
-        Minibatch size (the last, smaller batch of an epoch is kept).
+        Minibatch size (the last, smaller batch of an epoch is kept); one above the number of training images
+        means full-batch training, and ``config["batch_size"]`` records the size used.
     loss : {"mse", "cross_entropy"}
         Training loss.
     init_scale : float
@@ -220,9 +309,14 @@ def train_collapse_mlp(
     ------
     ValueError
         For a bad argument (naming it), and if training diverges (non-finite loss).
+
+    Notes
+    -----
+    On the CPU the run uses one torch thread, whatever the caller has set, and restores the caller's setting
+    afterwards: a float32 product split between threads adds in another order, and a few hundred SGD steps
+    carry that rounding into the printed digits. Results are thus bit-identical for any thread count.
     """
     import torch
-    from tqdm.auto import tqdm
 
     X_train = _images("X_train", X_train)
     X_test = _images("X_test", X_test, X_train.shape[1])
@@ -235,16 +329,18 @@ def train_collapse_mlp(
     y_test = _class_labels("y_test", y_test, X_test.shape[0], C)
     widths = _widths(hidden)
     epochs = check.positive_int("epochs", epochs)
-    lr = check.positive_scalar("lr", lr)
-    momentum = check.positive_scalar("momentum", momentum, allow_zero=True)
+    lr = _float32_setting("lr", lr)
+    momentum = check.scalar("momentum", momentum, low=0.0)
     if momentum >= 1:
         raise ValueError(f"momentum must lie in [0, 1); got {momentum}")
-    weight_decay = check.positive_scalar("weight_decay", weight_decay, allow_zero=True)
-    batch_size = check.positive_int("batch_size", batch_size)
+    weight_decay = _float32_setting("weight_decay", weight_decay, allow_zero=True)
+    batch_size = min(check.positive_int("batch_size", batch_size), X_train.shape[0])  # above n: full batch
     loss = check.one_of("loss", loss, LOSSES)
     init_scale = check.positive_scalar("init_scale", init_scale)
-    check.rng("seed", seed)
-    torch_device = _device(torch, device)
+    seed = check.seed("seed", seed)
+    progress = check.optional_flag("progress", progress)
+    torch_device = check.device("device", device)
+    _check_cost(X_train.shape, widths, C, epochs)
     config = {
         "hidden": list(widths),
         "epochs": epochs,
@@ -255,21 +351,34 @@ def train_collapse_mlp(
         "loss": loss,
         "init_scale": init_scale,
         "device": str(torch_device),
-        "seed": int(seed),
+        "seed": seed,
         "n_train": int(X_train.shape[0]),
         "n_test": int(X_test.shape[0]),
         "n_classes": C,
     }
     started = time.perf_counter()
+    with _cpu_threads_pinned(torch_device):  # the same numbers whatever the caller's thread count
+        records = _train(torch, (X_train, y_train, X_test, y_test), config, torch_device, progress)
 
-    mean, std = X_train.mean(), X_train.std()
-    std = std if std > 0 else 1.0
+    return CollapseRun(
+        epochs=np.arange(epochs + 1),
+        metrics={name: np.asarray(values, dtype=float) for name, values in records.items()},
+        config=config,
+        seconds=time.perf_counter() - started,
+    )
 
-    def tensor(array, dtype=torch.float32):
-        return torch.as_tensor(np.asarray(array), dtype=dtype, device=torch_device)
 
-    x_tr, x_te = tensor((X_train - mean) / std), tensor((X_test - mean) / std)
-    t_tr, t_te = tensor(y_train, torch.int64), tensor(y_test, torch.int64)
+def _train(torch, data, config: dict, torch_device, progress: bool | None) -> dict[str, list[float]]:
+    """The training loop of :func:`train_collapse_mlp` on checked arguments: the per-epoch records by name."""
+    from tqdm.auto import tqdm
+
+    X_train, y_train, X_test, y_test = data
+    widths, C, seed, loss = tuple(config["hidden"]), config["n_classes"], config["seed"], config["loss"]
+    lr, momentum, init_scale = config["lr"], config["momentum"], config["init_scale"]
+    weight_decay, batch_size, epochs = config["weight_decay"], config["batch_size"], config["epochs"]
+    x_tr, x_te = _standardised(torch, X_train, X_test, torch_device)
+    t_tr = torch.as_tensor(y_train, dtype=torch.int64, device=torch_device)
+    t_te = torch.as_tensor(y_test, dtype=torch.int64, device=torch_device)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         body, classifier = _build_mlp(torch, X_train.shape[1], widths, C, init_scale)
@@ -278,21 +387,21 @@ def train_collapse_mlp(
     optimizer = torch.optim.SGD(parameters, lr=lr, momentum=momentum, weight_decay=weight_decay)
     criterion = _loss_fn(torch, loss, C)
     order_generator = torch.Generator().manual_seed(seed + 1)
+    guard = DivergenceGuard("MLP training", lr=lr, init_scale=init_scale, momentum=momentum, loss=loss)
 
     records = {name: [] for name in METRIC_KEYS}
 
     @torch.no_grad()
-    def measure(epoch: int) -> dict:
+    def measure(epoch: int, step: int) -> dict:
         h = body(x_tr)
         logits = classifier(h)
-        train_loss = float(criterion(logits, t_tr))
-        if not (math.isfinite(train_loss) and bool(torch.isfinite(h).all())):
-            raise ValueError(f"training diverged (non-finite loss or features) in epoch {epoch}; lower lr (now {lr})")
+        train_loss = criterion(logits, t_tr)
+        guard.check_values(step, "the training loss", train_loss)
+        guard.check_values(step, "the penultimate features", h)
+        train_loss = float(train_loss)
         test_logits = classifier(body(x_te))
         W, b = classifier.weight, classifier.bias
-        nc = collapse_metrics(
-            h.double().cpu().numpy(), y_train, W.double().cpu().numpy(), b.double().cpu().numpy(), n_classes=C
-        )
+        nc = _metrics(h, y_train, W, b, C, epoch, guard)
         values = {
             "train_loss": train_loss,
             "train_accuracy": float((logits.argmax(1) == t_tr).float().mean()),
@@ -304,27 +413,24 @@ def train_collapse_mlp(
             records[name].append(values[name])
         return values
 
-    measure(0)
+    measure(0, 0)
     n = x_tr.shape[0]
-    show = epochs >= 20 if progress is None else bool(progress)
+    show = epochs >= 20 if progress is None else progress
     bar = tqdm(range(1, epochs + 1), disable=not show, desc=f"MLP {'-'.join(map(str, widths))}, epochs")
+    step = 0
     for epoch in bar:
         order = torch.randperm(n, generator=order_generator).to(torch_device)
         for start in range(0, n, batch_size):
             index = order[start : start + batch_size]
             batch_loss = criterion(classifier(body(x_tr[index])), t_tr[index])
+            step += 1
+            guard.check(step, batch_loss)
             optimizer.zero_grad(set_to_none=True)
             batch_loss.backward()
             optimizer.step()
-        values = measure(epoch)
+        values = measure(epoch, step)
         bar.set_postfix(train=f"{values['train_accuracy']:.3f}", nc1=f"{values['nc1']:.3g}")
-
-    return CollapseRun(
-        epochs=np.arange(epochs + 1),
-        metrics={name: np.asarray(values, dtype=float) for name, values in records.items()},
-        config=config,
-        seconds=time.perf_counter() - started,
-    )
+    return records
 
 
 PLOTTED_KEYS = ("train_accuracy", "test_accuracy", "nc1", "etf_distance", "self_duality", "ncc_mismatch")
@@ -353,6 +459,7 @@ def plot_collapse_run(run, *, axes=None, title: str | None = None):
     from .plotting import PALETTE
 
     epochs, metrics = _run_arrays(run)
+    title = None if title is None else check.text("title", title)
     if axes is None:
         fig, axes = plt.subplots(1, 3, figsize=(11, 4.0), layout="constrained")
         if title is not None:
