@@ -12,7 +12,9 @@ compares the answer with a reference and returns a :class:`Verdict` whose status
 Two rules keep lessons running from top to bottom, in the source with solutions and in the student
 copy with every exercise still blank:
 
-1. Nothing the *student* does makes a check raise. Whatever the answer, the result is a verdict.
+1. Nothing the *student* does makes a check raise. Whatever the answer, the result is a verdict:
+   an answer or function that calls ``sys.exit``, is interrupted, raises any ``BaseException``, or
+   returns an object whose ``repr``, ``str``, ``==`` or ``__array__`` raises, gets a hint instead.
 2. Mistakes of the *instructor* (a bad tolerance, hints of the wrong shape, a reference function
    that fails) raise ``ValueError`` naming the argument, so they are found when the lesson is written.
 
@@ -36,6 +38,7 @@ from __future__ import annotations
 import copy
 import html
 import inspect
+import itertools
 import math
 import re
 import warnings
@@ -45,11 +48,14 @@ from typing import Any, Callable
 
 import numpy as np
 
+from . import _validation
+
 _ComplexWarning = getattr(np, "exceptions", np).ComplexWarning
 
 __all__ = [
     "CORRECT",
     "INCORRECT",
+    "MAX_WORDS",
     "METADATA_KEY",
     "NOT_ATTEMPTED",
     "STATUSES",
@@ -188,9 +194,8 @@ def _check_tolerance(argument: str, value: Any) -> float:
 
 
 def _check_show(show: Any) -> bool:
-    if not isinstance(show, bool):
-        raise ValueError(f"show must be True or False; got {show!r}")
-    return show
+    """``show`` as a Python bool: ``True``/``False`` or a numpy bool (``np.False_``), nothing else."""
+    return _validation.flag("show", show)
 
 
 def _reference_array(argument: str, value: Any) -> np.ndarray:
@@ -253,24 +258,34 @@ def _contains_ellipsis(value: Any, depth: int = 0) -> bool:
 
 
 def _short(value: Any, limit: int = 60) -> str:
-    """A short description of a value, for messages."""
-    if isinstance(value, np.ndarray) or np.isscalar(value):
-        text = np.array2string(
-            np.asarray(value), threshold=6, edgeitems=2, separator=", ", formatter={"float_kind": "{:.3g}".format}
-        )
-    elif callable(value):
-        text = f"the function {getattr(value, '__name__', type(value).__name__)}"
-    else:
-        try:
-            text = repr(value)
-        except Exception:  # a student's object with a broken __repr__
-            text = f"a {type(value).__name__}"
+    """A short description of a value, for messages; never raises, whatever the value's methods do."""
+    try:
+        text = _describe(value)
+        if not isinstance(text, str):
+            raise TypeError("a description must be text")
+    except BaseException:  # a student's object whose __repr__, __name__ or __array__ raises (even SystemExit)
+        text = f"a {type(value).__name__}"
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _describe(value: Any) -> str:
+    if isinstance(value, np.ndarray) or np.isscalar(value):
+        return np.array2string(
+            np.asarray(value), threshold=6, edgeitems=2, separator=", ", formatter={"float_kind": "{:.3g}".format}
+        )
+    if callable(value):
+        return f"the function {getattr(value, '__name__', type(value).__name__)}"
+    return repr(value)
+
+
 def _error_text(error: BaseException) -> str:
-    text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    """``"Type: message"`` of an exception, shortened; never raises, even when its ``__str__`` does."""
+    try:
+        message = str(error)
+    except BaseException:
+        message = ""
+    text = f"{type(error).__name__}: {message}" if message else type(error).__name__
     return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 3] + "..."
 
 
@@ -289,8 +304,8 @@ def _student_array(value: Any, what: str) -> tuple[np.ndarray | None, str | None
                     f"{what} is complex ({_short(raw)}): a square root or logarithm of a negative number somewhere?"
                 )
             return np.asarray(raw, dtype=float), None
-    except Exception:  # ragged lists, tensors that need .detach(), arbitrary objects
-        hint = " (a torch tensor? use `.detach().numpy()`)" if "Tensor" in type(value).__name__ else ""
+    except BaseException:  # ragged lists, tensors that need .detach(), objects whose __array__ raises
+        hint = " (a torch tensor? use `.detach().cpu().numpy()`)" if "Tensor" in type(value).__name__ else ""
         return None, f"{what} could not be read as numbers{hint}; got {_short(value)}."
 
 
@@ -414,23 +429,46 @@ def check(
     elif kind == "pairs":
         mistakes = _check_hint_pairs(hints)
 
+    status, message = _guarded("answer", _judge_answer, answer, expected, rtol, atol, mistakes)
+    return _deliver(name, status, message, show)
+
+
+def _judge_answer(answer: Any, expected: np.ndarray, rtol: float, atol: float, mistakes: list) -> tuple[str, str]:
+    """The status and message of :func:`check` for a student's answer (instructor arguments already checked)."""
     if answer is None:
-        return _deliver(name, NOT_ATTEMPTED, "The answer is `None`: did you forget to assign it?", show)
+        return NOT_ATTEMPTED, "The answer is `None`: did you forget to assign it?"
     if _contains_ellipsis(answer):
-        return _deliver(name, NOT_ATTEMPTED, "Replace the `...` with your answer, then run this cell again.", show)
+        return NOT_ATTEMPTED, "Replace the `...` with your answer, then run this cell again."
     array, problem = _student_array(answer, "your answer")
     if problem is None:
         problem = _compare(array, expected, rtol, atol, "your answer")
     if problem is None:
-        return _deliver(name, CORRECT, "Your answer matches the expected one.", show)
+        return CORRECT, "Your answer matches the expected one."
     if problem:
-        return _deliver(name, INCORRECT, problem[0].upper() + problem[1:], show)
+        return INCORRECT, problem[0].upper() + problem[1:]
     array = array.reshape(expected.shape)
     for predicate, message in mistakes:
         if _safely_true(predicate, array, expected):
-            return _deliver(name, INCORRECT, message, show)
+            return INCORRECT, message
     hint = _generic_hint(array, expected, rtol, atol, "your answer")
-    return _deliver(name, INCORRECT, hint[0].upper() + hint[1:], show)
+    return INCORRECT, hint[0].upper() + hint[1:]
+
+
+def _guarded(what: str, judge: Callable[..., tuple[str, str]], *args: Any) -> tuple[str, str]:
+    """Run ``judge`` on a student's work; whatever escapes it (even a ``BaseException``) becomes a hint.
+
+    The judges already explain the usual mistakes; this is the last line of rule 1 of the module
+    docstring, for objects that misbehave where no one looks (``__eq__``, ``__len__``, ``__class__``).
+    """
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            return judge(*args)
+    except BaseException as error:
+        return INCORRECT, (
+            f"Your {what} could not be checked: reading it raised {_error_text(error)}. "
+            "Give plain numbers: a float, a list of floats or a numpy array."
+        )
 
 
 def _safely_true(predicate: Callable[..., Any], *args: Any) -> bool:
@@ -438,7 +476,7 @@ def _safely_true(predicate: Callable[..., Any], *args: Any) -> bool:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             return bool(predicate(*args))
-    except Exception:
+    except BaseException:  # a hint that cannot be evaluated is not shown
         return False
 
 
@@ -499,7 +537,11 @@ def _run_student(student_fn: Callable[..., Any], case: Any, name: str) -> tuple[
         if "ellipsis" in str(error):
             return NOT_ATTEMPTED, f"Some `...` are still left in the function ({_error_text(error)}). Fill them in."
         return INCORRECT, f"your function raised {_error_text(error)}."
-    except Exception as error:  # the student's bug, reported without a traceback
+    except SystemExit as error:
+        return INCORRECT, f"your function called `sys.exit` ({_error_text(error)}); end it with `return` instead."
+    except KeyboardInterrupt:
+        return INCORRECT, "your function was interrupted (KeyboardInterrupt): does it loop forever?"
+    except BaseException as error:  # the student's bug, reported without a traceback
         return INCORRECT, f"your function raised {_error_text(error)}."
     if output is None:
         return NOT_ATTEMPTED, "The function returned `None`: fill in the `...` and end it with a `return` line."
@@ -592,22 +634,38 @@ def check_function(
     elif kind == "pairs":
         pairs = _check_hint_pairs(hints)
 
+    status, message = _guarded(
+        "function", _judge_function, name, student_fn, reference_fn, cases, expected, rtol, atol, mistakes, pairs
+    )
+    return _deliver(name, status, message, show)
+
+
+def _judge_function(
+    name: str,
+    student_fn: Any,
+    reference_fn: Callable[..., Any],
+    cases: list[Any] | tuple[Any, ...],
+    expected: list[Any],
+    rtol: float,
+    atol: float,
+    mistakes: list[tuple[str, list[Any]]],
+    pairs: list[tuple[Callable[..., Any], str]],
+) -> tuple[str, str]:
+    """The status and message of :func:`check_function` (instructor arguments already checked)."""
     if student_fn is None or student_fn is Ellipsis:
-        return _deliver(
-            name, NOT_ATTEMPTED, "Define the function by filling in the `...`, then run this cell again.", show
-        )
+        return NOT_ATTEMPTED, "Define the function by filling in the `...`, then run this cell again."
     if not callable(student_fn):
-        return _deliver(name, INCORRECT, f"A function is needed here, but this is {_short(student_fn)}.", show)
+        return INCORRECT, f"A function is needed here, but this is {_short(student_fn)}."
 
     outputs, failure = [], None
     for k, (case, reference) in enumerate(zip(cases, expected)):
         where = f"Test input {k + 1} of {len(cases)} ({_describe_case(reference_fn, case)})"
         status, output = _run_student(student_fn, case, name)
         if status != "ok":
-            return _deliver(name, status, output if status == NOT_ATTEMPTED else f"{where}: {output}", show)
+            return status, output if status == NOT_ATTEMPTED else f"{where}: {output}"
         parts, problem = _split_output(output, reference)
         if problem is not None:
-            return _deliver(name, INCORRECT, f"{where}: {problem}.", show)
+            return INCORRECT, f"{where}: {problem}."
         references = reference if isinstance(reference, tuple) else (reference,)
         arrays = []
         for j, (part, ref) in enumerate(zip(parts, references)):
@@ -616,27 +674,25 @@ def check_function(
             if problem is None:
                 problem = _compare(array, ref, rtol, atol, what)
             if problem:  # unreadable, wrong shape, NaN or inf
-                return _deliver(name, INCORRECT, f"{where}: {problem}", show)
+                return INCORRECT, f"{where}: {problem}"
             arrays.append(array.reshape(ref.shape))
             if problem == "" and failure is None:
                 failure = (k, j, where)
         outputs.append(tuple(arrays) if isinstance(reference, tuple) else arrays[0])
 
     if failure is None:
-        return _deliver(
-            name, CORRECT, f"Your function matches the reference on {_count(len(cases), 'test input')}.", show
-        )
+        return CORRECT, f"Your function matches the reference on {_count(len(cases), 'test input')}."
     for message, wrong in mistakes:
         if all(_same_outputs(o, w, rtol, atol) for o, w in zip(outputs, wrong)):
-            return _deliver(name, INCORRECT, message, show)
+            return INCORRECT, message
     k, j, where = failure
     for predicate, message in pairs:
         if _safely_true(predicate, outputs[k], expected[k]):
-            return _deliver(name, INCORRECT, message, show)
+            return INCORRECT, message
     several = isinstance(expected[k], tuple)
     got, ref = (outputs[k][j], expected[k][j]) if several else (outputs[k], expected[k])
     what = f"the {_ordinal(j + 1)} returned value" if several else "the output"
-    return _deliver(name, INCORRECT, f"{where}: {_generic_hint(got, ref, rtol, atol, what)}", show)
+    return INCORRECT, f"{where}: {_generic_hint(got, ref, rtol, atol, what)}"
 
 
 def _instructor_outputs(function: Callable[..., Any], case: Any, k: int, argument: str):
@@ -674,7 +730,9 @@ def word_answers(words: Any, choices: Mapping[str, float]) -> Any:
     ------
     ValueError
         If ``choices`` is not a non-empty mapping from words to numbers other than ``-1`` (an instructor
-        error). Nothing the student writes raises.
+        error). Nothing the student writes raises: an answer that cannot be read as words (an object
+        whose ``str`` raises, an endless generator) scores ``-1``, and only the first
+        ``MAX_WORDS`` words are read.
     """
     if not isinstance(choices, Mapping) or not choices:
         raise ValueError(f"choices must be a non-empty mapping from words to numbers; got {_short(choices)}")
@@ -683,25 +741,37 @@ def word_answers(words: Any, choices: Mapping[str, float]) -> Any:
         if not isinstance(word, str) or not isinstance(code, (int, float)) or isinstance(code, bool) or code == -1:
             raise ValueError(f"choices must map words to numbers other than -1; got {word!r}: {code!r}")
         codes[word.strip().lower()] = float(code)
+    try:
+        return _score_words(words, codes)
+    except BaseException:  # not a word and not a list of words, or words whose str() raises
+        return np.array([-1.0])
+
+
+#: How many words :func:`word_answers` reads at most, so that an endless generator cannot hang a lesson.
+MAX_WORDS = 1000
+
+
+def _score_words(words: Any, codes: dict[str, float]) -> Any:
     if words is None or words is Ellipsis or (isinstance(words, (list, tuple)) and any(w is Ellipsis for w in words)):
         return ...
     if isinstance(words, str):
         words = [words]
-    try:
-        return np.array([codes.get(str(word).strip().lower(), -1.0) for word in words])
-    except TypeError:  # not a word and not a list of words
-        return np.array([-1.0])
+    scores = [codes.get(str(word).strip().lower(), -1.0) for word in itertools.islice(words, MAX_WORDS)]
+    return np.array(scores if scores else [-1.0])
 
 
 def differs_at(*indices: int) -> Callable[[Any, Any], bool]:
     """A hint predicate for :func:`check`: true when the answer differs from the expected one at any of ``indices``.
 
     ``check(name, answer, expected, hints=[(differs_at(2, 3), "Look again at C and D.")])`` shows the
-    message when entry 2 or 3 of the answer is wrong.
+    message when entry 2 or 3 of the answer is wrong. The predicate never raises: an answer it cannot
+    index or compare counts as not matching (``False``, so the hint is not shown).
     """
     if not indices or not all(isinstance(k, int) and not isinstance(k, bool) for k in indices):
         raise ValueError(f"indices must be one or more integers; got {indices!r}")
-    return lambda answer, expected: any(answer[k] != expected[k] for k in indices)
+    return lambda answer, expected: _safely_true(
+        lambda a, e: any(bool(a[k] != e[k]) for k in indices), answer, expected
+    )
 
 
 # ---------------------------------------------------------------- wait for earlier exercises
@@ -714,18 +784,24 @@ def ready(*verdicts: Verdict) -> bool:
         if ready(ex1, ex2):
             plot_drift(euler_path)
 
+    An argument that is not a :class:`Verdict` (the student overwrote ``ex1``, say) counts as not
+    passed, with a note to run its self-check again: the cell is skipped, nothing raises.
+
     Raises
     ------
     ValueError
-        If an argument is not a :class:`Verdict` (an instructor error) or none is given.
+        If no verdict is given (an instructor error).
     """
     if not verdicts:
         raise ValueError("ready needs at least one Verdict")
-    for k, verdict in enumerate(verdicts):
-        if not isinstance(verdict, Verdict):
-            raise ValueError(
-                f"verdicts[{k}] must be a Verdict returned by check or check_function; got {_short(verdict)}"
-            )
+    lost = [k + 1 for k, v in enumerate(verdicts) if not isinstance(v, Verdict)]
+    if lost:
+        where = " and ".join(_ordinal(k) for k in lost)
+        print(
+            f"⏸ Skipped: the {where} name given to `ready` no longer holds a self-check verdict. "
+            "Run the exercise's self-check cell again."
+        )
+        return False
     waiting = [v.name for v in verdicts if not v.correct]
     if waiting:
         print(

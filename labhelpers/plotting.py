@@ -13,6 +13,8 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.colors import is_color_like
 from matplotlib.legend import Legend
 from matplotlib.patches import FancyBboxPatch
 
@@ -47,14 +49,46 @@ def use_style() -> None:
 
 
 LEGEND_BELOW = "below"
+#: Bounds on the cost of :func:`phase_portrait`: arrows per side of the flow field, conserved curves drawn.
+MAX_DENSITY, MAX_HYPERBOLAS = 200, 50
+PORTRAIT_RANGE = (1e-100, 1e100)
+"""Extents :func:`phase_portrait` draws: beyond them the grid points or the cubic flow leave the float range."""
 
 
 def _check_legend(legend):
     """A legend choice: False (none), a matplotlib location, or ``"below"`` (under the axes)."""
-    if legend is False or legend == LEGEND_BELOW or (isinstance(legend, str) and legend in Legend.codes):
+    if legend is False or (isinstance(legend, str) and (legend == LEGEND_BELOW or legend in Legend.codes)):
         return legend
     choices = ", ".join(repr(code) for code in (*Legend.codes, LEGEND_BELOW))
     raise ValueError(f"legend must be False or one of {choices}; got {check._describe(legend)}")
+
+
+def _check_axes(ax):
+    """``None`` (draw on a new figure) or a matplotlib Axes."""
+    if ax is not None and not isinstance(ax, Axes):
+        raise ValueError(f"ax must be None or a matplotlib Axes; got {check._describe(ax)} ({type(ax).__name__})")
+    return ax
+
+
+def _check_colors(colors) -> list:
+    """A non-empty sequence of matplotlib colours (names, hex strings or RGB tuples)."""
+    if colors is None:
+        return list(PALETTE)
+    if isinstance(colors, str) or not isinstance(colors, (list, tuple)) or len(colors) == 0:
+        raise ValueError(f"colors must list at least one colour, e.g. ['C0', '#D55E00']; got {colors!r}")
+    for k, color in enumerate(colors):
+        if not is_color_like(color):
+            raise ValueError(f"colors[{k}] must be a matplotlib colour; got {check._describe(color)}")
+    return list(colors)
+
+
+def _check_labels(labels, n_curves: int):
+    """``None`` or one string per curve."""
+    if labels is None:
+        return None
+    if isinstance(labels, str) or not isinstance(labels, (list, tuple, np.ndarray)) or len(labels) != n_curves:
+        raise ValueError(f"labels must list one label per curve ({n_curves}); got {labels!r}")
+    return [check.text(f"labels[{k}]", label) for k, label in enumerate(labels)]
 
 
 def _place_legend(ax, legend) -> None:
@@ -102,7 +136,16 @@ def relative_error(simulation, theory, *, floor: float = 1e-12) -> float:
         raise ValueError(f"simulation and theory must have the same shape; got {sim.shape} and {ref.shape}")
     if sim.size == 0:
         raise ValueError(f"simulation and theory must not be empty; got shape {sim.shape}")
-    return float(np.max(np.abs(sim - ref) / np.maximum(np.abs(ref), floor)))
+    with np.errstate(over="ignore"):
+        error = np.max(np.abs(sim - ref) / np.maximum(np.abs(ref), floor))
+        if not np.isfinite(error):  # the difference, or its ratio to the floor, overflowed: halve both sides
+            error = 2.0 * np.max(np.abs(sim / 2 - ref / 2) / np.maximum(np.abs(ref), floor))
+    if not np.isfinite(error):
+        raise ValueError(
+            f"the relative error of simulation against theory exceeds the float range (> 1.8e308): simulation "
+            f"reaches {np.max(np.abs(sim)):.3g} where |theory| is about floor={floor:.3g}; the two cannot be compared"
+        )
+    return float(error)
 
 
 def theory_vs_simulation(
@@ -150,13 +193,11 @@ def theory_vs_simulation(
     if sim.shape != ref.shape or sim.shape[0] != t.size:
         raise ValueError(f"times {t.shape}, simulation {sim.shape} and theory {ref.shape} must share the time axis")
     every = check.positive_int("every", every)
-    if labels is not None and (isinstance(labels, str) or len(labels) != sim.shape[1]):
-        raise ValueError(f"labels must list one label per curve ({sim.shape[1]}); got {labels!r}")
+    labels = _check_labels(labels, sim.shape[1])
+    xlabel, ylabel = check.text("xlabel", xlabel), check.text("ylabel", ylabel)
     legend = _check_legend(legend)
-    colors = PALETTE if colors is None else list(colors)
-    if len(colors) == 0:
-        raise ValueError("colors must list at least one colour; got an empty sequence")
-    if ax is None:
+    colors = _check_colors(colors)
+    if _check_axes(ax) is None:
         _, ax = plt.subplots()
     for k in range(sim.shape[1]):
         color = colors[k % len(colors)]
@@ -189,15 +230,16 @@ def phase_portrait(
     Parameters
     ----------
     target_scale : float
-        The target ``S`` of the mode.
+        The target ``S > 0`` of the mode (for ``S < 0`` the plane is the mirror image ``b -> -b``; at
+        ``S = 0`` both axes are minima, which this drawing does not show).
     ax : matplotlib Axes, optional
         Where to draw (a new square figure by default).
     extent : float
-        Half-width of the plotted square ``[-extent, extent]^2``.
+        Half-width of the plotted square ``[-extent, extent]^2``, within ``PORTRAIT_RANGE``.
     imbalances : array_like, optional
-        Imbalances ``C`` of the dashed hyperbolas (default ``-1, -0.25, 0, 0.25, 1``).
+        Imbalances ``C`` of the dashed hyperbolas (default ``-1, -0.25, 0, 0.25, 1``), at most ``MAX_HYPERBOLAS``.
     density : int
-        Grid points per side of the flow field, at least 5.
+        Grid points per side of the flow field, from 5 to ``MAX_DENSITY``.
     trajectories : tuple (a, b) of array_like, optional
         Layer values along trajectories, each of shape ``(T,)`` or ``(T, n)`` for ``n`` runs (e.g.
         ``trajectory.params["a"][..., 0]`` of a one-coordinate network); drawn as lines, with a dot
@@ -209,22 +251,30 @@ def phase_portrait(
     -------
     matplotlib Axes
     """
-    S = float(check.as_array("target_scale", target_scale, ndim=0))
+    S = check.positive_scalar("target_scale", target_scale)
     extent = check.positive_scalar("extent", extent)
-    density = check.positive_int("density", density, minimum=5)
+    if not PORTRAIT_RANGE[0] <= extent <= PORTRAIT_RANGE[1]:
+        raise ValueError(
+            f"extent must lie in [{PORTRAIT_RANGE[0]:g}, {PORTRAIT_RANGE[1]:g}]: the grid of the flow b (S - a b) "
+            f"needs distinct points and a cube of the extent that stays finite; got {extent!r}"
+        )
+    density = check.positive_int("density", density, minimum=5, maximum=MAX_DENSITY)
     imbalances = (
         (-1.0, -0.25, 0.0, 0.25, 1.0) if imbalances is None else check.as_array("imbalances", imbalances, ndim=(0, 1))
     )
+    if np.size(imbalances) > MAX_HYPERBOLAS:
+        raise ValueError(f"imbalances must list at most {MAX_HYPERBOLAS} values; got {np.size(imbalances)}")
     paths = None if trajectories is None else _trajectory_pair(trajectories)
     legend = _check_legend(legend)
-    if ax is None:
+    if _check_axes(ax) is None:
         _, ax = plt.subplots(figsize=(4.6, 4.6))
     grid = np.linspace(-extent, extent, density)
     A, B = np.meshgrid(grid, grid)
-    residual = S - A * B
-    ax.streamplot(A, B, B * residual, A * residual, color="0.75", density=0.9, linewidth=0.7, arrowsize=0.8)
+    with np.errstate(over="ignore", invalid="ignore"):  # a huge S or extent: arrows of infinite speed, drawn alike
+        residual = S - A * B
+        ax.streamplot(A, B, B * residual, A * residual, color="0.75", density=0.9, linewidth=0.7, arrowsize=0.8)
     fine = np.linspace(-extent, extent, 400)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", over="ignore"):
         minima_b = S / fine
     inside = np.abs(minima_b) <= extent
     ax.plot(np.where(inside, fine, np.nan), np.where(inside, minima_b, np.nan), color="k", lw=2, label=r"minima $ab=S$")
@@ -312,9 +362,10 @@ def convergence_plot(
             f"step_sizes and errors must have one length of at least 2; got {steps.shape} and {errs.shape}"
         )
     order = check.positive_scalar("order", order)
+    label, xlabel, ylabel = (check.text(n, v) for n, v in (("label", label), ("xlabel", xlabel), ("ylabel", ylabel)))
     legend = _check_legend(legend)
     slope = float(np.polyfit(np.log(steps), np.log(errs), 1)[0])
-    if ax is None:
+    if _check_axes(ax) is None:
         _, ax = plt.subplots()
     ax.loglog(steps, errs, "o-", color=PALETTE[0], label=f"{label} (slope {slope:.2f})")
     smallest = np.argmin(steps)

@@ -29,6 +29,7 @@ network's modes and the distance its tangent kernel travels, for any relative an
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import io
 import itertools
@@ -36,7 +37,7 @@ import json
 import math
 import numbers
 import pickle
-import uuid
+import re
 
 import matplotlib
 import matplotlib.figure
@@ -246,11 +247,10 @@ class SliderFigure:
     def to_html(self) -> str:
         """The static fallback: sliders, pre-rendered frames and a few lines of JavaScript.
 
-        Self-contained (no external resources, frames as base64 data URIs), with element ids made
-        unique by a fresh UUID per call, so several explorers can share a page. Without JavaScript
-        the initial frame still shows.
+        Self-contained (no external resources, frames as base64 data URIs). Without JavaScript the
+        initial frame still shows. The element id is a hash of the content (see :func:`_element_id`),
+        so a notebook gives the same HTML every time it runs, and several explorers can share a page.
         """
-        uid = f"lh-slider-figure-{uuid.uuid4().hex}"
         initial_key = self._key(self.initial)
         initial_index = int(np.ravel_multi_index(initial_key, self.shape))
         uris = [_data_uri(png) for png in self.frames()]
@@ -273,6 +273,7 @@ class SliderFigure:
                 f'<output class="lh-sf-value">{html.escape(texts[index])}</output></label>'
             )
         payload = json.dumps({"frames": listed, "alts": alts, "strides": strides}).replace("</", "<\\/")
+        uid = _element_id(payload, *controls, uris[initial_index])
         return _HTML_TEMPLATE.format(
             uid=uid,
             name_width=round(0.8 * max(len(label) for label in self.labels.values())),  # aligns the sliders
@@ -434,6 +435,22 @@ def _as_number(value):
     return number if math.isfinite(number) else None
 
 
+def _element_id(*parts: str) -> str:
+    """A deterministic HTML id for a slider figure: a hash of its content, numbered if it repeats.
+
+    A fresh random id would make every execution of a notebook differ (issue 11, item 9). The same
+    content shown twice in one session gets ``-2``, ``-3``, ... appended, so that the copies on one
+    page still find their own elements; a fresh kernel numbers them the same way every time.
+    """
+    digest = hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()[:20]
+    shown = _IDS_SHOWN[digest] = _IDS_SHOWN.get(digest, 0) + 1
+    return f"lh-slider-figure-{digest}" + (f"-{shown}" if shown > 1 else "")
+
+
+#: How many times each content hash has been given out as an id in this process (see _element_id).
+_IDS_SHOWN: dict[str, int] = {}
+
+
 def _data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
@@ -556,30 +573,34 @@ def feedback_curves(
         grid as ``initial_scales`` and ``imbalances``; ``target_scale``, ``variance`` and ``extent``
         (a half-width of the phase plane that holds every trajectory).
     """
-    S = check.positive_scalar("target_scale", target_scale)
-    var = check.positive_scalar("variance", variance)
+    S = _moderate_scalar("target_scale", target_scale)
+    var = _moderate_scalar("variance", variance)
     theta0 = _grid_axis("initial_scales", initial_scales)
     C = _grid_axis("imbalances", imbalances)
     if np.any(theta0 <= 0) or np.any(theta0 >= S):
         raise ValueError(
             f"initial_scales must lie strictly between 0 and target_scale={S:g} (a mode that rises); got {theta0.tolist()}"
         )
-    n_times = check.positive_int("n_times", n_times, minimum=2)
-    if t_max is None:
-        slowest = float(saturation_time(0.99, S, min(theta0.min(), 0.5 * S), variance=var))
-        t_max = 1.1 * max(slowest, float(linear_saturation_time(0.99, variance=var)))
-    t_max = check.positive_scalar("t_max", t_max)
+    n_times = check.positive_int("n_times", n_times, minimum=2, maximum=MAX_TIMES)
+    t_max = _feedback_t_max(S, theta0, var) if t_max is None else check.positive_scalar("t_max", t_max)
 
-    times = np.linspace(0.0, t_max, n_times)
+    times = _time_axis(t_max, n_times)
     a0, b0 = layers_from_product(theta0[:, None], C[None, :])  # (n_scales, n_imbalances)
-    run = gradient_flow(
-        DiagonalLinearNetwork(1),
-        {"a": a0[..., None], "b": b0[..., None]},
-        teacher_moments([var], [S]),
-        times=times,
-        rtol=1e-8,
-        atol=1e-10,
-    )
+    try:
+        run = gradient_flow(
+            DiagonalLinearNetwork(1),
+            {"a": a0[..., None], "b": b0[..., None]},
+            teacher_moments([var], [S]),
+            times=times,
+            rtol=1e-8,
+            atol=1e-10,
+        )
+    except ValueError as error:
+        raise ValueError(
+            f"the flow of this grid cannot be integrated up to t_max={t_max:.6g}: its speed grows with variance x "
+            "max(|imbalances|, target_scale) (and with initial_scales); lower them, or t_max. The solver said: "
+            f"{error}"
+        ) from error
     a, b = run.params["a"][..., 0], run.params["b"][..., 0]
     theory = product_mode(times[:, None, None], S, theta0[:, None], imbalance=C[None, :], variance=var)
     a_end, b_end = layers_from_product(S, C)
@@ -598,6 +619,23 @@ def feedback_curves(
         "variance": var,
         "extent": math.ceil(extent * 2) / 2,
     }
+
+
+def _feedback_t_max(S: float, theta0: np.ndarray, var: float) -> float:
+    """Default end of the time axis: 1.1 times when the slowest balanced mode, or the linear model, reaches 99%."""
+    try:
+        slowest = float(saturation_time(0.99, S, min(theta0.min(), 0.5 * S), variance=var))
+        t_max = 1.1 * max(slowest, float(linear_saturation_time(0.99, variance=var)))
+    except ValueError as error:
+        t_max, reason = np.inf, str(error)
+    else:
+        reason = f"got {t_max!r}"
+    if not (np.isfinite(t_max) and t_max > 0):
+        raise ValueError(
+            f"the default t_max (when the slowest mode saturates) cannot be computed for target_scale={S:g}, "
+            f"variance={var:g} and the smallest of initial_scales {theta0.min():g} ({reason}); pass t_max"
+        )
+    return t_max
 
 
 def feedback_explorer(
@@ -665,13 +703,49 @@ def feedback_explorer(
     )
 
 
+#: Bounds on what the explorers compute before drawing: recorded times, values per slider, skills.
+MAX_TIMES, MAX_GRID_VALUES, MAX_SKILLS = 100_000, 64, 1_000_000
+MODERATE = (1e-100, 1e100)
+"""Magnitudes an explorer's parameters may take (0 aside where it is allowed): within them every time scale,
+product and drawn coordinate of the closed forms and flows stays inside the float range."""
+
+
+def _moderate(name: str, array: np.ndarray) -> np.ndarray:
+    """Refuse non-zero entries of magnitude outside :data:`MODERATE` (a subnormal or a 1e300 slider value)."""
+    size = np.abs(array)
+    if np.any((size != 0) & ((size < MODERATE[0]) | (size > MODERATE[1]))):
+        raise ValueError(
+            f"{name} must have magnitudes in [{MODERATE[0]:g}, {MODERATE[1]:g}] (or 0 where allowed), so that the "
+            f"explorer's time scales and curves stay within the float range; got {check._describe(array)}"
+        )
+    return array
+
+
+def _moderate_scalar(name: str, value) -> float:
+    """A strictly positive explorer parameter of moderate size (see :data:`MODERATE`)."""
+    return float(_moderate(name, np.float64(check.positive_scalar(name, value))))
+
+
 def _grid_axis(name: str, values) -> np.ndarray:
+    """Slider values of one parameter: 1 to ``MAX_GRID_VALUES`` finite numbers of moderate size, none repeated."""
     array = check.as_array(name, values, ndim=1)
     if array.size == 0:
         raise ValueError(f"{name} must hold at least one value; got an empty sequence")
+    if array.size > MAX_GRID_VALUES:
+        raise ValueError(f"{name} must hold at most {MAX_GRID_VALUES} slider values; got {array.size}")
     if np.unique(array).size != array.size:
         raise ValueError(f"{name} must not repeat values; got {array.tolist()}")
-    return array
+    return _moderate(name, array)
+
+
+def _time_axis(t_max: float, n_times: int) -> np.ndarray:
+    """``n_times`` equally spaced times from 0 to ``t_max``, refusing a ``t_max`` too small to keep them apart."""
+    times = np.linspace(0.0, t_max, n_times)
+    if np.any(np.diff(times) <= 0):
+        raise ValueError(
+            f"t_max={t_max!r} is too small to hold n_times={n_times} distinct times from 0; use a larger t_max"
+        )
+    return times
 
 
 def _setup_feedback(fig, curves: dict) -> None:
@@ -730,7 +804,7 @@ def emergence_curves(
     Parameters
     ----------
     alphas : sequence of float
-        Exponents ``alpha >= 0`` of the skill frequencies.
+        Exponents ``alpha > 0`` of the skill frequencies.
     initial_scales : sequence of float
         Initial ``theta0`` of every skill, each in ``(0, S/2)``.
     n_shown : int
@@ -750,27 +824,43 @@ def emergence_curves(
         (n_alphas,) the predicted ``-alpha/(alpha+1)``; the grid as ``alphas`` and ``initial_scales``;
         ``n_shown``, ``n_skills`` and ``target_scale``.
     """
-    S = check.positive_scalar("target_scale", target_scale)
+    S = _moderate_scalar("target_scale", target_scale)
     alpha = _grid_axis("alphas", alphas)
-    if np.any(alpha < 0):
-        raise ValueError(f"alphas must be non-negative (p_k ∝ k^-(alpha+1)); got {alpha.tolist()}")
+    if np.any(alpha <= 0):
+        raise ValueError(
+            "alphas must be strictly positive (p_k ∝ k^-(alpha+1); the drawn slope -alpha/(alpha+1) is a law for "
+            f"alpha > 0 only, see scaling_exponents); got {alpha.tolist()}"
+        )
     theta0 = _grid_axis("initial_scales", initial_scales)
     if np.any(theta0 <= 0) or np.any(theta0 >= S / 2):
         raise ValueError(
             f"initial_scales must lie strictly between 0 and target_scale/2 = {S / 2:g} (skills that rise "
             f"from small); got {theta0.tolist()}"
         )
-    n_skills = check.positive_int("n_skills", n_skills)
+    n_skills = check.positive_int("n_skills", n_skills, maximum=MAX_SKILLS)
     n_shown = check.positive_int("n_shown", n_shown)
     if n_shown > n_skills:
         raise ValueError(f"n_shown must be at most n_skills={n_skills}; got {n_shown}")
-    n_times = check.positive_int("n_times", n_times, minimum=2)
+    n_times = check.positive_int("n_times", n_times, minimum=2, maximum=MAX_TIMES)
+    check.fits_in_memory("n_times x alphas x initial_scales x n_shown", n_times * alpha.size * theta0.size * n_shown)
 
     frequencies = [power_law_frequencies(n_skills, a) for a in alpha]
+    for a, p in zip(alpha, frequencies):
+        if p[n_shown - 1] == 0:
+            raise ValueError(
+                f"alphas holds {a:g}, so steep that skill {n_shown} of n_shown has frequency 0 (below 1e-308): it "
+                "would never emerge; use smaller alphas or fewer n_shown"
+            )
     emergence = np.array(
         [[emergence_time(p[:n_shown], target_scale=S, theta0=t0) for t0 in theta0] for p in frequencies]
     )
-    times = np.geomspace(0.2 * emergence.min(), 5.0 * emergence.max(), n_times)
+    with np.errstate(over="ignore"):
+        times = np.geomspace(0.2 * emergence.min(), 5.0 * emergence.max(), n_times)
+    if not np.all(np.isfinite(times)):
+        raise ValueError(
+            f"the time axis reaches beyond 1e308: the last shown skill emerges at {emergence.max():.3g}; use "
+            "smaller alphas, larger initial_scales or target_scale, or fewer n_shown"
+        )
     strengths = np.empty((n_times, alpha.size, theta0.size, n_shown))
     loss = np.empty((n_times, alpha.size, theta0.size))
     for i, p in enumerate(frequencies):
@@ -947,17 +1037,20 @@ def regimes_curves(
         raise ValueError(
             f"initial_scales must be strictly positive (a balanced mode at 0 never moves); got {theta0.tolist()}"
         )
-    s = check.positive("target_scales", target_scales)
+    s = _moderate("target_scales", check.positive("target_scales", target_scales))
     if s.ndim != 1 or not 1 <= s.size <= 6:
         raise ValueError(f"target_scales must list 1 to 6 singular values (one per mode); got {check._describe(s)}")
-    n_times = check.positive_int("n_times", n_times, minimum=2)
+    n_times = check.positive_int("n_times", n_times, minimum=2, maximum=MAX_TIMES)
     m = s.size
     fastest = np.sqrt(lam.max() ** 2 + 4 * max(s.max(), theta0.max()) ** 2)
     trial = np.geomspace(1e-3 / fastest, 1e4, 2000)[:, None, None, None]
     fraction = lambda_mode(trial, s, theta0[:, None], lam[:, None, None]) / s
     settled = np.all(np.abs(fraction - 1.0) <= 0.01, axis=(1, 2, 3))
     if not np.any(settled):
-        raise ValueError("some mode does not reach its target by t = 1e4: raise the smallest initial scale")
+        raise ValueError(
+            "some mode does not come within 1% of its target by t = 1e4: raise the smallest of initial_scales "
+            f"({theta0.min():g}) or of target_scales ({s.min():g})"
+        )
     times = np.geomspace(0.05 / fastest, 1.5 * trial[np.argmax(settled), 0, 0, 0], n_times)
     t = times[:, None, None, None]
     theta = lambda_mode(t, s, theta0[:, None], lam[:, None, None])  # (T, L, S, m)
@@ -1110,7 +1203,7 @@ def grokking_curves(
     """
     from .grokking import exact_slope, gamma_plus_from_ratio, growth_factor
 
-    S = check.positive_scalar("target_scale", target_scale)
+    S = _moderate_scalar("target_scale", target_scale)
     rho = _grid_axis("ratios", ratios)
     if np.any(rho <= 0):
         raise ValueError(f"ratios must be strictly positive (Sigma_0 / S); got {rho.tolist()}")
@@ -1122,7 +1215,7 @@ def grokking_curves(
         raise ValueError(
             f"widths must be even integers from 2 to 128 (half aligned, half anti-aligned); got {p.tolist()}"
         )
-    n_times = check.positive_int("n_times", n_times, minimum=2)
+    n_times = check.positive_int("n_times", n_times, minimum=2, maximum=MAX_TIMES)
     tau = Z / (2.0 * S)
     times = np.geomspace(
         0.01 * tau.min() / max(rho.max(), 1.0), 30.0 * tau.max() * max(1.0, np.log(2 / rho.min())), n_times
@@ -1301,9 +1394,16 @@ def collapse_curves(
     wanted = _grid_axis("snapshot_times", snapshot_times)
     if np.any(wanted < 0) or np.any(np.diff(wanted) <= 0) or wanted[-1] <= 0:
         raise ValueError(f"snapshot_times must be non-negative and increasing, ending after 0; got {wanted.tolist()}")
-    n_times = check.positive_int("n_times", n_times, minimum=2)
-    shared = {"t_max": float(wanted[-1]), "n_times": n_times, "seed": seed}
-    runs = [train_ufm(n_classes, n_per_class, feature_dim, init_scale=float(s), **shared) for s in scales]
+    n_times = check.positive_int("n_times", n_times, minimum=2, maximum=MAX_TIMES)
+    C = check.positive_int("n_classes", n_classes, minimum=2)
+    n = check.positive_int("n_per_class", n_per_class)
+    D = check.positive_int("feature_dim", feature_dim)
+    check.fits_in_memory(
+        "init_scales x n_times x n_classes x n_per_class x feature_dim (the recorded features)",
+        float(scales.size) * n_times * C * n * D,
+    )
+    shared = {"t_max": float(wanted[-1]), "n_times": n_times, "seed": check.seed("seed", seed)}
+    runs = [_ufm_run(train_ufm, C, n, D, float(sigma), shared) for sigma in scales]
     times, labels = runs[0].times, runs[0].info["labels"]
     index = np.abs(times[:, None] - wanted[None, :]).argmin(axis=0)
     H = np.stack([run.params["H"] for run in runs])  # (S, T, N, D)
@@ -1317,6 +1417,22 @@ def collapse_curves(
         "snapshot_times": times[index],
         "snapshot_index": index,
     }
+
+
+def _ufm_run(train_ufm, C: int, n: int, D: int, sigma: float, shared: dict):
+    """One :func:`~labhelpers.collapse.train_ufm` run, its refusal of a scale or a span told in this function's terms."""
+    try:
+        return train_ufm(C, n, D, init_scale=sigma, **shared)
+    except ValueError as error:
+        text = str(error)
+        if re.search(r"\binit_scale\b", text):
+            raise ValueError(f"init_scales holds {sigma:g}, which train_ufm refuses: {text}") from error
+        if re.search(r"\bt_max\b", text):
+            raise ValueError(
+                f"snapshot_times ends at {shared['t_max']:g}, a span that train_ufm (t_max) cannot cover from the "
+                f"init_scales entry {sigma:g} (its cost grows with the span and the scale squared): {text}"
+            ) from error
+        raise
 
 
 def collapse_explorer(

@@ -237,6 +237,13 @@ class TestCheckArguments:
     def test_show(self):
         with pytest.raises(ValueError, match="show"):
             check("Ex", 1.0, 1.0, show="yes")
+        with pytest.raises(ValueError, match="show"):
+            check("Ex", 1.0, 1.0, show=1)
+
+    def test_show_accepts_numpy_bools(self):
+        # A flag computed with numpy (np.False_) is a real boolean; both checkers take it.
+        assert check("Ex", 1.0, 1.0, show=np.False_).correct
+        assert check_function("Ex", np.square, np.square, [(2.0,)], show=np.False_).correct
 
     def test_validation_happens_even_when_the_answer_is_missing(self):
         with pytest.raises(ValueError, match="rtol"):
@@ -464,10 +471,14 @@ class TestReady:
         assert waiting is False
         assert "Exercise 2 and C" in out and "correct" not in out
 
-    @pytest.mark.parametrize("arguments", [(), (True,), (Verdict("A", CORRECT, ""), "B")])
-    def test_arguments(self, arguments):
-        with pytest.raises(ValueError):
-            ready(*arguments)
+    def test_needs_a_verdict(self):
+        with pytest.raises(ValueError, match="at least one Verdict"):
+            ready()
+
+    @pytest.mark.parametrize("arguments", [(True,), (Verdict("A", CORRECT, ""), "B")])
+    def test_a_lost_verdict_skips_the_cell(self, arguments, capsys):
+        assert ready(*arguments) is False
+        assert "Skipped" in capsys.readouterr().out
 
 
 # ---------------------------------------------------------------- display
@@ -561,3 +572,160 @@ def test_differs_at_compares_only_the_named_entries_and_rejects_bad_indices():
     for bad in [(), ("a",), (1.5,), (True,)]:
         with pytest.raises(ValueError, match="indices"):
             checks.differs_at(*bad)
+
+
+# ---------------------------------------------------------------- nothing a student does raises (issue 11, item 8)
+class _Misbehaving:
+    """An object whose every dunder a check might touch raises ``error``."""
+
+    def __init__(self, error):
+        self.error = error
+
+    def _raise(self, *args, **kwargs):
+        raise self.error
+
+    __repr__ = __str__ = __eq__ = __ne__ = __bool__ = __len__ = __iter__ = __float__ = __array__ = _raise
+    __getitem__ = __hash__ = __index__ = __int__ = _raise
+
+
+def _recursive_list():
+    loop = []
+    loop.append(loop)
+    return loop
+
+
+def _deep_list(depth=10_000):
+    nested = [1.0]
+    for _ in range(depth):
+        nested = [nested]
+    return nested
+
+
+def _endless():
+    while True:
+        yield 1.0
+
+
+class _BrokenStrError(Exception):
+    def __str__(self):
+        raise RuntimeError("no str")
+
+
+class _CustomBase(BaseException):
+    pass
+
+
+def _torch_answers():
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is in the lock
+        return []
+    return [
+        torch.tensor([1.0, 2.0], requires_grad=True),
+        torch.tensor(float("nan")),
+        torch.zeros(2, dtype=torch.bfloat16),
+    ]
+
+
+NASTY_ERRORS = [
+    SystemExit(3),
+    KeyboardInterrupt(),
+    GeneratorExit(),
+    _CustomBase("odd"),
+    _BrokenStrError(),
+    MemoryError(),
+]
+NASTY_ANSWERS = [
+    *[_Misbehaving(error) for error in NASTY_ERRORS],
+    _recursive_list(),
+    _deep_list(),
+    range(10**15),
+    _endless(),
+    (x for x in range(3)),
+    float("nan"),
+    [float("nan"), 1.0],
+    float("inf"),
+    10**400,
+    np.array([5.0, 6.0]).view(np.recarray),
+    np.ma.masked_array([5.0, 6.0], mask=[True, False]),
+    {"a": 1.0},
+    "1.0",
+    1 + 2j,
+    SystemExit,
+    *_torch_answers(),
+]
+
+
+def _nasty_id(value):
+    if isinstance(value, _Misbehaving):
+        return f"raises-{type(value.error).__name__}"
+    try:
+        return type(value).__name__
+    except BaseException:  # pragma: no cover
+        return "object"
+
+
+def _raiser(error):
+    def student(a, b):
+        raise error
+
+    return student
+
+
+def _returner(value):
+    return lambda a, b: value
+
+
+STUDENT_FUNCTIONS = [
+    *[_raiser(error) for error in NASTY_ERRORS],
+    *[_returner(value) for value in NASTY_ANSWERS],
+    *[_returner((value, value)) for value in NASTY_ANSWERS],
+    _Misbehaving(SystemExit(1)),
+    lambda a, b: __import__("sys").exit(0),
+]
+
+
+@pytest.mark.parametrize("answer", NASTY_ANSWERS, ids=_nasty_id)
+def test_check_gives_a_verdict_for_any_answer(answer):
+    verdict = quiet_check("Ex", answer, [1.0, 2.0], hints=[(checks.differs_at(1), "Look at entry 1.")])
+    assert isinstance(verdict, Verdict) and verdict.status in (INCORRECT, NOT_ATTEMPTED)
+    assert str(verdict) and verdict.message
+
+
+@pytest.mark.parametrize("student", STUDENT_FUNCTIONS, ids=lambda f: getattr(f, "__qualname__", "object"))
+def test_check_function_gives_a_verdict_for_any_function(student):
+    verdict = quiet_check_function("Ex", student, flow, FLOW_CASES)
+    assert isinstance(verdict, Verdict) and verdict.status in (INCORRECT, NOT_ATTEMPTED)
+    assert str(verdict) and verdict.message
+
+
+@pytest.mark.parametrize(
+    "error, words",
+    [(SystemExit(0), "sys.exit"), (KeyboardInterrupt(), "interrupted"), (_BrokenStrError(), "_BrokenStrError")],
+)
+def test_check_function_names_what_the_function_did(error, words):
+    verdict = quiet_check_function("Ex", _raiser(error), flow, FLOW_CASES)
+    assert verdict.status == INCORRECT and words in verdict.message
+
+
+@pytest.mark.parametrize("words", NASTY_ANSWERS, ids=_nasty_id)
+def test_word_answers_never_raises(words):
+    scores = checks.word_answers(words, {"rich": 1.0, "lazy": 0.0})
+    assert scores is Ellipsis or (isinstance(scores, np.ndarray) and 1 <= scores.size <= checks.MAX_WORDS)
+
+
+@pytest.mark.parametrize("answer", NASTY_ANSWERS, ids=_nasty_id)
+def test_differs_at_never_raises(answer):
+    assert checks.differs_at(0, 1)(answer, np.array([1.0, 2.0])) in (True, False)
+
+
+@pytest.mark.parametrize("value", NASTY_ANSWERS, ids=_nasty_id)
+def test_ready_skips_a_name_that_no_longer_holds_a_verdict(value, capsys):
+    assert ready(Verdict("A", CORRECT, ""), value) is False
+    assert "2nd name" in capsys.readouterr().out
+
+
+def test_a_verdict_is_plain_text_whatever_the_answer():
+    for answer in NASTY_ANSWERS[: len(NASTY_ERRORS)]:
+        verdict = quiet_check("Ex", answer, 1.0)
+        assert isinstance(verdict.message, str) and isinstance(verdict._repr_html_(), str)

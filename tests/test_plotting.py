@@ -202,7 +202,7 @@ def test_theory_vs_simulation_rejects_bad_input():
 
 
 def test_phase_portrait_rejects_bad_input():
-    with pytest.raises(ValueError, match="target_scale must be 0-D"):
+    with pytest.raises(ValueError, match="target_scale must be a single number"):
         lh.plotting.phase_portrait([1.0, 2.0])
     with pytest.raises(ValueError, match="target_scale must contain only finite"):
         lh.plotting.phase_portrait(np.nan)
@@ -260,3 +260,57 @@ def test_glue_rejects_bad_names():
     for name in ("", "fb slope", "1st", 3, None):
         with pytest.raises(ValueError, match="name must be a Python identifier"):
             lh.plotting.glue(name, 1.0)
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda t: lh.plotting.theory_vs_simulation(t, t, t, ax="left"), "ax must be None or a matplotlib Axes"),
+        (lambda t: lh.plotting.theory_vs_simulation(t, t, t, labels=[3]), r"labels\[0\] must be a string"),
+        (lambda t: lh.plotting.theory_vs_simulation(t, t, t, colors="red"), "colors must list"),
+        (lambda t: lh.plotting.theory_vs_simulation(t, t, t, colors=["nope"]), r"colors\[0\] must be a matplotlib"),
+        (lambda t: lh.plotting.theory_vs_simulation(t, t, t, xlabel=None), "xlabel must be a string"),
+        (lambda t: lh.plotting.theory_vs_simulation(t, t, t, legend=np.array(["best"])), "legend must be False"),
+        (lambda t: lh.plotting.phase_portrait(1.0, ax=3), "ax must be None"),
+        (lambda t: lh.plotting.phase_portrait(1.0, density=10**6), "density"),
+        (lambda t: lh.plotting.phase_portrait(1.0, density=True), "density"),
+        (lambda t: lh.plotting.phase_portrait(1.0, imbalances=np.linspace(-1, 1, 51)), "imbalances"),
+        (lambda t: lh.plotting.convergence_plot([0.1, 0.01], [1.0, 0.1], label=1), "label must be a string"),
+        (lambda t: lh.plotting.convergence_plot([0.1, 0.01], [1.0, 0.1], ylabel=b"e"), "ylabel must be a string"),
+    ],
+)
+def test_plot_arguments_are_validated(call, match):
+    with pytest.raises(ValueError, match=match):
+        call(np.linspace(0, 1, 5))
+    plt.close("all")
+
+
+def test_labels_may_be_a_numpy_array_of_strings():
+    t = np.linspace(0, 1, 5)
+    ax, _ = lh.plotting.theory_vs_simulation(t, np.ones((5, 2)), np.ones((5, 2)), labels=np.array(["a", "b"]))
+    assert [x.get_text() for x in ax.get_legend().get_texts()][:2] == ["a", "b"]
+    plt.close("all")
+
+
+# ---------------------------------------------------------------------------- API fuzz regressions (wave 2)
+def test_relative_error_refuses_what_it_cannot_represent():
+    # The difference overflows but the ratio does not: halved on both sides, exact (powers of two).
+    assert plotting.relative_error([1e308], [-1e308]) == 2.0
+    # The true ratio is 1e312: an error naming simulation, not inf.
+    with pytest.raises(ValueError, match="simulation"):
+        plotting.relative_error([1e300], [0.0])
+    with pytest.raises(ValueError, match="simulation"):
+        lh.plotting.theory_vs_simulation([0.0, 1.0], [1e300, 1.0], [0.0, 1.0])
+    plt.close("all")
+
+
+def test_phase_portrait_refuses_degenerate_planes():
+    for S in (0.0, -1.0):  # S = 0: both axes are minima, which the drawing cannot show
+        with pytest.raises(ValueError, match="target_scale must be strictly positive"):
+            lh.plotting.phase_portrait(S)
+    for extent in (5e-324, 1e-101, 1e101, 1e308):  # grid points that coincide, or a flow that overflows
+        with pytest.raises(ValueError, match=r"extent must lie in \[1e-100, 1e\+100\]"):
+            lh.plotting.phase_portrait(1.0, extent=extent)
+    for extent in plotting.PORTRAIT_RANGE:
+        lh.plotting.phase_portrait(1.0, extent=extent, density=5)
+    plt.close("all")

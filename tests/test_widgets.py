@@ -126,8 +126,9 @@ def test_static_html_has_one_range_slider_per_parameter(tiny):
 def test_each_output_gets_its_own_ids_and_no_external_resources(tiny):
     fig = tiny
     first, second = fig.to_html(), fig.to_html()
-    ids = [re.search(r'id="(lh-slider-figure-[0-9a-f]{32})"', text).group(1) for text in (first, second)]
-    assert ids[0] != ids[1]
+    ids = [re.search(r'id="(lh-slider-figure-[0-9a-f]{20}(-[0-9]+)?)"', text).group(1) for text in (first, second)]
+    assert ids[0] != ids[1]  # the same content, shown twice: numbered -2, -3, ...
+    assert ids[0][: len("lh-slider-figure-") + 20] == ids[1][: len("lh-slider-figure-") + 20]
     for uid, text in zip(ids, (first, second)):
         assert text.count(uid) >= 3  # the container, its scoped style and the script that finds it
     assert not re.search(r"(src|href)=\"(https?:)?//", first) and "@import" not in first
@@ -262,7 +263,7 @@ def test_feedback_explorer_frames():
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        ({"alphas": (-0.5, 1.0)}, r"alphas must be non-negative.*got \[-0.5, 1.0\]"),
+        ({"alphas": (-0.5, 1.0)}, r"alphas must be strictly positive.*got \[-0.5, 1.0\]"),
         ({"alphas": (1.0, 1.0)}, r"alphas must not repeat values"),
         ({"alphas": ()}, r"alphas must hold at least one value"),
         ({"initial_scales": (0.0, 0.1)}, r"initial_scales must lie strictly between 0 and target_scale/2 = 0.5"),
@@ -318,7 +319,8 @@ def test_emergence_explorer_frames():
         ({"initial_scales": (0.0, 0.1)}, r"initial_scales must be strictly positive.*got \[0.0, 0.1\]"),
         ({"target_scales": (1.0, -2.0)}, r"target_scales must be strictly positive"),
         ({"target_scales": tuple(range(1, 9))}, r"target_scales must list 1 to 6 singular values"),
-        ({"initial_scales": (1e-300,), "lams": (0.0,)}, r"does not reach its target by t = 1e4"),
+        # A slider value in the subnormal range is refused before any closed form runs.
+        ({"initial_scales": (1e-300,), "lams": (0.0,)}, r"initial_scales must have magnitudes in \[1e-100"),
     ],
 )
 def test_regimes_explorer_rejects_bad_arguments(kwargs, match):
@@ -352,3 +354,77 @@ def test_regimes_explorer_frames():
     assert len(set(frames)) == 4 and {png_size(f) for f in frames} == {(252, 108)}
     page = Page(explorer.to_html())
     assert [s["data-param"] for s in page.find("input")] == ["lam", "theta0"]
+
+
+def test_static_html_is_the_same_in_every_run(monkeypatch):
+    """Issue 11, item 9: no random ids; a fresh process (empty id registry) gives byte-identical HTML."""
+    monkeypatch.setattr(lh.widgets, "_IDS_SHOWN", {})
+    first = SliderFigure(draw_values, {"slope": [1, 2], "label": ["a"]}, **TINY).to_html()
+    monkeypatch.setattr(lh.widgets, "_IDS_SHOWN", {})
+    again = SliderFigure(draw_values, {"slope": [1, 2], "label": ["a"]}, **TINY).to_html()
+    assert first == again
+    other = SliderFigure(draw_values, {"slope": [1, 3], "label": ["a"]}, **TINY).to_html()
+    assert re.search(r'id="([^"]+)"', other).group(1) != re.search(r'id="([^"]+)"', first).group(1)
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: lh.widgets.feedback_curves(n_times=10**9), "n_times"),
+        (lambda: lh.widgets.feedback_curves(n_times=2.0), "n_times"),
+        (lambda: lh.widgets.feedback_curves(initial_scales=np.linspace(0.01, 0.5, 65)), "initial_scales"),
+        (lambda: lh.widgets.feedback_curves(variance=True), "variance"),
+        (lambda: lh.widgets.emergence_curves(n_skills=10**12), "n_skills"),
+        (lambda: lh.widgets.emergence_curves(n_times=np.int64(10**6)), "n_times"),
+        (lambda: lh.widgets.collapse_curves(seed=-1), "seed"),
+        (lambda: lh.widgets.collapse_curves(seed=True), "seed"),
+    ],
+)
+def test_curves_refuse_sizes_they_cannot_afford(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+# ---------------------------------------------------------------------------- API fuzz regressions (wave 2)
+@pytest.mark.parametrize(
+    "curves, kwargs, name",
+    [
+        (lh.widgets.feedback_curves, {"initial_scales": (1e-310, 1e-309)}, "initial_scales"),
+        (lh.widgets.feedback_curves, {"variance": 1e308}, "variance"),
+        (lh.widgets.feedback_curves, {"target_scale": 1e308}, "target_scale"),
+        (lh.widgets.emergence_curves, {"alphas": (1e300, 2e300)}, "alphas"),
+        (lh.widgets.grokking_curves, {"ratios": (1e-311, 1e-310)}, "ratios"),
+        (lh.widgets.grokking_curves, {"target_scale": 5e-324}, "target_scale"),
+        (lh.widgets.regimes_curves, {"lams": (0.0, 1e300)}, "lams"),
+        (lh.widgets.regimes_curves, {"target_scales": (2e-310, 1e-310)}, "target_scales"),
+        (lh.widgets.collapse_curves, {"init_scales": (1e298, 1e299)}, "init_scales"),
+    ],
+)
+def test_explorer_data_refuses_extreme_slider_values(curves, kwargs, name):
+    with pytest.raises(ValueError, match=rf"^{name} must have magnitudes in \[1e-100, 1e\+100\]"):
+        curves(**kwargs)
+
+
+def test_explorer_data_names_the_argument_behind_a_refused_flow():
+    small = {"initial_scales": (0.01, 0.1), "imbalances": (0.0, 1.0), "n_times": 11}
+    for t_max in (1e308, 5e-324):  # beyond the solver's budget; times that round onto each other
+        with pytest.raises(ValueError, match="t_max"):
+            lh.widgets.feedback_curves(1.0, t_max=t_max, **small)
+    with pytest.raises(ValueError, match="imbalances"):
+        lh.widgets.feedback_curves(1.0, **{**small, "imbalances": (0.0, 1e100)})
+    ufm = {"init_scales": (0.01,), "n_classes": 3, "n_per_class": 2, "feature_dim": 3, "n_times": 11}
+    with pytest.raises(ValueError, match="^snapshot_times ends at 1e\\+100"):
+        lh.widgets.collapse_curves(snapshot_times=(0.0, 1e100), **ufm)
+    with pytest.raises(ValueError, match="feature_dim"):
+        lh.widgets.collapse_curves(snapshot_times=(0.0, 1.0), **{**ufm, "feature_dim": 10**12})
+    with pytest.raises(ValueError, match="alphas holds 700"):  # skill 6's frequency 6^-701 underflows to 0
+        lh.widgets.emergence_curves(alphas=(700.0,), initial_scales=(0.01,), n_skills=10, n_times=11)
+    with pytest.raises(ValueError, match="alphas must be strictly positive"):
+        lh.widgets.emergence_curves(alphas=(0.0, 1.0), n_skills=10, n_times=11)
+
+
+def test_explorer_data_stays_finite_at_the_moderate_limits():
+    grok = lh.widgets.grokking_curves(ratios=(1e-100, 1e100), Zs=(1e-100, 1e100), widths=(4,), n_times=11)
+    regimes = lh.widgets.regimes_curves(lams=(0.0, 1e100), initial_scales=(1.0, 1e100), n_times=11)
+    for curves in (grok, regimes):
+        assert all(np.all(np.isfinite(v)) for v in curves.values() if isinstance(v, np.ndarray))

@@ -40,10 +40,12 @@ def test_small_start_collapses_large_start_does_not(curves):
     assert nc1[-1, 0] < 1e-12  # small start: NC1 down to rounding error
     assert 1e-3 < nc1[-1, 1] < 0.5  # large start: part of the random features is never trained away
     # The collapsed snapshot is a simplex ETF: class means at unit distance, 120 degrees apart, in the plane.
+    # At t = 8 from scale 1e-3 the snapshot is still O(sigma^2) from the ETF (7e-7 measured, the same on any
+    # CPU: it is the finite run time, not rounding), so the tolerance is 1e-5 (a 14x margin).
     means, _ = co.class_means(curves["coords"][0, -1], curves["labels"])
-    np.testing.assert_allclose(np.linalg.norm(means, axis=1), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(np.linalg.norm(means, axis=1), 1.0, rtol=1e-5)
     cosines = (means @ means.T)[np.triu_indices(3, 1)]
-    np.testing.assert_allclose(cosines, -0.5, atol=1e-6)
+    np.testing.assert_allclose(cosines, -0.5, atol=1e-5)
 
 
 @pytest.mark.parametrize(

@@ -48,7 +48,8 @@ def test_grokking_curves_are_the_closed_forms():
     # rich: the aligned features do all the work; lazy: the work is split evenly (gamma+ ~ 1 + 1/rho)
     assert curves["gain"][-1, 0, 0] > 0.99 and curves["retreat"][-1, 0, 0] < 0.01
     np.testing.assert_allclose(curves["gain"][-1, 1], 0.5, atol=0.01)
-    np.testing.assert_allclose(curves["gamma_plus"], grok.gamma_plus_from_ratio([0.01, 100.0]), rtol=1e-14)
+    # Two routes to the same number differ by rounding only: 2.5e-15 measured, so rtol 1e-13 (a 40x margin).
+    np.testing.assert_allclose(curves["gamma_plus"], grok.gamma_plus_from_ratio([0.01, 100.0]), rtol=1e-13)
     # Z changes only the clock: the curves for Z = 5 are those for Z = 1 at 5 times the time
     late = t[t * 5 <= t[-1]]
     np.testing.assert_allclose(
