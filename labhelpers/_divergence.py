@@ -64,11 +64,12 @@ class DivergenceGuard:
 
     def check(self, step: int, loss: Any) -> None:
         """Raise :class:`DivergenceError` if ``loss`` (a number, array or tensor) diverged at ``step``."""
-        value = _largest(loss)
+        value, run = _largest(loss)
+        where = f"step {step}" if run is None else f"step {step} (run {run} of the batch)"
         if self.first is None:
             if not math.isfinite(value) or value > HUGE:
                 raise DivergenceError(
-                    f"{self.what} diverged at step {step}: the loss is {value:.3g} from the start. "
+                    f"{self.what} diverged at {where}: the loss is {value:.3g} from the start. "
                     f"Likely cause: the start, not the learning rate: an init scale, target scale or input "
                     f"scale that is too large or not finite ({_quote(self.settings)})"
                 )
@@ -82,7 +83,7 @@ class DivergenceGuard:
                 else "a step too large for the curvature (init, target or input scale too large)"
             )
             raise DivergenceError(
-                f"{self.what} diverged at step {step}: the loss went from {self.first:.3g} to {value:.3g}. "
+                f"{self.what} diverged at {where}: the loss went from {self.first:.3g} to {value:.3g}. "
                 f"Likely cause: {cause} ({_quote(self.settings)})"
             )
         self.lowest = min(self.lowest, value)
@@ -96,25 +97,20 @@ class DivergenceGuard:
             )
 
 
-def _largest(loss: Any) -> float:
-    """The largest entry of a number, array or tensor, as a Python float (NaN if any entry is NaN)."""
-    if hasattr(loss, "detach"):
-        import torch
-
-        loss = loss.detach()
-        if loss.numel() == 0:
-            return 0.0
-        if torch.isnan(loss).any():
-            return math.nan
-        return float(loss.max())
+def _largest(loss: Any) -> tuple[float, tuple[int, ...] | None]:
+    """The largest entry of a number, array or tensor (NaN if any entry is NaN), and its index in a batch."""
     import numpy as np
 
+    if hasattr(loss, "detach"):
+        loss = loss.detach().double().cpu().numpy()
     array = np.asarray(loss, dtype=float)
     if array.size == 0:
-        return 0.0
-    if np.isnan(array).any():
-        return math.nan
-    return float(array.max())
+        return 0.0, None
+    nan = np.isnan(array)
+    flat = int(np.argmax(nan)) if nan.any() else int(np.argmax(array))
+    index = np.unravel_index(flat, array.shape) if array.size > 1 else None
+    value = math.nan if nan.any() else float(array.ravel()[flat])
+    return value, None if index is None else tuple(int(i) for i in index)
 
 
 def _all_finite(values: Any) -> bool:

@@ -170,6 +170,20 @@ def _physical_memory() -> float:
 _DEVICE_KINDS = ("auto", "cpu", "cuda", "mps")
 
 
+def device_name(name: str, value: Any) -> str:
+    """Check only the spelling of a device (``"CPU"``, ``torch.device("cpu")``, ``"cuda:1"``); lower-cased.
+
+    Used where a device is recorded rather than used (a stored run's config): a GPU run must still load on
+    a laptop. What :func:`device` refuses for its spelling (``"gpu"``, ``""``, ``0``) is refused here too.
+    """
+    text = str(value) if type(value).__name__ == "device" and type(value).__module__.startswith("torch") else value
+    if isinstance(text, str):
+        kind, colon, index = text.strip().lower().partition(":")
+        if kind in _DEVICE_KINDS and (not colon or (kind == "cuda" and index.isascii() and index.isdigit())):
+            return text.strip().lower()
+    raise ValueError(f"{name} must be one of {_DEVICE_KINDS} (or 'cuda:N'); got {_describe(value)}")
+
+
 def device(name: str, value: Any):
     """Resolve a device string through one rule shared by every trainer; returns a ``torch.device``.
 
@@ -179,13 +193,8 @@ def device(name: str, value: Any):
     """
     import torch
 
-    if isinstance(value, torch.device):
-        value = str(value)
-    if not isinstance(value, str):
-        raise ValueError(f"{name} must be one of {_DEVICE_KINDS} (or 'cuda:N'); got {_describe(value)}")
-    kind, _, index = value.strip().lower().partition(":")
-    if kind not in _DEVICE_KINDS or (index and (kind != "cuda" or not index.isdigit())):
-        raise ValueError(f"{name} must be one of {_DEVICE_KINDS} (or 'cuda:N'); got {value!r}")
+    value = device_name(name, value)
+    kind, _, index = value.partition(":")
     cuda = torch.cuda.is_available()
     mps = bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())
     if kind == "auto":
@@ -197,7 +206,7 @@ def device(name: str, value: Any):
             raise ValueError(f"{name}={value!r}: this machine has {torch.cuda.device_count()} CUDA device(s)")
     if kind == "mps" and not mps:
         raise ValueError(f"{name}={value!r} was asked for, but Apple's MPS is not available here; use 'cpu' or 'auto'")
-    return torch.device(value.strip().lower())
+    return torch.device(value)
 
 
 def same_length(**arrays: np.ndarray) -> int:

@@ -35,11 +35,14 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from . import _validation as check
+from ._divergence import DivergenceError, DivergenceGuard
 from .data import Moments, whitened_moments
 from .models import Model, _swap
-from .simulate import Trajectory, gradient_descent, gradient_flow
+from .simulate import MAX_EVALUATIONS, Trajectory, gradient_descent, gradient_flow
 
 DEFAULT_RCOND = 1e-10
+MAX_LEVELS = 60
+"""Deepest tree of :func:`hierarchical_correlation`: 2^59 items are far beyond any memory anyway."""
 
 # ============================================================================ greedy dynamics (Eq. 12)
 
@@ -73,8 +76,9 @@ def hierarchical_correlation(n_levels: int = 3) -> np.ndarray:
     numpy.ndarray
         Shape ``(2^(L-1), 2^L - 1)``: ``sigma_xy`` for :func:`labhelpers.data.whitened_moments`.
     """
-    L = check.positive_int("n_levels", n_levels, minimum=2)
+    L = check.positive_int("n_levels", n_levels, minimum=2, maximum=MAX_LEVELS)
     n_items = 2 ** (L - 1)
+    check.fits_in_memory("n_levels", float(n_items) * (2.0**L - 1.0))
     columns = []
     for depth in range(L):
         leaves_below = 2 ** (L - 1 - depth)
@@ -87,7 +91,8 @@ def hierarchical_correlation(n_levels: int = 3) -> np.ndarray:
 
 def hierarchical_singular_values(n_levels: int = 3) -> np.ndarray:
     """The singular values of :func:`hierarchical_correlation` in closed form, largest first."""
-    L = check.positive_int("n_levels", n_levels, minimum=2)
+    L = check.positive_int("n_levels", n_levels, minimum=2, maximum=MAX_LEVELS)
+    check.fits_in_memory("n_levels", 2.0 ** (L - 1) * 8)  # the list of values, as Python floats
     values = [np.sqrt(2.0**L - 1.0)]
     for k in range(L - 1):
         values += [np.sqrt(2.0 ** (L - 1 - k) - 1.0)] * 2**k
@@ -129,10 +134,15 @@ def random_correlation(input_dim: int, output_dim: int, singular_values, *, seed
             f"singular_values must be 1-D with at most min(input_dim, output_dim) = {min(d, c)} entries; "
             f"got {check._describe(s)}"
         )
+    check.fits_in_memory("input_dim x output_dim", float(d) * c + float(d + c) * s.size)
     rng = check.rng("seed", seed)
     U = _orthonormal_columns(rng, d, s.size)
     V = _orthonormal_columns(rng, c, s.size)
-    return (U * s) @ V.T
+    with np.errstate(over="ignore", invalid="ignore"):
+        sigma_xy = (U * s) @ V.T
+    if not np.all(np.isfinite(sigma_xy)):
+        raise ValueError(f"singular_values are too large: the correlation overflows; got {check._describe(s)}")
+    return sigma_xy
 
 
 def mode_basis(sigma_xy) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -143,7 +153,15 @@ def mode_basis(sigma_xy) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     use the same singular vectors, also when singular values repeat.
     """
     sxy = check.as_array("sigma_xy", sigma_xy, ndim=2)
-    U, s, Vt = np.linalg.svd(sxy, full_matrices=False)
+    # An exact power-of-two rescale keeps the SVD finite for entries near the float limit.
+    shift = 8 if sxy.size and np.max(np.abs(sxy)) > 1e300 else 0
+    U, s, Vt = np.linalg.svd(np.ldexp(sxy, -shift), full_matrices=False)
+    with np.errstate(over="ignore"):
+        s = np.ldexp(s, shift)
+    if not np.all(np.isfinite(s)):
+        raise ValueError(
+            f"sigma_xy is too large: its largest singular value exceeds the float range; got {check._describe(sxy)}"
+        )
     return U, s, Vt.T
 
 
@@ -175,6 +193,7 @@ def aligned_init(sigma_xy, hidden_dim: int, theta0, *, seed: int = 0) -> dict[st
     """
     U, s, V = mode_basis(sigma_xy)
     p = check.positive_int("hidden_dim", hidden_dim)
+    check.fits_in_memory("hidden_dim", float(p) * (U.shape[0] + V.shape[0] + s.size))
     m = min(s.size, p)
     theta0 = check.positive("theta0", theta0)
     if theta0.ndim > 1 or (theta0.ndim == 1 and theta0.size != m):
@@ -207,7 +226,11 @@ def mode_strengths(end_to_end, sigma_xy) -> np.ndarray:
     U, _, V = mode_basis(sigma_xy)
     if P.ndim < 2 or P.shape[-2:] != (U.shape[0], V.shape[0]):
         raise ValueError(f"end_to_end must end in shape {(U.shape[0], V.shape[0])} to match sigma_xy; got {P.shape}")
-    return np.einsum("da,...dc,ca->...a", U, P, V)
+    with np.errstate(over="ignore", invalid="ignore"):
+        strengths = np.einsum("da,...dc,ca->...a", U, P, V)
+    if not np.all(np.isfinite(strengths)):
+        raise ValueError("end_to_end is too large: its mode strengths overflow; rescale it")
+    return strengths
 
 
 def saxe_modes(t, sigma_xy, theta0) -> np.ndarray:
@@ -225,7 +248,8 @@ def saxe_modes(t, sigma_xy, theta0) -> np.ndarray:
     sigma_xy : array_like, shape (d, c)
         Input-output correlation.
     theta0 : float or array_like, shape (r,)
-        Initial mode strengths, non-negative, in the order of :func:`mode_basis` (``r = min(d, c)``).
+        Initial mode strengths, non-negative and not all zero, in the order of :func:`mode_basis`
+        (``r = min(d, c)``).
 
     Returns
     -------
@@ -240,20 +264,40 @@ def saxe_modes(t, sigma_xy, theta0) -> np.ndarray:
         raise ValueError(
             f"theta0 must be a number or have one entry per mode ({s.size}); got {check._describe(theta0)}"
         )
+    if not np.any(theta0 > 0):
+        raise ValueError(
+            f"theta0 must have at least one positive entry: from theta0 = 0 every mode stays at 0 (Eq. 12); "
+            f"got {check._describe(theta0)}"
+        )
     theta0 = np.broadcast_to(theta0, s.shape)
-    decay = np.exp(-2.0 * s * times[:, None])
-    denominator = theta0 + (s - theta0) * decay
-    rising = s * theta0 / np.where(denominator > 0, denominator, 1.0)
-    return np.where(s > 0, rising, theta0 / (1.0 + 2.0 * theta0 * times[:, None]))
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        decay = np.exp(-2.0 * s * times[:, None])
+        denominator = theta0 + (s - theta0) * decay
+        rising = s * theta0 / np.where(denominator > 0, denominator, 1.0)
+        # s theta0 or the denominator overflows for huge s and theta0: divide through by s first
+        ratio = theta0 / np.where(s > 0, s, 1.0)
+        rescaled = theta0 / (ratio + (1.0 - ratio) * decay)
+        rising = np.where(np.isfinite(rising), rising, np.where(denominator > 0, rescaled, 0.0))
+        decaying = theta0 / (1.0 + 2.0 * theta0 * times[:, None])
+    modes = np.where(s > 0, rising, decaying)
+    if not np.all(np.isfinite(modes)):
+        raise ValueError("theta0 and sigma_xy are too large: the mode strengths overflow; rescale them")
+    return modes
 
 
-def _singular_values(name: str, matrix) -> np.ndarray:
+def _singular_values(name: str, matrix, *, rescale: bool = False) -> np.ndarray:
+    """Singular values, largest first; ``rescale`` by an exact power of two first, for scale-free uses."""
     array = check.as_array(name, matrix)
     if array.ndim < 2:
         raise ValueError(f"{name} must be a matrix or a stack of matrices (at least 2-D); got shape {array.shape}")
     if 0 in array.shape[-2:]:
         raise ValueError(f"{name} must have at least one row and one column; got shape {array.shape}")
-    return np.linalg.svd(array, compute_uv=False)
+    if rescale:
+        array, _ = _rescaled(array)
+    s = np.linalg.svd(array, compute_uv=False)
+    if not np.all(np.isfinite(s)):
+        raise ValueError(f"{name} is too large: its singular values overflow; rescale it")
+    return s
 
 
 def effective_rank(matrix) -> np.ndarray:
@@ -273,7 +317,7 @@ def effective_rank(matrix) -> np.ndarray:
     numpy.ndarray
         Shape (...): one value per matrix.
     """
-    s = _singular_values("matrix", matrix)
+    s = _singular_values("matrix", matrix, rescale=True)
     total = s.sum(axis=-1, keepdims=True)
     p = s / np.where(total > 0, total, 1.0)
     entropy = -(p * np.log(np.where(p > 0, p, 1.0))).sum(axis=-1)
@@ -312,6 +356,7 @@ def numerical_rank(matrix, *, rtol: float = 1e-6, atol: float = 0.0) -> np.ndarr
 def one_hot(labels, n_classes: int | None = None) -> np.ndarray:
     """One-hot rows ``Y`` (N, C) of integer labels ``0..C-1`` (every class needs a sample)."""
     y, C, _ = _labels(labels, None, n_classes)
+    check.fits_in_memory("n_classes", float(y.size) * C)
     Y = np.zeros((y.size, C))
     Y[np.arange(y.size), y] = 1.0
     return Y
@@ -334,10 +379,8 @@ class UnconstrainedFeatures(Model):
     def __init__(self, n_samples: int, feature_dim: int, n_classes: int, *, bias: bool = False):
         self.n_samples = check.positive_int("n_samples", n_samples)
         self.feature_dim = check.positive_int("feature_dim", feature_dim)
-        self.n_classes = check.positive_int("n_classes", n_classes)
-        if not isinstance(bias, (bool, np.bool_)):
-            raise ValueError(f"bias must be True or False; got {bias!r}")
-        self.bias = bool(bias)
+        self.n_classes = check.positive_int("n_classes", n_classes, minimum=2)  # one class has nothing to separate
+        self.bias = check.flag("bias", bias)
         self.input_dim, self.output_dim = self.n_samples, self.n_classes
         self.param_names = ("H", "W", "b") if self.bias else ("H", "W")
 
@@ -408,11 +451,12 @@ def ufm_limit(n_classes: int, n_per_class: int, *, bias: bool = False) -> dict[s
         ``w_c``), ``classifier_to_mean`` (``w_c = k mu_c``: the factor ``k``), ``bias`` (each entry; 0 without),
         ``nc1``, ``etf_distance``, ``self_duality`` (NC3), ``ncc_mismatch`` (NC4) and ``loss``.
     """
-    C = check.positive_int("n_classes", n_classes, minimum=2)
-    n = check.positive_int("n_per_class", n_per_class)
-    if not isinstance(bias, (bool, np.bool_)):
-        raise ValueError(f"bias must be True or False; got {bias!r}")
+    C = check.positive_int("n_classes", n_classes, minimum=2, maximum=2**53)
+    n = check.positive_int("n_per_class", n_per_class, maximum=2**53)
+    check.flag("bias", bias)
     kept = math.sqrt(1.0 - 1.0 / C)  # the part of a unit vector left after removing the global mean
+    # sqrt(2 - 2 kept), without the cancellation of 2 - 2 kept when C is large: 2 - 2 kept = (2/C) / (1 + kept)
+    self_duality = math.sqrt(2.0 - 2.0 * kept) if C <= 1000 else math.sqrt(2.0 / C / (1.0 + kept))
     return {
         "rank": C - 1 if bias else C,
         "feature_norm": kept * n**-0.25 if bias else n**-0.25,
@@ -422,10 +466,54 @@ def ufm_limit(n_classes: int, n_per_class: int, *, bias: bool = False) -> dict[s
         "bias": 1.0 / C if bias else 0.0,
         "nc1": 0.0,
         "etf_distance": 0.0,
-        "self_duality": 0.0 if bias else math.sqrt(2.0 - 2.0 * kept),
+        "self_duality": 0.0 if bias else self_duality,
         "ncc_mismatch": 0.0,
         "loss": 0.0,
     }
+
+
+MAX_INIT_SCALE = 1e100
+"""Largest ``init_scale`` of :func:`train_ufm`; far beyond it the squared scale overflows."""
+
+MAX_DESCENT_STEPS = 1_000_000
+"""Step budget of :func:`train_ufm` with ``method="descent"`` (the chapter's runs take a few hundred)."""
+
+
+def _ufm_time(t_max, s: float, sigma: float) -> float:
+    """``t_max``, or by default three half-rise times of Eq. 12, ``1.5 ln(s / sigma^2) / s`` (at least ``ln 2``)."""
+    if t_max is not None:
+        return check.positive_scalar("t_max", t_max)
+    with np.errstate(over="ignore", divide="ignore"):
+        ratio = s / np.float64(sigma) ** 2
+    if np.isfinite(ratio) and ratio > 0:
+        return 1.5 * np.log(max(ratio, 2.0)) / s
+    # sigma^2 underflows or overflows: the same formula in log space
+    return 1.5 * max(np.log(s) - 2.0 * np.log(sigma), np.log(2.0)) / s
+
+
+def _descent_record_every(t_max: float, lr: float, n_times: int) -> int:
+    """Steps between records so that ``n_times`` records span ``t_max``; refuses more than the step budget."""
+    steps_per_record = max(1.0, np.ceil(t_max / lr / (n_times - 1)))
+    if steps_per_record * (n_times - 1) > MAX_DESCENT_STEPS:
+        raise ValueError(
+            f"t_max={t_max:.3g} at lr={lr:.3g} needs about {steps_per_record * (n_times - 1):.3g} descent steps, "
+            f"beyond the budget of {MAX_DESCENT_STEPS}; shorten t_max or raise lr"
+        )
+    return int(steps_per_record)
+
+
+def _check_ufm_memory(C: int, n: int, D: int, n_times: int) -> None:
+    """Refuse, before allocating, a run of :func:`train_ufm` whose arrays cannot fit, naming the size to blame.
+
+    The arrays are ``sigma_xx`` and the targets (``N x N`` and ``N x C``, ``N = C n``), one snapshot of
+    ``H`` and ``W`` (``(N + C) x D``), and ``n_times`` records of ``H``, ``W`` and the outputs.
+    """
+    N = float(C) * n
+    check.fits_in_memory("n_classes x n_per_class", N * N + N * C)
+    check.fits_in_memory("feature_dim", (N + C) * D)
+    per_record = (N + C) * D + N * C
+    check.fits_in_memory("n_times", n_times * per_record)
+    check.fits_in_memory("n_times (with n_classes, n_per_class and feature_dim)", N * N + n_times * per_record)
 
 
 def train_ufm(
@@ -440,6 +528,7 @@ def train_ufm(
     method: str = "flow",
     lr: float | None = None,
     seed: int = 0,
+    max_evaluations: int = MAX_EVALUATIONS,
 ) -> Trajectory:
     """Train the unconstrained feature model on one-hot targets from a small random start.
 
@@ -471,6 +560,9 @@ def train_ufm(
         ``0.2 / (2 sqrt(n) + N)`` with bias and ``0.2 / (2 sqrt(n))`` without.
     seed : int
         Seed of the initial features and classifier.
+    max_evaluations : int
+        Cost budget of ``method="flow"`` (:func:`labhelpers.simulate.gradient_flow`); ``method="descent"``
+        runs at most ``MAX_DESCENT_STEPS`` steps. A longer run is refused up front, or when the budget is spent.
 
     Returns
     -------
@@ -488,13 +580,18 @@ def train_ufm(
             f"feature_dim must be >= n_classes = {C} for the features to fit one-hot targets (Eq. 13); got {D}"
         )
     sigma = check.positive_scalar("init_scale", init_scale)
+    if sigma > MAX_INIT_SCALE:
+        raise ValueError(f"init_scale must be at most {MAX_INIT_SCALE:.0e} (its square must stay finite); got {sigma}")
     method = check.one_of("method", method, ("flow", "descent"))
     n_times = check.positive_int("n_times", n_times, minimum=2)
+    default_time = t_max is None
+    seed = check.seed("seed", seed)
     model = UnconstrainedFeatures(C * n, D, C, bias=bias)
+    _check_ufm_memory(C, n, D, n_times)
     s = np.sqrt(n)
-    if t_max is None:
-        t_max = 1.5 * np.log(max(s / sigma**2, 2.0)) / s
-    t_max = check.positive_scalar("t_max", t_max)
+    t_max = _ufm_time(t_max, s, sigma)
+    if np.any(np.diff(np.linspace(0.0, t_max, n_times)) <= 0):
+        raise ValueError(f"t_max is too small to hold n_times = {n_times} distinct recorded times; got {t_max:.3g}")
     labels = np.repeat(np.arange(C), n)
     moments: Moments = whitened_moments(one_hot(labels, C))
     rng = check.rng("seed", seed)
@@ -502,18 +599,38 @@ def train_ufm(
     if model.bias:
         params0["b"] = np.zeros(C)
 
-    if method == "flow":
-        if lr is not None:
-            raise ValueError(f"lr is for method='descent'; got lr={lr!r} with method='flow'")
-        trajectory = gradient_flow(model, params0, moments, t_max=t_max, n_times=n_times)
-    else:
-        if lr is None:
-            lr = 0.2 / (2.0 * s + (C * n if model.bias else 0.0))
+    if lr is not None:
         lr = check.positive_scalar("lr", lr)
-        record_every = max(1, int(np.ceil(t_max / lr / (n_times - 1))))
-        trajectory = gradient_descent(
-            model, params0, lr=lr, steps=record_every * (n_times - 1), moments=moments, record_every=record_every
-        )
+        if method == "flow":
+            raise ValueError(
+                f"lr is for method='descent' (gradient flow has no step); got lr={lr:.3g} with method='flow'"
+            )
+    try:
+        if method == "flow":
+            trajectory = gradient_flow(
+                model, params0, moments, t_max=t_max, n_times=n_times, max_evaluations=max_evaluations
+            )
+        else:
+            if lr is None:
+                lr = 0.2 / (2.0 * s + (C * n if model.bias else 0.0))
+            lr = check.positive_scalar("lr", lr)
+            record_every = _descent_record_every(t_max, lr, n_times)
+            trajectory = gradient_descent(
+                model, params0, lr=lr, steps=record_every * (n_times - 1), moments=moments, record_every=record_every
+            )
+            guard = DivergenceGuard("gradient descent on the unconstrained feature model", lr=lr, init_scale=sigma)
+            for step, loss in zip(trajectory.info["recorded_steps"], trajectory.loss):
+                guard.check(step, loss)
+    except DivergenceError:
+        raise
+    except ValueError as error:
+        blame_start = "params0" in str(error) or "overflow" in str(error)
+        if method == "descent" or not (blame_start or (default_time and "max_evaluations" in str(error))):
+            raise
+        raise ValueError(
+            f"train_ufm could not run from init_scale={sigma:.3g}: {error}. Choose a smaller init_scale "
+            "(the model's rates grow with its square)"
+        ) from error
     trajectory.info.update(
         {
             "labels": labels,
@@ -522,7 +639,7 @@ def train_ufm(
             "feature_dim": D,
             "init_scale": sigma,
             "bias": model.bias,
-            "seed": int(seed),
+            "seed": seed,
             "loss": "1/2 ||H W^T + 1 b^T - Y||_F^2, summed over samples (whitened one-hot inputs)",
         }
     )
@@ -561,11 +678,18 @@ def simplex_etf(n_classes: int, dim: int, *, scale: float = 1.0, seed: int = 0) 
     if D < C - 1:
         raise ValueError(f"dim must be >= n_classes - 1 = {C - 1} to hold a simplex ETF of {C} vectors; got {D}")
     scale = check.positive_scalar("scale", scale)
+    check.fits_in_memory("n_classes x dim", float(C) * (C + D))
     centring = np.eye(C) - 1.0 / C
     _, vectors = np.linalg.eigh(centring)
     basis = vectors[:, 1:]  # eigenvalue 0 first (the all-ones direction), then C-1 eigenvalues 1
     embedding = _orthonormal_columns(check.rng("seed", seed), D, C - 1)
-    return scale * np.sqrt(C / (C - 1.0)) * basis @ embedding.T
+    with np.errstate(over="ignore", invalid="ignore"):
+        etf = scale * np.sqrt(C / (C - 1.0)) * basis @ embedding.T
+        if not np.all(np.isfinite(etf)):  # scale near the largest float: the unit frame first, then the scale
+            etf = scale * (np.sqrt(C / (C - 1.0)) * basis @ embedding.T)
+    if not np.all(np.isfinite(etf)):
+        raise ValueError(f"scale is too large: the frame's entries overflow; got {scale}")
+    return etf
 
 
 def _labels(labels, n_samples: int | None, n_classes) -> tuple[np.ndarray, int, np.ndarray]:
@@ -577,7 +701,12 @@ def _labels(labels, n_samples: int | None, n_classes) -> tuple[np.ndarray, int, 
         raise ValueError("labels must have at least one sample; got an empty array")
     if array.dtype.kind in "iu":
         y = array.astype(np.int64)
-    elif array.dtype.kind == "f" and np.all(np.isfinite(array)) and np.all(array == np.round(array)):
+    elif (
+        array.dtype.kind == "f"
+        and np.all(np.isfinite(array))
+        and np.all(array == np.round(array))
+        and np.all(np.abs(array) < 2.0**53)
+    ):
         y = array.astype(np.int64)
     else:
         raise ValueError(f"labels must be integers 0..C-1; got dtype {array.dtype} ({check._describe(array)})")
@@ -590,6 +719,8 @@ def _labels(labels, n_samples: int | None, n_classes) -> tuple[np.ndarray, int, 
         raise ValueError(f"labels must lie in 0..n_classes-1 = 0..{C - 1}; got maximum {y.max()}")
     if C < 2:
         raise ValueError(f"neural collapse needs at least 2 classes; labels give C = {C}")
+    if C > y.size:
+        raise ValueError(f"n_classes must be at most the number of samples ({y.size}), one per class; got {C}")
     counts = np.bincount(y, minlength=C)
     empty = np.flatnonzero(counts == 0)
     if empty.size:
@@ -600,10 +731,10 @@ def _labels(labels, n_samples: int | None, n_classes) -> tuple[np.ndarray, int, 
     return y, C, counts
 
 
-def _features(features) -> np.ndarray:
-    H = check.as_array("features", features)
+def _features(features, name: str = "features") -> np.ndarray:
+    H = check.as_array(name, features)
     if H.ndim < 2 or 0 in H.shape[-2:]:
-        raise ValueError(f"features must have shape (..., N, D) with N, D >= 1; got shape {H.shape}")
+        raise ValueError(f"{name} must have shape (..., N, D) with N, D >= 1; got shape {H.shape}")
     return H
 
 
@@ -631,24 +762,73 @@ class _Geometry:
     means: np.ndarray  # (..., C, D)
     centred: np.ndarray  # (..., C, D): M, rows mu_c - mu_G
     norms: np.ndarray  # (..., C)
+    exponent: int = 0  # features = 2^-exponent (the features given), see _rescaled
+
+
+_SAFE_RANGE = (1e-100, 1e100)
+
+
+def _rescaled(array: np.ndarray) -> tuple[np.ndarray, int]:
+    """``(array 2^-e, e)`` with ``e`` bringing the largest entry near 1 when it lies outside ``_SAFE_RANGE``;
+    else ``(array, 0)``. Scaling by a power of two is exact, and NC1-NC3 and the effective rank do not
+    depend on the scale, so very large or subnormal inputs give the values of moderate ones instead of
+    overflowing squares (or squares that underflow to zero)."""
+    largest = float(np.max(np.abs(array))) if array.size else 0.0
+    if largest == 0.0 or _SAFE_RANGE[0] <= largest <= _SAFE_RANGE[1]:
+        return array, 0
+    exponent = int(np.frexp(largest)[1])
+    return np.ldexp(array, -exponent), exponent
 
 
 def _means(H: np.ndarray, y: np.ndarray, C: int, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     indicator = np.zeros((C, y.size))
     indicator[y, np.arange(y.size)] = 1.0
-    return (indicator @ H) / counts[:, None], H.mean(axis=-2)
+    with np.errstate(over="ignore", invalid="ignore"):
+        means, global_mean = (indicator @ H) / counts[:, None], H.mean(axis=-2)
+    if np.all(np.isfinite(means)) and np.all(np.isfinite(global_mean)):
+        return means, global_mean
+    # Features near the float limit: their sums overflow although every mean is finite. Average at a
+    # scale smaller by an exact power of two (2**-16 per factor of N), then scale back exactly.
+    shift = 16 + int(np.ceil(np.log2(max(y.size, 2))))
+    scaled = np.ldexp(H, -shift)
+    return np.ldexp((indicator @ scaled) / counts[:, None], shift), np.ldexp(scaled.mean(axis=-2), shift)
+
+
+def _classifier_rows(classifier, n_classes, dim: int) -> int | None:
+    """``C`` from the classifier's rows (checked against ``n_classes`` and the feature dimension), else
+    ``n_classes``; so that a classifier of the wrong shape is blamed, not the labels."""
+    if classifier is None:
+        return n_classes
+    W = check.as_array("classifier", classifier)
+    if W.ndim < 2 or W.shape[-1] != dim or W.shape[-2] < 2:
+        raise ValueError(
+            f"classifier must have shape (..., C, D) with C >= 2 rows (one per class) and D = {dim} columns "
+            f"like the features; got shape {W.shape}"
+        )
+    rows = W.shape[-2]
+    if n_classes is not None and n_classes != rows:
+        raise ValueError(
+            f"classifier must have shape (..., C, D) with one row per class; got {rows} rows for n_classes = {n_classes}"
+        )
+    return rows
 
 
 def _geometry(features, labels, n_classes, classifier=None) -> _Geometry:
-    if classifier is not None and np.ndim(classifier) >= 2:
-        rows = int(np.shape(classifier)[-2])
-        if n_classes is not None and n_classes != rows:
+    H, exponent = _rescaled(_features(features))
+    if n_classes is not None:
+        n_classes = check.positive_int("n_classes", n_classes, minimum=2)
+    if classifier is not None and n_classes is None:
+        _labels(labels, H.shape[-2], None)  # blame the labels for what is wrong with them alone
+        n_classes = _classifier_rows(classifier, None, H.shape[-1])
+        try:
+            y, C, counts = _labels(labels, H.shape[-2], n_classes)
+        except ValueError as error:
             raise ValueError(
-                f"classifier must have shape (..., C, D) with one row per class; got {rows} rows for n_classes = {n_classes}"
-            )
-        n_classes = rows if n_classes is None else n_classes  # C from the classifier's rows
-    H = _features(features)
-    y, C, counts = _labels(labels, H.shape[-2], n_classes)
+                f"{error} (C = {n_classes} is the number of rows of classifier; check its shape)"
+            ) from error
+    else:
+        n_classes = _classifier_rows(classifier, n_classes, H.shape[-1])
+        y, C, counts = _labels(labels, H.shape[-2], n_classes)
     means, global_mean = _means(H, y, C, counts)
     centred = means - global_mean[..., None, :]
     norms = np.linalg.norm(centred, axis=-1)
@@ -657,7 +837,7 @@ def _geometry(features, labels, n_classes, classifier=None) -> _Geometry:
             "features: a class mean coincides with the global mean (between-class spread zero), so the angles "
             "and NC1 are undefined; check that the features differ between classes"
         )
-    return _Geometry(H, y, C, means, centred, norms)
+    return _Geometry(H, y, C, means, centred, norms, exponent)
 
 
 def class_means(features, labels, *, n_classes: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -711,6 +891,7 @@ def _nc2(g: _Geometry) -> dict[str, np.ndarray]:
 
 
 def _nc3(g: _Geometry, W: np.ndarray) -> np.ndarray:
+    W, _ = _rescaled(W)  # NC3 does not depend on the classifier's scale
     W_norm = np.linalg.norm(W, axis=(-2, -1), keepdims=True)
     if np.any(W_norm == 0):
         raise ValueError("classifier is zero, so its direction (NC3) is undefined")
@@ -719,9 +900,17 @@ def _nc3(g: _Geometry, W: np.ndarray) -> np.ndarray:
 
 
 def _nc4(g: _Geometry, W: np.ndarray, b: np.ndarray | None) -> np.ndarray:
-    logits = g.features @ _swap(W)
-    if b is not None:
-        logits = logits + b[..., None, :]
+    with np.errstate(over="ignore", invalid="ignore"):
+        logits = g.features @ _swap(W)
+        if g.exponent:  # back to the features given, for the bias to weigh as it should
+            logits = np.ldexp(logits, g.exponent)
+        if b is not None:
+            logits = logits + b[..., None, :]
+    if not np.all(np.isfinite(logits)):
+        raise ValueError(
+            "classifier: the logits W h + b overflow for these features and classifier, so NC4 is undefined; "
+            "rescale the features or the classifier"
+        )
     # ||h - mu_c||^2 = ||h||^2 - 2 h.mu_c + ||mu_c||^2; the first term does not depend on c.
     distances = (g.means**2).sum(axis=-1)[..., None, :] - 2.0 * g.features @ _swap(g.means)
     distances, logits = np.broadcast_arrays(distances, logits)
@@ -958,8 +1147,8 @@ def class_plane(features, labels, *, reference=None, n_classes: int | None = Non
     numpy.ndarray
         Shape (..., N, 2): coordinates of ``h_i - mu_G`` in the plane, with unit root mean square length.
     """
-    H = _features(features)
-    ref = H.reshape(-1, *H.shape[-2:])[-1] if reference is None else _features(reference)
+    H, _ = _rescaled(_features(features))  # the output is normalised: the scale does not matter
+    ref = H.reshape(-1, *H.shape[-2:])[-1] if reference is None else _features(reference, "reference")
     if ref.shape != H.shape[-2:]:
         raise ValueError(f"reference must have shape (N, D) = {H.shape[-2:]}; got {ref.shape}")
     if H.shape[-1] < 2:
@@ -992,6 +1181,8 @@ def draw_feature_plane(ax, coords, labels, *, title: str | None = None, legend: 
     """
     from .plotting import PALETTE
 
+    legend = check.flag("legend", legend)
+    title = None if title is None else check.text("title", title)
     xy = check.as_array("coords", coords, ndim=2)
     if xy.shape[1] != 2:
         raise ValueError(f"coords must have shape (N, 2), one point per sample; got {xy.shape}")
@@ -1016,6 +1207,27 @@ def draw_feature_plane(ax, coords, labels, *, title: str | None = None, legend: 
         ax.legend(loc="lower right", fontsize=8, markerscale=1.2)
 
 
+def _ufm_run(trajectory) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(times, H, labels)`` of a :func:`train_ufm` run, refusing a record that is broken or edited:
+    non-finite or decreasing times, or arrays whose lengths do not match."""
+    if not isinstance(trajectory, Trajectory) or "H" not in trajectory.params or "labels" not in trajectory.info:
+        raise ValueError(f"trajectory must be a train_ufm run (a Trajectory with H and labels); got {trajectory!r}")
+    times = check.as_array("trajectory.times", trajectory.times, ndim=1)
+    H = check.as_array("trajectory.params['H']", trajectory.params["H"], ndim=3)
+    if times.size == 0 or np.any(np.diff(times) < 0) or times[0] < 0:
+        raise ValueError(f"trajectory.times must be non-negative and non-decreasing; got {check._describe(times)}")
+    if H.shape[0] != times.size:
+        raise ValueError(
+            f"trajectory is inconsistent: {times.size} times but {H.shape[0]} snapshots of params['H']; "
+            "pass the Trajectory that train_ufm returned"
+        )
+    try:
+        labels, _, _ = _labels(trajectory.info["labels"], H.shape[1], None)
+    except ValueError as error:
+        raise ValueError(f"trajectory.info['labels'] do not fit the run: {error}") from error
+    return times, H, labels
+
+
 def plot_feature_snapshots(trajectory: Trajectory, times, *, axes=None) -> np.ndarray:
     """Snapshots of an unconstrained-feature-model run (:func:`train_ufm`) in the plane of :func:`class_plane`.
 
@@ -1034,21 +1246,19 @@ def plot_feature_snapshots(trajectory: Trajectory, times, *, axes=None) -> np.nd
     """
     import matplotlib.pyplot as plt
 
-    if not isinstance(trajectory, Trajectory) or "H" not in trajectory.params or "labels" not in trajectory.info:
-        raise ValueError(f"trajectory must be a train_ufm run (a Trajectory with H and labels); got {trajectory!r}")
+    recorded, H, labels = _ufm_run(trajectory)
     wanted = check.positive("times", check.as_array("times", times, ndim=1), allow_zero=True)
     if wanted.size == 0:
         raise ValueError("times must list at least one time; got an empty array")
-    index = np.abs(trajectory.times[:, None] - wanted[None, :]).argmin(axis=0)
-    labels = trajectory.info["labels"]
-    coords = class_plane(trajectory.params["H"][index], labels, reference=trajectory.params["H"][-1])
-    nc = nc1(trajectory.params["H"][index], labels)
+    index = np.abs(recorded[:, None] - wanted[None, :]).argmin(axis=0)
+    coords = class_plane(H[index], labels, reference=H[-1])
+    nc = nc1(H[index], labels)
     if axes is None:
         _, axes = plt.subplots(1, wanted.size, figsize=(2.3 * wanted.size, 2.6), layout="constrained")
     axes = np.atleast_1d(np.asarray(axes, dtype=object)).ravel()
     if axes.size != wanted.size:
         raise ValueError(f"axes must hold one Axes per time ({wanted.size}); got {axes.size}")
     for k, ax in enumerate(axes):
-        title = f"t = {trajectory.times[index[k]]:.3g}\nNC1 = {np.atleast_1d(nc)[k]:.1e}"
+        title = f"t = {recorded[index[k]]:.3g}\nNC1 = {np.atleast_1d(nc)[k]:.1e}"
         draw_feature_plane(ax, coords[k], labels, title=title)
     return axes

@@ -34,16 +34,19 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from scipy.special import betainc
+from scipy.special import betainc, expit
 
 from . import _validation as check
 from .data import Moments, empirical_moments, teacher_moments
 from .models import DiagonalLinearNetwork
-from .modes import half_rise_time, sigmoidal_mode
 from .parity import ParityData, SparseParity
-from .simulate import Trajectory, gradient_flow
+from .simulate import MAX_EVALUATIONS, Trajectory, gradient_flow
 
 _CHUNK_ENTRIES = 2**22  # entries of a (grid chunk, skills) block: ~32 MB in float64
+_FLOW_WORK = 1e11  # multiply-adds one simulate_skill_model call may spend (a minute or two on a laptop)
+_MAX_TERMS = 1e10  # (grid point, skill) terms one loss call may sum: a minute or two of CPU
+_TEMPORARIES = 12.0  # float64 arrays of the broadcast shape a closed form holds at once
+_LEARNED = -7.0  # log-odds below which 1 - R_k is taken from the log-odds (R_k > 0.999; see _strength_gap)
 
 
 def _frequencies(frequencies, *, allow_zero: bool = False) -> np.ndarray:
@@ -76,8 +79,16 @@ def _miss_probability(D: np.ndarray, p: np.ndarray, shots: float = 1.0) -> np.nd
     return np.where(enough, tail, 1.0)
 
 
-def _sum_over_skills(grid: np.ndarray, p: np.ndarray, term) -> np.ndarray:
-    """``sum_k term(grid[..., None], p)`` over the skill axis, in chunks of the flattened grid."""
+def _sum_over_skills(name: str, grid: np.ndarray, p: np.ndarray, term) -> np.ndarray:
+    """``sum_k term(grid[..., None], p)`` over the skill axis, in chunks of the flattened grid.
+
+    Costs ``grid.size x p.size`` terms; beyond ``_MAX_TERMS`` the call is refused up front, naming ``name``.
+    """
+    if float(grid.size) * p.size > _MAX_TERMS:
+        raise ValueError(
+            f"{name} has {grid.size} points and frequencies {p.size} skills: {float(grid.size) * p.size:.3g} "
+            f"terms, beyond the {_MAX_TERMS:.0e} one call sums (minutes of CPU); use fewer points or skills"
+        )
     flat = grid.ravel()
     out = np.empty(flat.shape)
     step = max(1, _CHUNK_ENTRIES // p.size)
@@ -87,12 +98,83 @@ def _sum_over_skills(grid: np.ndarray, p: np.ndarray, term) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------- skill strengths
+def _log_odds0(S: np.ndarray, theta0: np.ndarray) -> np.ndarray:
+    """``ln(S/theta0 - 1)``, the initial log-odds against a skill (Eq. 9), accurate for any ``0 < theta0 < S``.
+
+    Directly where ``S/theta0`` is moderate; as ``ln(S - theta0) - ln(theta0)`` where it overflows (a
+    subnormal ``theta0``); as ``log1p((S - 2 theta0)/theta0)`` for ``theta0 > S/4``, where the
+    subtraction is exact and the odds are near 1.
+    """
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        direct = np.log(S / theta0 - 1.0)
+        far = np.log(S - theta0) - np.log(theta0)
+        near = np.log1p((S - 2.0 * theta0) / theta0)
+    return np.where(theta0 > S / 4, near, np.where(np.isfinite(direct), direct, far))
+
+
+def _scaled_product(*factors: np.ndarray) -> np.ndarray:
+    """The product of non-negative factors, their mantissas and exponents multiplied apart (``frexp``/``ldexp``).
+
+    No intermediate over- or underflows, so ``0 x inf`` never occurs; the result is within a few ulps,
+    and over- or underflows only where the true product does.
+    """
+    mantissa, exponent = np.ones(np.broadcast(*factors).shape), 0
+    for factor in factors:
+        m, e = np.frexp(factor)
+        mantissa, exponent = mantissa * m, exponent + e
+    with np.errstate(over="ignore", under="ignore"):
+        return np.ldexp(mantissa, exponent)
+
+
+def _rate_time(S: np.ndarray, p: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """``2 S p t`` (Eq. 9's exponent): as written, or scaled where the plain product over- or underflows."""
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        direct = 2.0 * S * p * t
+    plain = np.isfinite(direct) & ((direct >= np.finfo(float).tiny) | (direct == 0) & ((p == 0) | (t == 0)))
+    return np.where(plain, direct, _scaled_product(np.float64(2.0), S, p, t))
+
+
+def _strength_gap(t, p, S, theta0) -> tuple[np.ndarray, np.ndarray]:
+    """``R_k(t)`` and ``1 - R_k(t)`` of Eq. 9 (``E[x^2] -> p_k``), finite and accurate on the whole domain.
+
+    ``R = 1 / (1 + x)`` with ``x = (S/theta0 - 1) e^{-2 S p t}``, evaluated as written (the book's
+    numbers) wherever that is finite, else as the logistic of the log-odds ``ln x`` (subnormal
+    ``theta0`` or ``S``, or ``S p`` beyond float range). ``1 - R = x / (1 + x)`` comes from the log-odds once the
+    skill is nearly learned (``x < e^-7``), where ``1 - R`` would lose its relative precision.
+    """
+    present = p > 0
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        ratio = S / theta0 - 1.0
+        theta = S / (1.0 + ratio * np.exp(-2.0 * np.abs(S) * np.where(present, p, 1.0) * t))
+        direct = np.where(present, theta, theta0) / S
+    log_odds = _log_odds0(S, theta0) - _rate_time(S, p, t)  # ln x
+    # The direct form divides by S twice: a subnormal S would round theta = S / (1 + x) to few digits.
+    plain = np.isfinite(ratio) & np.isfinite(direct) & (S >= np.finfo(float).tiny)
+    strength = np.where(plain, direct, expit(-log_odds))
+    gap = np.where(log_odds < _LEARNED, expit(log_odds), 1.0 - strength)
+    return strength, gap
+
+
+def _strength_arguments(t, frequencies, target_scale, theta0) -> tuple[np.ndarray, ...]:
+    t, p, S, theta0 = check.broadcastable(t=t, frequencies=frequencies, target_scale=target_scale, theta0=theta0)
+    check.fits_in_memory("t (broadcast against frequencies)", _TEMPORARIES * t.size)
+    check.positive("frequencies", p, allow_zero=True)
+    check.positive("target_scale", S)
+    check.positive("t", t, allow_zero=True)
+    if np.any(theta0 <= 0) or np.any(theta0 >= S):
+        raise ValueError(
+            f"theta0 must lie in (0, target_scale) for a skill that rises from small; got {check._describe(theta0)}"
+        )
+    return t, p, S, theta0
+
+
 def skill_strength(t, frequencies, *, target_scale=1.0, theta0=1e-3) -> np.ndarray:
     """Strength ``R_k(t) = theta_k(t) / S`` of each skill under gradient flow (Eq. 9 with ``E[x^2] -> p_k``).
 
     ``R_k(t) = 1 / (1 + (S/theta0 - 1) exp(-2 S p_k t))``: a sigmoid in ``log t``, delayed until
     ``t ≈ ln(S/theta0) / (2 S p_k)``. A skill with ``p_k = 0`` (absent from a finite training set, with
-    empirical frequencies in place of ``p_k``) never moves: ``R_k = theta0 / S``.
+    empirical frequencies in place of ``p_k``) never moves: ``R_k = theta0 / S``. Finite over the whole
+    domain (subnormal ``theta0``, huge ``t`` or ``S``): see :func:`_strength_gap`.
 
     Parameters
     ----------
@@ -109,29 +191,42 @@ def skill_strength(t, frequencies, *, target_scale=1.0, theta0=1e-3) -> np.ndarr
     Returns
     -------
     numpy.ndarray
-        ``R_k(t)``, the broadcast shape of the arguments, values in ``[theta0/S, 1)``.
+        ``R_k(t)``, the broadcast shape of the arguments, values in ``[theta0/S, 1]`` (``theta0/S`` may
+        underflow to 0, and ``R_k`` round to 1).
     """
-    t, p, S, theta0 = check.broadcastable(t=t, frequencies=frequencies, target_scale=target_scale, theta0=theta0)
-    check.positive("frequencies", p, allow_zero=True)
-    check.positive("target_scale", S)
-    check.positive("t", t, allow_zero=True)
-    if np.any(theta0 <= 0) or np.any(theta0 >= S):
-        raise ValueError(
-            f"theta0 must lie in (0, target_scale) for a skill that rises from small; got {check._describe(theta0)}"
-        )
-    present = p > 0
-    theta = sigmoidal_mode(t, S, theta0, variance=np.where(present, p, 1.0))
-    return np.where(present, theta, theta0) / S
+    return _strength_gap(*_strength_arguments(t, frequencies, target_scale, theta0))[0]
 
 
 def emergence_time(frequencies, *, target_scale=1.0, theta0=1e-3) -> np.ndarray:
     """Time at which each skill reaches half strength, ``ln(S/theta0 - 1) / (2 S p_k)`` (from Eq. 9).
 
-    Proportional to ``1/p_k ∝ k^(alpha+1)`` for power-law frequencies. Needs ``p_k > 0`` and
-    ``0 < theta0 < S/2``.
+    Proportional to ``1/p_k ∝ k^(alpha+1)`` for power-law frequencies; :func:`labhelpers.modes.half_rise_time`
+    with ``E[x^2] -> p_k``. Needs ``p_k > 0`` and ``0 < theta0 < S/2``. Computed through logs where
+    ``2 S p_k`` leaves the normal float range; a time beyond the float range raises an error.
     """
-    p = _frequencies(frequencies)
-    return half_rise_time(target_scale, theta0, variance=p)
+    p, S, theta0 = check.broadcastable(frequencies=_frequencies(frequencies), target_scale=target_scale, theta0=theta0)
+    check.fits_in_memory("theta0 (broadcast against frequencies)", _TEMPORARIES * p.size)
+    check.positive("target_scale", S)
+    if np.any(theta0 <= 0) or np.any(theta0 >= S / 2):
+        raise ValueError(
+            "theta0 must lie in (0, target_scale/2) for a skill to rise through half strength; "
+            f"got theta0={check._describe(theta0)}"
+        )
+    log_odds = _log_odds0(S, theta0)
+    with np.errstate(over="ignore", under="ignore", divide="ignore"):
+        rate = 2.0 * S * p
+        direct = log_odds / rate
+        # divided by mantissas and exponents apart: no intermediate leaves the float range
+        (S_mantissa, S_exponent), (p_mantissa, p_exponent) = np.frexp(S), np.frexp(p)
+        scaled = np.ldexp(log_odds / (2.0 * S_mantissa * p_mantissa), -(S_exponent + p_exponent))
+    plain = np.isfinite(rate) & (rate >= np.finfo(float).tiny) & np.isfinite(direct)
+    times = np.where(plain, direct, scaled)
+    if not np.all(np.isfinite(times)):
+        raise ValueError(
+            "emergence_time overflows: target_scale x frequencies is so small that a skill takes more than "
+            f"1e308 time units to emerge; got target_scale={check._describe(S)}"
+        )
+    return times
 
 
 def skill_strength_in_data(n_samples, frequencies, *, shots=1) -> np.ndarray:
@@ -162,6 +257,7 @@ def skill_strength_in_data(n_samples, frequencies, *, shots=1) -> np.ndarray:
         ``P(Bin(D, p_k) >= shots)`` in the broadcast shape; ``1 - (1 - p_k)^D`` for ``shots = 1``.
     """
     D, p = check.broadcastable(n_samples=n_samples, frequencies=frequencies)
+    check.fits_in_memory("n_samples (broadcast against frequencies)", _TEMPORARIES * D.size)
     check.positive("n_samples", D, allow_zero=True)
     _probabilities("frequencies", p)
     shots = _shots(shots)
@@ -202,6 +298,7 @@ def skill_strength_in_parameters(n_skills, n_tasks: int) -> np.ndarray:
     """
     n_tasks = check.positive_int("n_tasks", n_tasks)
     N = _counts("n_skills", n_skills)
+    check.fits_in_memory("n_tasks", 2.0 * n_tasks * max(N.size, 1))
     return (np.arange(n_tasks) < N).astype(float)
 
 
@@ -233,10 +330,17 @@ def skill_loss(strengths, frequencies, *, target_scale=1.0) -> np.ndarray:
     """
     R = check.as_array("strengths", strengths)
     p = _frequencies(frequencies, allow_zero=True)
-    S = check.positive_scalar("target_scale", target_scale)
+    S = np.float64(check.positive_scalar("target_scale", target_scale))
     if R.ndim == 0 or R.shape[-1] != p.size:
         raise ValueError(f"strengths must end in the skill axis of length {p.size}; got shape {R.shape}")
-    return 0.5 * S**2 * ((1.0 - R) ** 2 @ p)
+    with np.errstate(over="ignore", invalid="ignore"):
+        loss = 0.5 * S**2 * ((1.0 - R) ** 2 @ p)
+    if not np.all(np.isfinite(loss)):
+        raise ValueError(
+            f"the loss overflows float64 for strengths up to {np.abs(R).max():.3g} and target_scale={S:.3g}; "
+            "strengths are fractions of the target (near [0, 1])"
+        )
+    return loss
 
 
 def loss_in_time(t, frequencies, *, target_scale=1.0, theta0=1e-3) -> np.ndarray:
@@ -262,10 +366,21 @@ def loss_in_time(t, frequencies, *, target_scale=1.0, theta0=1e-3) -> np.ndarray
     p = _frequencies(frequencies, allow_zero=True)
     S = check.positive_scalar("target_scale", target_scale)
     theta0 = check.positive_scalar("theta0", theta0)
-    skill_strength(0.0, p[:1], target_scale=S, theta0=theta0)  # validates theta0 against S once
-    return _sum_over_skills(
-        T, p, lambda t_, p_: 0.5 * S**2 * p_ * (1.0 - skill_strength(t_, p_, target_scale=S, theta0=theta0)) ** 2
-    )
+    _strength_arguments(0.0, p[:1], S, theta0)  # validates theta0 against S once
+    S, theta0 = np.float64(S), np.float64(theta0)  # numpy scalars: S**2 overflows to inf, not OverflowError
+    with np.errstate(over="ignore", invalid="ignore"):
+        loss = _sum_over_skills("t", T, p, lambda t_, p_: 0.5 * S**2 * p_ * _strength_gap(t_, p_, S, theta0)[1] ** 2)
+    return _finite_loss(loss, S)
+
+
+def _finite_loss(loss: np.ndarray, S) -> np.ndarray:
+    """The loss, or a clear error where ``S^2/2`` times it leaves the float range."""
+    if not np.all(np.isfinite(loss)):
+        raise ValueError(
+            f"the loss S^2/2 sum_k p_k (...) overflows float64 for target_scale={check._describe(S)}; "
+            "use a smaller target_scale (the loss scales as its square)"
+        )
+    return loss
 
 
 def loss_in_data(n_samples, frequencies, *, target_scale=1.0, shots=1) -> np.ndarray:
@@ -293,9 +408,11 @@ def loss_in_data(n_samples, frequencies, *, target_scale=1.0, shots=1) -> np.nda
     """
     D = check.positive("n_samples", n_samples, allow_zero=True)
     p = _frequencies(frequencies, allow_zero=True)
-    S = check.positive_scalar("target_scale", target_scale)
+    S = np.float64(check.positive_scalar("target_scale", target_scale))
     shots = _shots(shots)
-    return _sum_over_skills(D, p, lambda d_, p_: 0.5 * S**2 * p_ * _miss_probability(d_, p_, shots))
+    with np.errstate(over="ignore", invalid="ignore"):
+        loss = _sum_over_skills("n_samples", D, p, lambda d_, p_: 0.5 * S**2 * p_ * _miss_probability(d_, p_, shots))
+    return _finite_loss(loss, S)
 
 
 def loss_in_parameters(n_skills, frequencies, *, target_scale=1.0) -> np.ndarray:
@@ -320,11 +437,12 @@ def loss_in_parameters(n_skills, frequencies, *, target_scale=1.0) -> np.ndarray
     """
     p = _frequencies(frequencies, allow_zero=True)
     N = _counts("n_skills", n_skills)
-    S = check.positive_scalar("target_scale", target_scale)
+    S = np.float64(check.positive_scalar("target_scale", target_scale))
     if np.any(N > p.size):
         raise ValueError(f"n_skills must be at most the number of skills {p.size}; got {check._describe(N)}")
     tails = np.append(np.cumsum(p[::-1])[::-1], 0.0)  # tails[N] = sum_{k >= N} p_k
-    return 0.5 * S**2 * tails[N.astype(int)]
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _finite_loss(0.5 * S**2 * tails[N.astype(int)], S)
 
 
 # ---------------------------------------------------------------------------- exponents
@@ -340,9 +458,16 @@ def scaling_exponents(alpha) -> ResourceExponents:
     """Exponents of the resource laws for frequencies ``p_k ∝ k^-(alpha+1)``: time and data
     ``-alpha/(alpha+1)``, parameters ``-alpha`` (App. E; Michaud et al. 2023; Nam et al. 2024a).
 
-    Broadcasts over ``alpha >= 0``; returns floats for a scalar ``alpha``.
+    Broadcasts over ``alpha > 0``; returns floats for a scalar ``alpha``. ``alpha = 0`` is refused: the laws
+    come from sums over infinitely many skills of ``p_k ∝ k^-(alpha+1)``, which converge only for
+    ``alpha > 0`` (at ``alpha = 0`` the frequencies cannot be normalised and no power law exists).
     """
-    a = check.positive("alpha", alpha, allow_zero=True)
+    a = check.as_array("alpha", alpha)
+    if np.any(a <= 0):
+        raise ValueError(
+            "alpha must be strictly positive: p_k ∝ k^-(alpha+1) sums to a finite total over infinitely many "
+            f"skills only for alpha > 0, and the resource laws need that limit; got {check._describe(alpha)}"
+        )
     time_data = -a / (a + 1.0)
     if a.ndim == 0:
         return ResourceExponents(float(time_data), float(time_data), float(-a))
@@ -356,7 +481,12 @@ class PowerLawFit(NamedTuple):
     prefactor: float
 
     def __call__(self, x) -> np.ndarray:
-        return self.prefactor * np.asarray(x, dtype=float) ** self.slope
+        x = check.positive("x", x)
+        with np.errstate(over="ignore", under="ignore"):
+            y = self.prefactor * x**self.slope
+        if not np.all(np.isfinite(y)):
+            raise ValueError(f"the fitted power law overflows float64 at x={check._describe(x)}")
+        return y
 
 
 def fit_power_law(x, y, *, x_range=None) -> PowerLawFit:
@@ -387,10 +517,15 @@ def fit_power_law(x, y, *, x_range=None) -> PowerLawFit:
         keep = (x >= bounds[0]) & (x <= bounds[1])
         x, y = x[keep], y[keep]
     if x.size < 2 or np.unique(x).size < 2:
-        raise ValueError(f"fit_power_law needs at least 2 distinct x values in x_range; got {x.size} points")
+        raise ValueError(
+            f"x must hold at least 2 distinct values (in x_range, if given) to fit a line; got {x.size} points, "
+            f"{np.unique(x).size} distinct"
+        )
     if np.any(x <= 0) or np.any(y <= 0):
         raise ValueError("x and y must be strictly positive in the fitted range (their logs are fitted)")
     slope, intercept = np.polyfit(np.log(x), np.log(y), 1)
+    if not (np.isfinite(slope) and -709.0 < intercept < 709.0):
+        raise ValueError(f"the fitted prefactor e^{intercept:.4g} leaves the float range; rescale x or y")
     return PowerLawFit(float(slope), float(np.exp(intercept)))
 
 
@@ -402,8 +537,17 @@ def skill_moments(frequencies, *, target_scale=1.0) -> Moments:
     :func:`labhelpers.data.teacher_moments` with variances ``p_k`` and target scales ``S``.
     """
     p = _frequencies(frequencies)
-    S = check.positive_scalar("target_scale", target_scale)
+    S = _moment_scale(target_scale)
+    check.fits_in_memory("frequencies", 2.0 * p.size**2)  # the dense moment matrices, n_skills^2 each
     return teacher_moments(p, np.full(p.size, S))
+
+
+def _moment_scale(target_scale) -> float:
+    """A target scale whose square (the target's second moment) is a float."""
+    S = check.positive_scalar("target_scale", target_scale)
+    if S > 1e150:
+        raise ValueError(f"target_scale must be at most 1e150 (its square enters the moments); got {S:.3g}")
+    return S
 
 
 def empirical_skill_moments(problem: SparseParity, data: ParityData, *, target_scale=1.0) -> Moments:
@@ -429,9 +573,13 @@ def empirical_skill_moments(problem: SparseParity, data: ParityData, *, target_s
         raise ValueError(
             f"data must be a labhelpers.parity.ParityData (from problem.sample); got {type(data).__name__}"
         )
-    S = check.positive_scalar("target_scale", target_scale)
+    S = _moment_scale(target_scale)
+    y = check.as_array("data.y", data.y, ndim=1)
+    check.fits_in_memory("problem.n_tasks", 2.0 * problem.n_tasks**2 + 2.0 * y.size * problem.n_tasks)
     G = problem.skills(data.X)
-    return empirical_moments(G, S * np.asarray(data.y, dtype=float))
+    if G.shape[0] != y.size:
+        raise ValueError(f"data.X and data.y must have the same number of samples; got {G.shape[0]} and {y.size}")
+    return empirical_moments(G, S * y)
 
 
 def simulate_skill_model(
@@ -443,6 +591,7 @@ def simulate_skill_model(
     times=None,
     rtol: float = 1e-12,
     atol: float = 1e-14,
+    max_evaluations: int | None = None,
 ) -> Trajectory:
     """Gradient flow of the skill model (Eq. 11) from a balanced start ``a_k(0) = b_k(0) = sqrt(theta0)``.
 
@@ -464,32 +613,94 @@ def simulate_skill_model(
         to its stability limit lets rounding errors of 1e-7 to 1e-6 (relative, depending on the CPU) build
         up, so the step is also capped at ``1 / rate`` of the fastest learned skill (``rate = 2 S p_k``,
         Eq. 9); the error then stays near 1e-12.
+    max_evaluations : int, optional
+        Evaluation budget of the solver (each evaluation costs ``n_skills^2`` multiply-adds). Default:
+        :data:`labhelpers.simulate.MAX_EVALUATIONS`, lowered for many skills so that a call costs at most
+        about ``1e11`` multiply-adds. A span that cannot finish within it is refused with an error naming
+        ``t_max`` (or ``times``).
 
     Returns
     -------
     Trajectory
         ``end_to_end[:, k, 0]`` is ``theta_k(t)``; divide by ``S`` for the skill strengths.
     """
+    moments = _checked_moments(moments)
+    theta0 = check.positive_scalar("theta0", theta0)
+    n_skills = moments.input_dim
+    if times is None and t_max is not None:
+        _distinct_times(t_max, n_times)
+    budget = _evaluation_budget(n_skills, max_evaluations)
+    if times is None and isinstance(n_times, (int, np.integer)) and not isinstance(n_times, bool):
+        check.fits_in_memory("n_times", 6.0 * float(n_times) * n_skills)  # the recorded parameters and maps
+    a0 = np.full(n_skills, np.sqrt(theta0))
+    try:  # overflow in the up-front cost estimate of a huge span only means "refuse": no warning
+        with np.errstate(over="ignore"):
+            trajectory = gradient_flow(
+                DiagonalLinearNetwork(n_skills),
+                {"a": a0, "b": a0.copy()},
+                moments,
+                t_max=t_max,
+                n_times=n_times,
+                times=times,
+                rtol=rtol,
+                atol=atol,
+                max_step=_stable_step(moments),
+                max_evaluations=budget,
+            )
+    except ValueError as error:
+        # The start sets the rate when theta0 exceeds the targets: then theta0, not the span, is to blame.
+        start_rate = float(np.max(np.abs(moments.sigma_xx))) * theta0 if n_skills else 0.0
+        target_rate = 2.0 * float(np.max(np.abs(moments.sigma_xy))) if n_skills else 0.0  # Eq. 9
+        start_is_fast = "rate at the start" in str(error) and start_rate > target_rate
+        if "params0" not in str(error) and not start_is_fast:
+            raise
+        raise ValueError(f"theta0={theta0:.3g} (the start a_k = b_k = sqrt(theta0)) is to blame: {error}") from error
+    trajectory.info["model"] = f"skill model (Eq. 11), {n_skills} skills, theta0={theta0}"
+    return trajectory
+
+
+def _checked_moments(moments) -> Moments:
+    """``moments`` checked again as when it was built (finite, consistent shapes, symmetric, PSD; Sec. 2).
+
+    A ``Moments`` is checked on construction, but its arrays can be edited in place afterwards
+    (``moments.sigma_xx[0, 0] = np.nan``); rebuilding it runs the checks again and names ``moments``.
+    """
     if not isinstance(moments, Moments):
         raise ValueError(
             f"moments must be a labhelpers.data.Moments (e.g. from skill_moments); got {type(moments).__name__}"
         )
-    theta0 = check.positive_scalar("theta0", theta0)
-    n_skills = moments.input_dim
-    a0 = np.full(n_skills, np.sqrt(theta0))
-    trajectory = gradient_flow(
-        DiagonalLinearNetwork(n_skills),
-        {"a": a0, "b": a0.copy()},
-        moments,
-        t_max=t_max,
-        n_times=n_times,
-        times=times,
-        rtol=rtol,
-        atol=atol,
-        max_step=_stable_step(moments),
-    )
-    trajectory.info["model"] = f"skill model (Eq. 11), {n_skills} skills, theta0={theta0}"
-    return trajectory
+    try:
+        return Moments(moments.sigma_xx, moments.sigma_xy, moments.sigma_yy)
+    except ValueError as error:
+        raise ValueError(
+            f"moments is not a valid set of second moments (edited after it was built?): {error}"
+        ) from error
+
+
+def _distinct_times(t_max, n_times) -> None:
+    """Refuse a ``t_max`` so small that ``n_times`` equally spaced times from 0 collapse onto each other."""
+    t_max = check.positive_scalar("t_max", t_max)
+    n_times = check.positive_int("n_times", n_times, minimum=2)
+    check.fits_in_memory("n_times", n_times)
+    if np.any(np.diff(np.linspace(0.0, t_max, n_times)) <= 0):
+        raise ValueError(
+            f"t_max={t_max!r} is too small to hold n_times={n_times} distinct times from 0 (they round onto "
+            "each other); use a larger t_max or fewer n_times"
+        )
+
+
+def _evaluation_budget(n_skills: int, max_evaluations) -> int:
+    """The solver's evaluation budget: as asked, or the default capped at ``_FLOW_WORK / n_skills^2``."""
+    if max_evaluations is not None:
+        return check.positive_int("max_evaluations", max_evaluations, minimum=100)
+    budget = min(MAX_EVALUATIONS, int(_FLOW_WORK / n_skills**2))
+    if budget < 100:
+        raise ValueError(
+            f"moments has {n_skills} skills: each flow evaluation costs n_skills^2 = {n_skills**2:.3g} "
+            f"multiply-adds, too many for a bounded run; use at most {int((_FLOW_WORK / 100) ** 0.5)} skills "
+            "(or pass max_evaluations explicitly)"
+        )
+    return budget
 
 
 def _stable_step(moments: Moments) -> float | None:
@@ -534,8 +745,12 @@ def crossing_time(times, curves, level=0.5) -> np.ndarray:
     columns = np.arange(flat.shape[1])
     v0, v1 = flat[before, columns], flat[first, columns]
     t0, t1 = t[before], t[first]
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         crossing = np.where(first == 0, t[0], t0 + (level - v0) / (v1 - v0) * (t1 - t0))
+        # Differences beyond the float range (values or times near +-1e308): interpolate from halved values.
+        share = np.clip((level / 2 - v0 / 2) / (v1 / 2 - v0 / 2), 0.0, 1.0)
+        overflowed = ~np.isfinite(v1 - v0) | ~np.isfinite(t1 - t0) | ~np.isfinite(crossing)
+        crossing = np.where(overflowed, t0 * (1.0 - share) + t1 * share, crossing)
     return np.where(reached, crossing, np.nan).reshape(values.shape[1:])
 
 
@@ -552,12 +767,21 @@ class TimeCalibration(NamedTuple):
 
     def strength(self, steps, frequencies) -> np.ndarray:
         """Predicted skill strengths after ``steps`` optimiser steps (Eq. 9 with ``t = steps / kappa``)."""
-        t = check.positive("steps", steps, allow_zero=True) / self.steps_per_time
+        kappa = check.positive_scalar("steps_per_time", self.steps_per_time)
+        with np.errstate(over="ignore"):
+            t = check.positive("steps", steps, allow_zero=True) / kappa
+        if not np.all(np.isfinite(t)):
+            raise ValueError(f"steps / steps_per_time overflows float64 for steps_per_time={kappa:.3g}")
         return skill_strength(t, frequencies, target_scale=self.target_scale, theta0=self.theta0)
 
     def emergence_steps(self, frequencies) -> np.ndarray:
         """Predicted step at which each skill reaches half strength, ``kappa`` times :func:`emergence_time`."""
-        return self.steps_per_time * emergence_time(frequencies, target_scale=self.target_scale, theta0=self.theta0)
+        kappa = check.positive_scalar("steps_per_time", self.steps_per_time)
+        with np.errstate(over="ignore"):
+            steps = kappa * emergence_time(frequencies, target_scale=self.target_scale, theta0=self.theta0)
+        if not np.all(np.isfinite(steps)):
+            raise ValueError(f"the emergence steps overflow float64 for steps_per_time={kappa:.3g}")
+        return steps
 
 
 def fit_time_scale(steps, strengths, frequencies, *, target_scale=1.0, skills=None, window=(0.05, 0.95)):
@@ -596,7 +820,10 @@ def fit_time_scale(steps, strengths, frequencies, *, target_scale=1.0, skills=No
     if R.shape != (s.size, p.size):
         raise ValueError(f"strengths must have shape (len(steps), n_skills) = {(s.size, p.size)}; got {R.shape}")
     S = check.positive_scalar("target_scale", target_scale)
-    chosen = np.arange(p.size) if skills is None else np.unique(np.asarray(skills))
+    try:
+        chosen = np.arange(p.size) if skills is None else np.unique(np.asarray(skills))
+    except (TypeError, ValueError) as error:  # ragged lists and the like
+        raise ValueError(f"skills must list skill indices in [0, {p.size}); got {check._describe(skills)}") from error
     if chosen.size == 0 or not np.issubdtype(chosen.dtype, np.integer) or chosen.min() < 0 or chosen.max() >= p.size:
         raise ValueError(f"skills must list skill indices in [0, {p.size}); got {check._describe(skills)}")
     low, high = _window(window)
@@ -605,12 +832,51 @@ def fit_time_scale(steps, strengths, frequencies, *, target_scale=1.0, skills=No
     if inside.sum() < 2:
         raise ValueError(f"fit_time_scale needs at least 2 strengths inside window {window}; got {inside.sum()}")
     rows, cols = np.nonzero(inside)
-    design = np.stack([2.0 * S * p[cols] * s[rows], -np.ones(rows.size)], axis=1)
+    rate_steps, shift = _rate_steps(S, p[cols], s[rows])
+    design = np.stack([rate_steps, -np.ones(rows.size)], axis=1)
     logit = np.log(R[rows, cols] / (1.0 - R[rows, cols]))
-    (inverse_kappa, log_delay), *_ = np.linalg.lstsq(design, logit, rcond=None)
-    if inverse_kappa <= 0:
-        raise ValueError("the chosen strengths do not rise with the steps: no positive time scale fits them")
-    return TimeCalibration(float(1.0 / inverse_kappa), float(S / (1.0 + np.exp(log_delay))), S)
+    (slope, log_delay), *_ = np.linalg.lstsq(design, logit, rcond=None)
+    if slope <= 0:
+        raise ValueError(
+            "strengths do not rise with steps at the rates 2 S p_k that target_scale and frequencies give: no "
+            f"positive time scale fits them (target_scale={S:.3g}); check the three arguments together"
+        )
+    with np.errstate(over="ignore", under="ignore", divide="ignore"):
+        kappa, theta0 = np.ldexp(1.0 / slope, shift), S / (1.0 + np.exp(log_delay))  # 1/kappa = slope 2^-shift
+    if not (np.isfinite(kappa) and kappa >= np.finfo(float).tiny):
+        raise ValueError(
+            f"the fitted steps per unit time ({kappa:.3g}) leaves the normal float range: target_scale={S:.3g} "
+            f"times frequencies (down to {p[cols].min():.3g}) times steps (up to {np.abs(s).max():.3g}) is "
+            "too small or too large; rescale target_scale or frequencies"
+        )
+    if not 0.0 < theta0 < S:
+        raise ValueError(
+            f"the fit leaves the float range (steps per unit time {kappa:.3g}, theta0 {theta0:.3g}); "
+            "rescale steps or check that the strengths rise"
+        )
+    return TimeCalibration(float(kappa), float(theta0), S)
+
+
+def _rate_steps(S: float, p: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, int]:
+    """``2 S p_k step`` (the logit's slope per unit of ``1/kappa``) as ``(values, shift)``: true values ``values 2^shift``.
+
+    ``shift`` is 0, and the values the plain product, wherever that product is finite and not subnormal
+    (the book's fits); otherwise the product is taken from mantissas and exponents apart, scaled by
+    ``2^-shift`` to be near 1, so that a subnormal or huge ``target_scale`` or ``frequencies`` still fits.
+    """
+    tiny = np.finfo(float).tiny
+    with np.errstate(over="ignore", under="ignore"):
+        rate = 2.0 * S * p
+        direct = rate * s  # 2 S p s, evaluated left to right as written
+    plain = np.isfinite(direct) & (rate >= tiny) & ((np.abs(direct) >= tiny) | (s == 0))
+    if np.all(plain):
+        return direct, 0
+    (mS, eS), (mp, ep), (ms, es) = np.frexp(S), np.frexp(p), np.frexp(s)
+    mantissa, exponent = 2.0 * mS * mp * ms, eS + ep + es
+    nonzero = mantissa != 0
+    shift = int(np.max(exponent[nonzero])) if np.any(nonzero) else 0
+    with np.errstate(under="ignore"):
+        return np.ldexp(mantissa, exponent - shift), shift
 
 
 def _window(window) -> tuple[float, float]:
@@ -649,13 +915,20 @@ def fit_threshold(resource, strengths) -> float:
             f"resource and strengths must be non-empty and of one size; got {np.size(resource)} and {np.size(strengths)}"
         )
     values, group = np.unique(x, return_inverse=True)
-    miss = np.bincount(group, weights=R**2, minlength=values.size)  # cost if predicted 0
-    hit = np.bincount(group, weights=(1.0 - R) ** 2, minlength=values.size)  # cost if predicted 1
+    with np.errstate(over="ignore"):
+        miss = np.bincount(group, weights=R**2, minlength=values.size)  # cost if predicted 0
+        hit = np.bincount(group, weights=(1.0 - R) ** 2, minlength=values.size)  # cost if predicted 1
     # Threshold at values[j]: groups below j predicted 0, from j on predicted 1; j = n: none learned.
     cost = np.concatenate([[0.0], np.cumsum(miss)]) + np.concatenate([np.cumsum(hit[::-1])[::-1], [0.0]])
+    if not np.all(np.isfinite(cost)):
+        raise ValueError(f"strengths are too large to square in float64 (up to {np.abs(R).max():.3g})")
     j = int(np.argmin(cost))
     if j == 0:
         return float(values[0])
     if j == values.size:
         return float("inf")
-    return float(np.sqrt(values[j - 1] * values[j]))
+    with np.errstate(over="ignore", under="ignore"):
+        product = values[j - 1] * values[j]
+    if np.isfinite(product) and product >= np.finfo(float).tiny:
+        return float(np.sqrt(product))
+    return float(np.sqrt(values[j - 1]) * np.sqrt(values[j]))  # the product left the float range

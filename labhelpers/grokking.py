@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from . import _validation as check
+from ._divergence import DivergenceGuard
 from .data import Moments, teacher_moments
 from .models import Model, Params
 
@@ -76,12 +77,21 @@ class WideScalarNetwork(Model):
         return {"a": E * params["b"], "b": E * params["a"]}
 
 
+MAX_TARGET_SCALE = 1e150
+"""Largest ``|S|`` of :func:`target_moments`: ``S^2`` stays well inside the float range."""
+
+
 def target_moments(target_scale: float) -> Moments:
     """Moments of Eq. 15's task: ``E[x^2] = 1`` and ``f*(x) = S x`` (``target_scale = S``)."""
     S = check.as_array("target_scale", target_scale)
     if S.ndim != 0:
         raise ValueError(f"target_scale must be a single number; got {check._describe(S)}")
-    return teacher_moments([1.0], [float(S)])
+    S = float(S)  # any sign: S < 0 is a falling teacher, S = 0 the zero target
+    if abs(S) > MAX_TARGET_SCALE:
+        raise ValueError(
+            f"|target_scale| must be at most {MAX_TARGET_SCALE:.0e}, or E[y^2] = S^2 overflows; got {S:.3g}"
+        )
+    return teacher_moments([1.0], [S])
 
 
 # ---------------------------------------------------------------------------- summaries of the weights
@@ -119,13 +129,17 @@ def slope(params: Params, Z: float = 1.0) -> np.ndarray:
         Shape ``(...)``.
     """
     a, b, Z = _weights(params, Z)
-    return (a * b).sum(-1) / Z
+    with np.errstate(over="ignore", invalid="ignore"):  # refused by _finite_summary
+        beta = (a * b).sum(-1) / Z
+    return _finite_summary("the slope beta", beta)
 
 
 def weight_scale(params: Params, Z: float = 1.0) -> np.ndarray:
     """Weight scale ``Sigma = (1/2Z) sum_i (a_i^2 + b_i^2)`` (Sec. 7); ``Sigma_0 / S`` is the weight-to-target ratio."""
     a, b, Z = _weights(params, Z)
-    return (a**2 + b**2).sum(-1) / (2.0 * Z)
+    with np.errstate(over="ignore", invalid="ignore"):  # refused by _finite_summary
+        sigma = (a**2 + b**2).sum(-1) / (2.0 * Z)
+    return _finite_summary("the weight scale Sigma", sigma)
 
 
 def aligned_scales(params: Params, Z: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
@@ -134,7 +148,15 @@ def aligned_scales(params: Params, Z: float = 1.0) -> tuple[np.ndarray, np.ndarr
     ``A + B = Sigma`` and ``A - B = beta``; at ``t = 0`` they fix the whole trajectory.
     """
     a, b, Z = _weights(params, Z)
-    return ((a + b) ** 2).sum(-1) / (4.0 * Z), ((a - b) ** 2).sum(-1) / (4.0 * Z)
+    with np.errstate(over="ignore", invalid="ignore"):  # refused by _finite_summary
+        A, B = ((a + b) ** 2).sum(-1) / (4.0 * Z), ((a - b) ** 2).sum(-1) / (4.0 * Z)
+    return _finite_summary("A", A), _finite_summary("B", B)
+
+
+def _finite_summary(what: str, value: np.ndarray) -> np.ndarray:
+    """``value``, unless squares of huge weights or a tiny ``Z`` pushed it past the float range."""
+    _overflow("params and Z", what, value, "weights too large for their Z, or Z too small")
+    return value
 
 
 # ---------------------------------------------------------------------------- closed forms
@@ -143,6 +165,18 @@ def _scales(A, B, S) -> tuple[np.ndarray, ...]:
     check.positive("A", A, allow_zero=True)
     check.positive("B", B, allow_zero=True)
     return A, B, S
+
+
+def _unit(A, B, S) -> np.ndarray:
+    """A power of two ``m`` with ``max(A, B, |S|) / m`` in ``[1, 2)`` (1 where all three vanish).
+
+    The Riccati equation of Theorem I.1 is covariant: ``A, B, S -> A/m, B/m, S/m`` with ``t -> m t`` leaves
+    ``gamma`` unchanged. Dividing by a power of two is exact, so ordinary inputs give bit-identical results,
+    while huge or tiny scales no longer overflow or underflow in ``S^2 + 4AB``.
+    """
+    largest = np.maximum(np.maximum(A, B), np.abs(S))
+    _, exponent = np.frexp(np.where(largest > 0, largest, 1.0))
+    return np.ldexp(1.0, exponent - 1)
 
 
 def _root_terms(A, B, S) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -158,13 +192,21 @@ def _root_terms(A, B, S) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return root, P, D
 
 
+def _overflow(name: str, what: str, value: np.ndarray, cause: str) -> None:
+    """Raise a clear error where a closed form truly leaves the floating-point range."""
+    if not np.all(np.isfinite(value)):
+        raise ValueError(f"{what} overflows the floating-point range ({cause}); check {name}")
+
+
 def growth_factors(A, B, S) -> tuple[np.ndarray, np.ndarray]:
     """Roots ``gamma+ >= 0 >= gamma-`` of ``-A gamma^2 + S gamma + B`` (Theorem I.1, App. I).
 
     ``gamma+- = (S +- sqrt(S^2 + 4AB)) / (2A)``. ``gamma+`` is the final growth factor: aligned
     components end ``sqrt(gamma+)`` times larger, anti-aligned ones ``sqrt(gamma+)`` times smaller.
     Computed as ``gamma+ = (root + S)/(2A) = 2B/(root - S)`` (whichever has no cancellation) and
-    ``gamma- = -B/(A gamma+)``. ``B = 0`` gives ``gamma+ = max(S, 0)/A`` (logistic growth).
+    ``gamma- = -B/(A gamma+)``, on ``A, B, S`` divided by a common power of two (so any finite scale
+    works). ``B = 0`` gives ``gamma+ = max(S, 0)/A`` (logistic growth). Where ``A`` is so small next to
+    ``S`` that ``gamma+`` exceeds the floating-point range, a ``ValueError`` says so.
 
     Parameters
     ----------
@@ -186,10 +228,35 @@ def growth_factors(A, B, S) -> tuple[np.ndarray, np.ndarray]:
             f"A must be strictly positive for finite growth factors (A = 0 means a = -b: no aligned part); "
             f"got {check._describe(A)}; growth_factor(t, ...) handles A = 0"
         )
+    unit = _unit(A, B, S)
+    A, B, S = A / unit, B / unit, S / unit
     _, P, D = _root_terms(A, B, S)
-    gamma_plus = np.where(S >= 0, P / (2.0 * A), 2.0 * B / np.where(D > 0, D, 1.0))
-    gamma_minus = np.where(S >= 0, -2.0 * B / np.where(P > 0, P, 1.0), -D / (2.0 * A))
+    with np.errstate(over="ignore", under="ignore"):
+        gamma_plus = np.where(S >= 0, P / (2.0 * A), 2.0 * B / np.where(D > 0, D, 1.0))
+        gamma_minus = np.where(S >= 0, -2.0 * B / np.where(P > 0, P, 1.0), -D / (2.0 * A))
+    cause = "A is too small next to S and B: the aligned features would grow by more than 1e308"
+    _overflow("A", "gamma+ or gamma-", np.stack([gamma_plus, gamma_minus]), cause)
     return gamma_plus, gamma_minus
+
+
+def _riccati(t, A, B, S, Z) -> tuple[np.ndarray, ...]:
+    """``gamma(t) = num / den`` (both >= 0, see :func:`growth_factor`), with ``A`` and ``B`` broadcast."""
+    t, A, B, S, Z = check.broadcastable(t=t, A=A, B=B, S=S, Z=Z)
+    check.positive("t", t, allow_zero=True)
+    check.positive("A", A, allow_zero=True)
+    check.positive("B", B, allow_zero=True)
+    check.positive("Z", Z)
+    unit = _unit(A, B, S)
+    a, b, s = A / unit, B / unit, S / unit
+    root, P, D = _root_terms(a, b, s)
+    with np.errstate(over="ignore", divide="ignore", under="ignore", invalid="ignore"):
+        rate = 2.0 * (root * unit) / Z  # may overflow to inf: then the solution has converged
+        exponent = np.where(t == 0, 0.0, rate * t)
+        decay = np.exp(-exponent)
+        rise = -np.expm1(-exponent)  # 1 - e^{-rt}, accurate for small rt
+        numerator = np.where(root > 0, P + D * decay + 2.0 * b * rise, 1.0 + 2.0 * B * t / Z)
+        denominator = np.where(root > 0, D + P * decay + 2.0 * a * rise, 1.0 + 2.0 * A * t / Z)
+    return numerator, denominator, A, B
 
 
 def growth_factor(t, A, B, S, Z: float = 1.0) -> np.ndarray:
@@ -202,10 +269,12 @@ def growth_factor(t, A, B, S, Z: float = 1.0) -> np.ndarray:
     ``gamma = (P + D e - 2B expm1(-rt)) / (D + P e - 2A expm1(-rt))``,  ``e = e^{-rt}``,
     ``P, D = sqrt(S^2 + 4AB) +- S``,
 
-    a ratio of non-negative terms, so it is finite for every ``A, B >= 0`` and ``t >= 0``: ``B = 0``
-    gives the logistic ``gamma = S / (S e + A (1 - e))``, ``A = 0`` the linear equation's solution
-    (exponential growth when ``S > 0``; ``+inf`` only once that overflows), and ``S^2 + 4AB = 0`` the
-    limit ``(1 + 2Bt/Z) / (1 + 2At/Z)``.
+    a ratio of non-negative terms (on ``A, B, S`` divided by a common power of two), so it is finite for
+    every ``A, B >= 0`` and ``t >= 0``: ``B = 0`` gives the logistic ``gamma = S / (S e + A (1 - e))``,
+    ``A = 0`` the linear equation's solution, and ``S^2 + 4AB = 0`` the limit
+    ``(1 + 2Bt/Z) / (1 + 2At/Z)``. Where ``gamma`` itself leaves the floating-point range (``A = 0`` and
+    ``S > 0`` at large ``t``: exponential growth) a ``ValueError`` says so; :func:`exact_slope` and
+    :func:`exact_solution` stay finite there.
 
     Parameters
     ----------
@@ -223,36 +292,32 @@ def growth_factor(t, A, B, S, Z: float = 1.0) -> np.ndarray:
     numpy.ndarray
         ``gamma(t)``, with ``gamma(0) = 1``.
     """
-    t, A, B, S, Z = check.broadcastable(t=t, A=A, B=B, S=S, Z=Z)
-    check.positive("t", t, allow_zero=True)
-    check.positive("A", A, allow_zero=True)
-    check.positive("B", B, allow_zero=True)
-    check.positive("Z", Z)
-    root, P, D = _root_terms(A, B, S)
-    rate = 2.0 * root / Z
-    with np.errstate(over="ignore", divide="ignore", under="ignore", invalid="ignore"):
-        decay = np.exp(-rate * t)
-        rise = -np.expm1(-rate * t)  # 1 - e^{-rt}, accurate for small rt
-        numerator = P + D * decay + 2.0 * B * rise
-        denominator = D + P * decay + 2.0 * A * rise
-        general = numerator / denominator
-    degenerate = (1.0 + 2.0 * B * t / Z) / (1.0 + 2.0 * A * t / Z)  # S = 0 and AB = 0: double root at 0
-    return np.where(root > 0, general, degenerate)
+    numerator, denominator, _, _ = _riccati(t, A, B, S, Z)
+    with np.errstate(over="ignore", divide="ignore"):
+        gamma = numerator / denominator
+    cause = "A = 0 or A tiny next to S: the aligned part grows without bound; exact_slope stays finite"
+    _overflow("t and A", "gamma(t)", gamma, cause)
+    return gamma
 
 
 def exact_slope(t, A, B, S, Z: float = 1.0) -> np.ndarray:
     """Slope ``beta(t) = A gamma(t) - B / gamma(t)`` (Theorem I.1, App. I; Eq. 15).
 
     Starts at ``beta_0 = A - B`` and tends to ``S`` (for ``A > 0`` or ``S <= 0``). A zero ``A`` or
-    ``B`` contributes exactly zero, also where ``gamma`` has overflowed or underflowed.
-    Arguments as in :func:`growth_factor`.
+    ``B`` contributes exactly zero, and where ``gamma`` leaves the floating-point range the products
+    are formed as ``A num / den`` and ``B den / num`` instead (``gamma = num / den``), so the slope stays
+    finite for every finite input. Arguments as in :func:`growth_factor`.
     """
-    gamma = growth_factor(t, A, B, S, Z)
-    A, B = np.broadcast_arrays(np.asarray(A, dtype=float), np.asarray(B, dtype=float))
-    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        aligned = np.where(A == 0, 0.0, A * gamma)
-        anti = np.where(B == 0, 0.0, B / gamma)
-    return aligned - anti
+    numerator, denominator, A, B = _riccati(t, A, B, S, Z)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore", under="ignore"):
+        gamma = numerator / denominator
+        aligned = A * gamma
+        aligned = np.where(np.isfinite(aligned), aligned, A * numerator / denominator)
+        anti = B / gamma
+        anti = np.where(np.isfinite(anti), anti, B * denominator / numerator)
+        beta = np.where(A == 0, 0.0, aligned) - np.where(B == 0, 0.0, anti)
+    _overflow("A, B and S", "beta(t)", beta, "the scales are too close to the floating-point limit")
+    return beta
 
 
 def exact_solution(t, a0, b0, S, Z: float = 1.0) -> dict[str, np.ndarray]:
@@ -260,7 +325,8 @@ def exact_solution(t, a0, b0, S, Z: float = 1.0) -> dict[str, np.ndarray]:
 
     ``u = a + b`` and ``v = a - b`` evolve as ``u(t) = u(0) sqrt(gamma(t))`` and ``v(t) = v(0) / sqrt(gamma(t))``
     with :func:`growth_factor` ``gamma`` built from ``A = sum u(0)^2 / 4Z`` and ``B = sum v(0)^2 / 4Z``;
-    then ``a = (u + v)/2``, ``b = (u - v)/2``. Components that start at zero stay exactly zero.
+    then ``a = (u + v)/2``, ``b = (u - v)/2``. Components that start at zero stay exactly zero, and an
+    anti-aligned part that decays (``A = 0``) stays finite however large ``gamma`` grows.
 
     Parameters
     ----------
@@ -285,21 +351,28 @@ def exact_solution(t, a0, b0, S, Z: float = 1.0) -> dict[str, np.ndarray]:
     t = check.as_array("t", t, ndim=(0, 1))
     check.positive("t", t, allow_zero=True)
     batch = a0.shape[:-1]
+    check.fits_in_memory("exact_solution's result (a and b at every time)", 4.0 * max(t.size, 1) * a0.size)
     S = check.as_array("S", S)
     Z = check.positive("Z", Z)
     try:
         S, Z = (np.broadcast_to(x, batch) for x in (S, Z))
     except ValueError as error:
         raise ValueError(f"S {S.shape} and Z {Z.shape} must broadcast to the runs' shape {batch}") from error
-    u0, v0 = a0 + b0, a0 - b0
-    A = (u0**2).sum(-1) / (4.0 * Z)
-    B = (v0**2).sum(-1) / (4.0 * Z)
+    with np.errstate(over="ignore"):
+        u0, v0 = a0 + b0, a0 - b0
+        A = (u0**2).sum(-1) / (4.0 * Z)
+        B = (v0**2).sum(-1) / (4.0 * Z)
+    _overflow("a0, b0 and Z", "A = sum (a0 + b0)^2 / 4Z or B", np.stack([A, B]), "the weights are too large")
     time = t.reshape(t.shape + (1,) * len(batch))
-    gamma = growth_factor(time, A, B, S, Z)[..., None]
-    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        root = np.sqrt(gamma)
-        u = np.where(u0 == 0, 0.0, u0 * root)
-        v = np.where(v0 == 0, 0.0, v0 / root)
+    numerator, denominator, _, _ = _riccati(time, A, B, S, Z)
+    numerator, denominator = numerator[..., None], denominator[..., None]
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore", under="ignore"):
+        root = np.sqrt(numerator / denominator)
+        u = u0 * root
+        u = np.where(u0 == 0, 0.0, np.where(np.isfinite(u), u, u0 * np.sqrt(numerator) / np.sqrt(denominator)))
+        v = v0 / root
+        v = np.where(v0 == 0, 0.0, np.where(np.isfinite(v), v, v0 * np.sqrt(denominator) / np.sqrt(numerator)))
+    _overflow("t, a0 and b0", "a(t) or b(t)", np.stack([u, v]), "the aligned weights grow beyond 1e308")
     return {"a": (u + v) / 2.0, "b": (u - v) / 2.0}
 
 
@@ -309,7 +382,8 @@ def gamma_plus_from_ratio(ratio) -> np.ndarray:
     With ``beta_0 = 0``, ``A = B = Sigma_0 / 2`` and ``gamma+ = (S + sqrt(S^2 + Sigma_0^2)) / Sigma_0``
     (Theorem I.1, App. I), i.e. with ``rho = Sigma_0 / S``:
     ``gamma+ = (1 + sqrt(1 + rho^2)) / rho``. Lazy limit ``rho >> 1``: ``gamma+ ~ 1 + 1/rho``;
-    rich limit ``rho << 1``: ``gamma+ ~ 2/rho``.
+    rich limit ``rho << 1``: ``gamma+ ~ 2/rho`` (a ``ValueError`` below ``rho ~ 1e-308``, where that
+    exceeds the floating-point range).
 
     Parameters
     ----------
@@ -317,7 +391,10 @@ def gamma_plus_from_ratio(ratio) -> np.ndarray:
         ``Sigma_0 / S`` (> 0; take ``S > 0``, the sign of ``S`` is a relabelling ``b -> -b``).
     """
     rho = check.positive("ratio", ratio)
-    return (1.0 + np.hypot(1.0, rho)) / rho
+    with np.errstate(over="ignore"):
+        gamma_plus = (1.0 + np.hypot(1.0, rho)) / rho
+    _overflow("ratio", "gamma+ ~ 2 / ratio", gamma_plus, "the ratio is below about 1e-308")
+    return gamma_plus
 
 
 # ---------------------------------------------------------------------------- initialisations
@@ -329,6 +406,12 @@ def _batch_shape(batch_shape) -> tuple[int, ...]:
     ):
         raise ValueError(f"batch_shape must be a tuple of positive integers; got {check._describe(batch_shape)}")
     return tuple(int(n) for n in batch_shape)
+
+
+def _weights_fit(width: int, batch_shape: tuple[int, ...]) -> None:
+    """Refuse, before drawing, weights ``a`` and ``b`` of shape ``(*batch_shape, width)`` too large for memory."""
+    size = float(width) * np.prod(batch_shape, dtype=float)
+    check.fits_in_memory(f"the weights a and b (width={width}, batch_shape={batch_shape})", 4.0 * size)
 
 
 def sign_init(width: int, n_aligned: int, scale: float = 1.0) -> dict[str, np.ndarray]:
@@ -344,6 +427,7 @@ def sign_init(width: int, n_aligned: int, scale: float = 1.0) -> dict[str, np.nd
     if n > p:
         raise ValueError(f"n_aligned must be at most width={p}; got {n}")
     scale = check.positive_scalar("scale", scale)
+    _weights_fit(p, ())
     a = np.full(p, scale)
     b = np.where(np.arange(p) < n, scale, -scale)
     return {"a": a, "b": b}
@@ -359,6 +443,7 @@ def gaussian_init(width: int, scale: float, *, batch_shape=(), seed: int = 0) ->
     scale = check.positive_scalar("scale", scale)
     rng = check.rng("seed", seed)
     shape = _batch_shape(batch_shape) + (p,)
+    _weights_fit(p, shape[:-1])
     return {"a": scale * rng.standard_normal(shape), "b": scale * rng.standard_normal(shape)}
 
 
@@ -377,6 +462,7 @@ def ntk_init(width: int, *, batch_shape=(), seed: int = 0) -> tuple[WideScalarNe
         ``{"a": ..., "b": ...}`` of shape ``(*batch_shape, width)``.
     """
     p = check.positive_int("width", width)
+    _weights_fit(p, _batch_shape(batch_shape))
     return WideScalarNetwork(p, np.sqrt(p)), gaussian_init(p, 1.0, batch_shape=batch_shape, seed=seed)
 
 
@@ -401,8 +487,69 @@ def mirrored_init(width: int, scale: float, *, batch_shape=(), seed: int = 0) ->
     p = check.positive_int("width", width, minimum=2)
     if p % 2:
         raise ValueError(f"width must be even (units come in mirrored pairs); got {p}")
+    _weights_fit(p, _batch_shape(batch_shape))
     half = gaussian_init(p // 2, scale, batch_shape=batch_shape, seed=seed)
     return {"a": np.concatenate([half["a"], half["a"]], -1), "b": np.concatenate([half["b"], -half["b"]], -1)}
+
+
+def _log_cosine_sum(x, X, y, Y, k) -> np.ndarray:
+    """``ln(X Y + x y)`` with ``X = hypot(x, k)``, ``Y = hypot(y, k)``, free of cancellation (>= ``k^2`` > 0).
+
+    Where ``x y < 0`` it uses ``(X Y + x y)(X Y - x y) = k^2 (x^2 + y^2 + k^2)``, in log space so that a
+    tiny ``k^2`` cannot underflow.
+    """
+    with np.errstate(divide="ignore", invalid="ignore", under="ignore"):
+        direct = np.log(X * Y + x * y)
+        indirect = 2.0 * np.log(k) + np.log(x**2 + y**2 + k**2) - np.log(X * Y - x * y)
+    return np.where(x * y >= 0, direct, indirect)
+
+
+def _time_general(fraction, a, b, s, Z) -> np.ndarray:
+    """Time to ``fraction`` for ``a, b > 0`` (``K = 4ab > 0``), from the integral of ``beta' = (2/Z) Sigma (S - beta)``.
+
+    With ``k = sqrt(K)``, ``R = hypot(S, k)``, ``Sigma = hypot(beta, k)`` and ``G(beta) = R Sigma + S beta + K``,
+    ``t = (Z / 2R) ln(1 + x)``, ``x = f R N / ((1 - f)(Sigma* + Sigma_0) G(beta_0))``, where
+    ``N = (G(beta*) - K) + (G(beta_0) - K) + (Sigma_0 Sigma* - beta_0 beta*) + K`` is a sum of
+    non-negative terms. Every term is formed in log space without cancellation.
+    """
+    k = 2.0 * np.sqrt(a) * np.sqrt(b)
+    beta0 = a - b
+    beta = beta0 + fraction * (s - beta0)
+    R, sigma0, sigma = np.hypot(s, k), np.hypot(beta0, k), np.hypot(beta, k)
+    log_k2 = 2.0 * np.log(k)
+    terms = np.stack(
+        [
+            _log_cosine_sum(s, R, beta, sigma, k),
+            _log_cosine_sum(s, R, beta0, sigma0, k),
+            _log_cosine_sum(-beta0, sigma0, beta, sigma, k),
+            np.broadcast_to(log_k2, np.shape(beta)),
+        ]
+    )
+    log_N = np.logaddexp.reduce(terms, axis=0)
+    log_G0 = np.logaddexp(_log_cosine_sum(s, R, beta0, sigma0, k), log_k2)
+    log_x = np.log(fraction) + np.log(R) + log_N - np.log1p(-fraction) - np.log(sigma + sigma0) - log_G0
+    with np.errstate(over="ignore", under="ignore"):
+        log1p_x = np.where(log_x > 0, log_x + np.log1p(np.exp(-np.abs(log_x))), np.log1p(np.exp(np.minimum(log_x, 0))))
+    return Z / (2.0 * R) * log1p_x
+
+
+def _time_one_sided(fraction, a, b, s, Z) -> np.ndarray:
+    """Time to ``fraction`` when ``A = 0`` or ``B = 0`` (``K = 0``): ``beta' = (2/Z) |beta| (S - beta)``.
+
+    Its solution gives ``t = (Z / 2|beta_0|) (f / (1 - f)) ln(1 + x) / x`` with ``x = f S / ((1 - f) beta_0)``
+    (``ln(1 + x)/x -> 1`` as ``x -> 0``: the case ``S = 0``). The slope cannot cross zero, so a fraction
+    with ``x <= -1`` is never reached.
+    """
+    beta0 = a - b
+    x = fraction * s / ((1.0 - fraction) * beta0)
+    if np.any(x <= -1):
+        raise ValueError(
+            f"fraction={check._describe(fraction)} is never reached: with A = 0 or B = 0 the slope cannot cross 0, "
+            "and S has the other sign (or is 0), so it only decays towards 0; choose a smaller fraction"
+        )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(x == 0, 1.0, np.log1p(x) / np.where(x == 0, 1.0, x))
+    return Z / (2.0 * np.abs(beta0)) * fraction / (1.0 - fraction) * ratio
 
 
 def time_to_fraction(fraction, A, B, S, Z: float = 1.0) -> np.ndarray:
@@ -420,10 +567,9 @@ def time_to_fraction(fraction, A, B, S, Z: float = 1.0) -> np.ndarray:
     ----------
     fraction : array_like
         Strictly between 0 and 1.
-    A : array_like
-        Aligned scale (> 0).
-    B : array_like
-        Anti-aligned scale (>= 0).
+    A, B : array_like
+        Aligned and anti-aligned scales (>= 0, not both 0). With ``A = 0`` or ``B = 0`` the slope cannot
+        cross zero, and a fraction it never reaches is refused.
     S : array_like
         Target scale, different from ``beta_0 = A - B`` (otherwise nothing moves).
     Z : array_like
@@ -437,18 +583,26 @@ def time_to_fraction(fraction, A, B, S, Z: float = 1.0) -> np.ndarray:
     fraction, A, B, S, Z = check.broadcastable(fraction=fraction, A=A, B=B, S=S, Z=Z)
     if np.any((fraction <= 0) | (fraction >= 1)):
         raise ValueError(f"fraction must lie strictly between 0 and 1; got {check._describe(fraction)}")
+    check.positive("A", A, allow_zero=True)
+    check.positive("B", B, allow_zero=True)
     check.positive("Z", Z)
-    gamma_plus, gamma_minus = growth_factors(A, B, S)
+    if np.any((A == 0) & (B == 0)):
+        raise ValueError("A and B must not both be zero: zero weights never move (the flow is at rest)")
     beta0 = A - B
     if np.any(np.isclose(S, beta0, rtol=1e-12, atol=0.0)):
         raise ValueError(
             f"S must differ from the initial slope beta_0 = A - B = {check._describe(beta0)}; got S = {check._describe(S)}"
         )
-    beta = beta0 + fraction * (S - beta0)
-    gamma_star = (beta + np.sqrt(beta**2 + 4.0 * A * B)) / (2.0 * A)
-    rate = 2.0 * np.sqrt(S**2 + 4.0 * A * B) / Z
-    odds = (1.0 - gamma_plus) * (gamma_star - gamma_minus) / ((1.0 - gamma_minus) * (gamma_star - gamma_plus))
-    return np.log(odds) / rate
+    unit = _unit(A, B, S)
+    a, b, s = A / unit, B / unit, S / unit
+    both = (a > 0) & (b > 0)
+    one = np.where(both, 0.5, fraction), np.where(both, 1.0, a), np.where(both, 0.0, b)
+    with np.errstate(over="ignore", under="ignore"):
+        general = _time_general(fraction, np.where(both, a, 1.0), np.where(both, b, 1.0), s, Z)
+        one_sided = _time_one_sided(*one, np.where(both, 0.0, s), Z)
+        times = np.where(both, general, one_sided) / unit
+    _overflow("A, B, S and Z", "the time", times, "the scales make the flow slower than 1e308 time units")
+    return times
 
 
 # ---------------------------------------------------------------------------- the four cures (Sec. 7.2)
@@ -506,18 +660,27 @@ def rescaled_problem(
     for name, value in zip(names, values):
         check.positive(name, value)
     Sigma0, S, Z, w, k, alpha, c = values
-    Sigma0_new, S_new, Z_new = c * w**2 * Sigma0, k * S / alpha, Z / c
-    return {
-        "Sigma0": Sigma0_new,
-        "S": S_new,
-        "Z": Z_new,
-        "variance": alpha**2,
-        "ratio": Sigma0_new / S_new,
-        "time_unit": Z_new / (2.0 * alpha**2 * S_new),
-    }
+    with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+        Sigma0_new, S_new, Z_new = c * w**2 * Sigma0, k * S / alpha, Z / c
+        result = {
+            "Sigma0": Sigma0_new,
+            "S": S_new,
+            "Z": Z_new,
+            "variance": alpha**2,
+            "ratio": Sigma0_new / S_new,
+            "time_unit": Z_new / (2.0 * alpha**2 * S_new),
+        }
+    for key, value in result.items():
+        if not np.all(np.isfinite(value) & (value > 0)):
+            raise ValueError(f"the rescaled {key} leaves the floating-point range; check {', '.join(names)}")
+    return result
 
 
 # ---------------------------------------------------------------------------- a linear network that groks
+MAX_WORK = 1e13
+"""Most multiply-adds :func:`train_diagonal` takes on (steps x runs x ``3 n d``); larger runs are refused."""
+
+
 @dataclass
 class GrokkingRun:
     """Record of a batch of diagonal networks trained on a sparse teacher; the record index is the first axis.
@@ -567,6 +730,7 @@ def sparse_teacher(
     if n_relevant > dim:
         raise ValueError(f"n_relevant must be at most dim={dim}; got {n_relevant}")
     rng = check.rng("seed", seed)
+    check.fits_in_memory("the data set (dim x (n_train + n_test))", 2.0 * (n_train + n_test) * (dim + 1))
     teacher = np.zeros(dim)
     teacher[:n_relevant] = 1.0
     X_train, X_test = rng.standard_normal((n_train, dim)), rng.standard_normal((n_test, dim))
@@ -641,14 +805,42 @@ def train_diagonal(
     s, k, alpha, c, weight_decay = (np.atleast_1d(v) for v in knobs)
     steps = check.positive_int("steps", steps)
     n_records = check.positive_int("n_records", n_records, minimum=2)
+    check.fits_in_memory("the record schedule (n_records)", 3.0 * n_records)
     safety = check.positive_scalar("safety", safety)
     if safety > 1:
         raise ValueError(f"safety must be at most 1; got {safety}")
+    runs, (n, d) = s.size, X.shape
+    work = float(steps) * runs * 3.0 * n * d
+    if work > MAX_WORK:
+        raise ValueError(
+            f"steps={steps} for {runs} run(s) with n={n}, d={d} is about {work:.2g} multiply-adds, more than "
+            f"train_diagonal takes on ({MAX_WORK:.0e}); use fewer steps or runs"
+        )
+    check.fits_in_memory("the records", 2.0 * n_records * runs * (d + 2))
 
-    n, d = X.shape
     spectrum = np.linalg.eigvalsh(X.T @ X / n)[-1]
-    curvature = spectrum * np.maximum(4 * (c * alpha * s) ** 2, 4 * c * alpha * k * np.abs(teacher).max())
-    lr = safety / (curvature + weight_decay)  # (R,)
+    with np.errstate(over="ignore", under="ignore"):
+        curvature = spectrum * np.maximum(4 * (c * alpha * s) ** 2, 4 * c * alpha * k * np.abs(teacher).max())
+        lr = safety / (curvature + weight_decay)  # (R,)
+    if not np.all(np.isfinite(curvature)):
+        raise ValueError(
+            "init_scale, target_scale, input_scale and output_scale are too large together: the curvature "
+            f"(about 4 (c alpha s)^2 |X|^2) overflows, so no step size is stable; got max curvature {curvature.max():.3g}"
+        )
+    if not np.all(lr > 0):
+        raise ValueError(
+            f"safety={safety:.3g} divided by the curvature {curvature.max():.3g} underflows to a step size of 0; "
+            "raise safety, or lower init_scale, target_scale, input_scale and output_scale"
+        )
+    ratio = _initial_ratio(s, k, alpha, c, teacher)
+    guard = DivergenceGuard(
+        "gradient descent on the diagonal networks",
+        safety=safety,
+        init_scale=float(s.max()),
+        target_scale=float(k.max()),
+        input_scale=float(alpha.max()),
+        output_scale=float(c.max()),
+    )
     R = lr.size
     a = np.broadcast_to(s[:, None, None], (R, 2, d)).copy()  # units: [aligned, anti-aligned]
     b = a * np.array([1.0, -1.0])[None, :, None]
@@ -660,12 +852,11 @@ def train_diagonal(
     for step in range(steps + 1):
         theta = scale * (a * b).sum(1)  # (R, d), in original input coordinates
         residual = theta @ X.T - k[:, None] * y  # (R, n)
+        guard.check(step, float(np.max(residual * residual)))  # NaN and inf propagate
         if len(train) < record_at.size and step == record_at[len(train)]:
             train.append(0.5 * np.mean(residual**2, axis=1))
             test.append(0.5 * np.mean((theta @ X_test.T - k[:, None] * y_test) ** 2, axis=1))
             coefs.append(theta)
-            if not np.all(np.isfinite(train[-1])):
-                raise RuntimeError(f"training diverged at step {step}: lower safety (got {safety})")
         if step == steps:
             break
         grad_theta = (scale * (residual @ X) / n)[:, None, :]  # dL/d(a b) per unit, (R, 1, d)
@@ -674,14 +865,13 @@ def train_diagonal(
             b - lr[:, None, None] * (grad_theta * a + decay * b),
         )
     wall = time.perf_counter() - start
-    relevant = np.abs(teacher).max()
     return GrokkingRun(
         steps=record_at,
         times=record_at[:, None] * lr[None, :],
         train_loss=np.array(train),
         test_loss=np.array(test),
         coefficients=np.array(coefs),
-        ratio=2 * c * s**2 * alpha / (k * relevant),
+        ratio=ratio,
         info={
             "init_scale": s,
             "target_scale": k,
@@ -693,6 +883,24 @@ def train_diagonal(
             "seconds": wall,
         },
     )
+
+
+def _initial_ratio(s, k, alpha, c, teacher) -> np.ndarray:
+    """Weight-to-target ratio ``2 c s^2 alpha / (k max|w|)`` of the relevant coordinates (in logs if it overflows)."""
+    relevant = np.abs(teacher).max()
+    if relevant == 0:
+        raise ValueError("data['teacher'] is all zeros: the task has no relevant coordinate (see sparse_teacher)")
+    with np.errstate(over="ignore", divide="ignore", under="ignore"):
+        direct = 2 * c * s**2 * alpha / (k * relevant)
+    if np.all(np.isfinite(direct)):
+        return direct
+    log_ratio = np.log(2 * c) + 2 * np.log(s) + np.log(alpha) - np.log(k) - np.log(relevant)
+    if np.any(log_ratio > np.log(np.finfo(float).max)):
+        raise ValueError(
+            "the weight-to-target ratio 2 output_scale init_scale^2 input_scale / target_scale exceeds 1e308: "
+            "raise target_scale or lower the other scales"
+        )
+    return np.exp(log_ratio)
 
 
 # ---------------------------------------------------------------------------- picture
@@ -721,6 +929,9 @@ def feature_arrows(ax, contributions, *, row: float = 0.0, height: float = 0.9, 
     from .plotting import PALETTE
 
     sizes = check.as_array("contributions", contributions, ndim=1)
+    row = check.scalar("row", row)
+    height = check.positive_scalar("height", height)
+    total = check.flag("total", total)
     if sizes.size == 0:
         raise ValueError("contributions must list at least one feature; got an empty array")
     p = sizes.size

@@ -42,13 +42,16 @@ from typing import Any
 import numpy as np
 
 from . import _provenance as provenance_
+from . import _results_schema as results_schema
 from . import _validation as check
+from ._divergence import DivergenceGuard
 from .mnist import MnistData, load_mnist
 
 RESULTS_FORMAT = "labhelpers.grokking_mnist/run/1"
 SCALES = ("weight_scale", "target_scale", "input_scale", "output_scale")
 HISTORY_KEYS = ("train_accuracy", "test_accuracy", "train_loss")
 N_CLASSES = 10
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 DEFAULT_SETTINGS: dict[str, Any] = {
     "epochs": 2000,
     "width": 512,
@@ -60,6 +63,11 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "eval_every": 1,
 }
 DENSE_EPOCHS = 100  # measured after every one of the first epochs, whatever eval_every says
+MAX_SETTING = 2**53
+"""Largest integer setting (epochs, width, depth, batch size, eval_every): exact as a float and in JSON."""
+MAX_WORK = 1e16
+"""Most multiply-adds :func:`train_grokking` takes on (epochs x samples x configurations x weights x 3, for
+the forward and backward passes); the paper's run is about 2e13. Larger runs are refused up front."""
 
 
 @dataclass(frozen=True)
@@ -168,18 +176,13 @@ def _settings(n_train: int, n_test: int, overrides: dict[str, Any]) -> dict[str,
     if unknown:
         raise ValueError(f"unknown setting(s) {unknown}; the settings are {list(DEFAULT_SETTINGS)}")
     settings = {**DEFAULT_SETTINGS, **overrides}
-    for name in ("epochs", "width", "batch_size", "eval_every"):
-        settings[name] = check.positive_int(name, settings[name])
-    settings["depth"] = check.positive_int("depth", settings["depth"])
+    for name in ("epochs", "width", "batch_size", "eval_every", "depth"):
+        settings[name] = check.positive_int(name, settings[name], maximum=MAX_SETTING)
     if settings["depth"] < 2:
         raise ValueError(f"depth must be at least 2 (one hidden layer); got {settings['depth']}")
     settings["lr"] = check.positive_scalar("lr", settings["lr"])
-    settings["weight_decay"] = float(settings["weight_decay"])
-    if not math.isfinite(settings["weight_decay"]) or settings["weight_decay"] < 0:
-        raise ValueError(f"weight_decay must be a finite number >= 0; got {settings['weight_decay']}")
-    if not isinstance(settings["seed"], (int, np.integer)) or isinstance(settings["seed"], bool):
-        raise ValueError(f"seed must be an integer; got {settings['seed']!r}")
-    settings["seed"] = int(settings["seed"])
+    settings["weight_decay"] = check.positive_scalar("weight_decay", settings["weight_decay"], allow_zero=True)
+    settings["seed"] = check.integer("seed", settings["seed"], minimum=0, maximum=2**63 - 2)  # seed + 1 is used too
     settings.update(n_train=n_train, n_test=n_test)
     return settings
 
@@ -187,6 +190,8 @@ def _settings(n_train: int, n_test: int, overrides: dict[str, Any]) -> dict[str,
 def _configs(configs) -> tuple[GrokkingConfig, ...]:
     if isinstance(configs, GrokkingConfig):
         configs = (configs,)
+    if isinstance(configs, (str, bytes, dict)) or not hasattr(configs, "__iter__"):
+        raise ValueError(f"configs must be a GrokkingConfig or a non-empty sequence of them; got {configs!r}")
     configs = tuple(configs)
     if not configs or not all(isinstance(c, GrokkingConfig) for c in configs):
         raise ValueError(f"configs must be a non-empty sequence of GrokkingConfig; got {configs!r}")
@@ -199,9 +204,49 @@ def _configs(configs) -> tuple[GrokkingConfig, ...]:
 def _check_data(data) -> MnistData:
     if not isinstance(data, MnistData):
         raise ValueError(f"data must be a labhelpers.mnist.MnistData (from load_mnist); got {type(data).__name__}")
-    if data.X_train.ndim != 2 or data.X_test.ndim != 2:
-        raise ValueError(f"data must hold flattened images (load_mnist(..., flatten=True)); got {data.X_train.shape}")
+    for split in ("train", "test"):
+        X, labels = np.asarray(getattr(data, f"X_{split}")), np.asarray(getattr(data, f"y_{split}"))
+        if X.dtype.kind not in "iuf" or X.ndim != 2 or X.shape[0] == 0:
+            raise ValueError(
+                f"data must hold flattened real images (load_mnist(..., flatten=True)); got X_{split} {X.dtype} {X.shape}"
+            )
+        if not np.all(np.isfinite(X)) or np.any(np.abs(X) > FLOAT32_MAX):
+            raise ValueError(f"data.X_{split} must be finite and within float32's range (3.4e38)")
+        if labels.dtype.kind not in "iu" or labels.shape != (X.shape[0],):
+            raise ValueError(f"data.y_{split} must be {X.shape[0]} integer labels; got {labels.dtype} {labels.shape}")
+        if labels.min() < 0 or labels.max() >= N_CLASSES:
+            raise ValueError(f"data.y_{split} must be labels in 0..{N_CLASSES - 1}; got {labels.min()}..{labels.max()}")
+    if data.X_train.shape[1] != data.X_test.shape[1]:
+        raise ValueError(f"data's training and test images differ in size: {data.X_train.shape} vs {data.X_test.shape}")
     return data
+
+
+def _network_settings(settings) -> dict[str, Any]:
+    """The ``width``, ``depth`` and ``seed`` that :func:`init_params` reads from ``settings``, checked."""
+    if not isinstance(settings, dict):
+        raise ValueError(f"settings must be a dict with width, depth and seed; got {type(settings).__name__}")
+    missing = [key for key in ("width", "depth", "seed") if key not in settings]
+    if missing:
+        raise ValueError(f"settings lacks {missing}; it needs width, depth and seed (see DEFAULT_SETTINGS)")
+    return {
+        "width": check.positive_int("settings['width']", settings["width"], maximum=MAX_SETTING),
+        "depth": check.positive_int("settings['depth']", settings["depth"], minimum=2, maximum=MAX_SETTING),
+        "seed": check.seed("settings['seed']", settings["seed"]),
+    }
+
+
+def _n_weights(input_dim: int, width: int, depth: int) -> float:
+    return float(input_dim) * width + (depth - 2) * float(width) ** 2 + float(width) * N_CLASSES
+
+
+def _weights_fit(input_dim: int, settings: dict[str, Any], n_configs: int) -> None:
+    """Refuse, before allocating, stacked weights and Adam moments larger than half the memory."""
+    width, depth = settings["width"], settings["depth"]
+    check.fits_in_memory(
+        f"the stacked weights and their Adam moments (input_dim={input_dim}, width={width}, depth={depth})",
+        4.0 * n_configs * _n_weights(input_dim, width, depth),
+        bytes_per_value=4,
+    )
 
 
 def init_params(configs, input_dim: int, settings: dict[str, Any], *, device="cpu") -> list:
@@ -214,6 +259,10 @@ def init_params(configs, input_dim: int, settings: dict[str, Any], *, device="cp
     import torch
 
     configs = _configs(configs)
+    input_dim = check.positive_int("input_dim", input_dim, maximum=MAX_SETTING)
+    settings = _network_settings(settings)
+    device = check.device("device", device)
+    _weights_fit(input_dim, settings, len(configs))
     generator = torch.Generator().manual_seed(settings["seed"])
     widths = [input_dim] + [settings["width"]] * (settings["depth"] - 1) + [N_CLASSES]
     ratios = torch.tensor([c.weight_scale for c in configs], dtype=torch.float32).view(-1, 1, 1)
@@ -231,8 +280,60 @@ def forward(params: list, X, input_scales, output_scales):
     """Outputs (R, B, 10) of the stacked tanh MLPs on the shared inputs ``X`` (B, d).
 
     ``output_scale * (W_L tanh(... tanh(W_1 (input_scale * x) + b_1) ...) + b_L)`` for each configuration;
-    the first layer runs as one matrix product over all configurations.
+    the first layer runs as one matrix product over all configurations. ``params`` comes from
+    :func:`init_params`; ``X`` and the scales (R, 1, 1) may be tensors, arrays or nested lists of real numbers.
     """
+    params = _check_params(params)
+    R, fan_in = params[0][0].shape[0], params[0][0].shape[1]
+    like = params[0][0]
+    X = _as_tensor("X", X, like, ndim=2)
+    if X.shape[1] != fan_in:
+        raise ValueError(f"X must have {fan_in} columns (the first layer's fan-in); got shape {tuple(X.shape)}")
+    scales = [_as_tensor(name, value, like, ndim=3) for name, value in (("input_scales", input_scales),
+                                                                       ("output_scales", output_scales))]  # fmt: skip
+    for name, value in zip(("input_scales", "output_scales"), scales):
+        if tuple(value.shape) != (R, 1, 1) or not bool((value > 0).all()):
+            raise ValueError(f"{name} must be {R} positive scales of shape ({R}, 1, 1); got {tuple(value.shape)}")
+    return _forward(params, X, *scales)
+
+
+def _as_tensor(name: str, value, like, *, ndim: int):
+    """``value`` as a finite tensor of ``like``'s dtype and device, with ``ndim`` dimensions."""
+    import torch
+
+    array = check.as_array(name, value, ndim=ndim)
+    if np.any(np.abs(array) > FLOAT32_MAX):
+        raise ValueError(f"{name} has entries beyond float32's range (3.4e38); got up to {np.abs(array).max():.3g}")
+    if isinstance(value, torch.Tensor) and value.dtype == like.dtype:
+        return value.to(like.device)
+    return torch.as_tensor(array, dtype=like.dtype, device=like.device)
+
+
+def _check_params(params) -> list:
+    """Check the stacked ``[(W_l, b_l), ...]`` of :func:`init_params`: tensors whose shapes chain."""
+    import torch
+
+    if not isinstance(params, (list, tuple)) or not params:
+        raise ValueError(f"params must be the list of (W, b) pairs from init_params; got {type(params).__name__}")
+    previous = None
+    for layer, pair in enumerate(params):
+        if not (isinstance(pair, (list, tuple)) and len(pair) == 2 and all(isinstance(t, torch.Tensor) for t in pair)):
+            raise ValueError(f"params[{layer}] must be a pair (W, b) of tensors from init_params")
+        W, b = pair
+        if W.ndim != 3 or tuple(b.shape) != (W.shape[0], 1, W.shape[2]) or not W.is_floating_point():
+            raise ValueError(
+                f"params[{layer}] has W {tuple(W.shape)} and b {tuple(b.shape)}; need (R, in, out), (R, 1, out)"
+            )
+        if previous is not None and (W.shape[0], W.shape[1]) != previous:
+            raise ValueError(f"params[{layer}] has W {tuple(W.shape)}, which does not follow the layer before")
+        previous = (W.shape[0], W.shape[2])
+    if previous[1] != N_CLASSES:
+        raise ValueError(f"params must end in {N_CLASSES} outputs; got {previous[1]}")
+    return list(params)
+
+
+def _forward(params: list, X, input_scales, output_scales):
+    """:func:`forward` without its checks, for the training loop."""
     import torch
 
     if params[0][0].shape[0] == 1:  # a single network: plain matrix products, as an unbatched model would use
@@ -271,7 +372,7 @@ def _evaluate(params, X, labels, targets, input_scales, output_scales, chunk: in
     correct, squared = 0, 0
     with torch.no_grad():
         for start in range(0, X.shape[0], chunk):
-            out = forward(params, X[start : start + chunk], input_scales, output_scales)
+            out = _forward(params, X[start : start + chunk], input_scales, output_scales)
             correct = correct + (out.argmax(-1) == labels[start : start + chunk]).sum(-1)
             squared = squared + ((out - targets[:, start : start + chunk]) ** 2).sum((-1, -2))
     n = X.shape[0]
@@ -280,8 +381,9 @@ def _evaluate(params, X, labels, targets, input_scales, output_scales, chunk: in
 
 def measured_epochs(epochs: int, eval_every: int = 1) -> np.ndarray:
     """Epochs at which :func:`train_grokking` measures: 0..``DENSE_EPOCHS``, then every ``eval_every``-th, and the last."""
-    epochs = check.positive_int("epochs", epochs)
-    eval_every = check.positive_int("eval_every", eval_every)
+    epochs = check.positive_int("epochs", epochs, maximum=MAX_SETTING)
+    eval_every = check.positive_int("eval_every", eval_every, maximum=MAX_SETTING)
+    check.fits_in_memory(f"the grid of epochs={epochs}", 3.0 * (epochs + 1))
     grid = np.arange(epochs + 1)
     keep = (grid <= DENSE_EPOCHS) | (grid % eval_every == 0) | (grid == epochs)
     return grid[keep]
@@ -292,8 +394,12 @@ def _train_stacked(configs, data: MnistData, settings: dict[str, Any], device, p
     from tqdm.auto import tqdm
 
     R = len(configs)
-    tensor = {name: torch.as_tensor(getattr(data, name), device=device) for name in ("X_train", "X_test")}
-    labels = {name: torch.as_tensor(getattr(data, name), device=device) for name in ("y_train", "y_test")}
+    tensor = {
+        name: torch.as_tensor(getattr(data, name), dtype=torch.float32, device=device) for name in ("X_train", "X_test")
+    }
+    labels = {
+        name: torch.as_tensor(getattr(data, name), dtype=torch.int64, device=device) for name in ("y_train", "y_test")
+    }
     target_scales = torch.tensor([c.target_scale for c in configs], device=device).view(R, 1, 1)
     targets = {
         split: target_scales * torch.nn.functional.one_hot(labels[f"y_{split}"], N_CLASSES).float()
@@ -305,6 +411,14 @@ def _train_stacked(configs, data: MnistData, settings: dict[str, Any], device, p
     optimizer = _adam([t for pair in params for t in pair], settings)
     batches = torch.Generator().manual_seed(settings["seed"] + 1)
     n, epochs = data.X_train.shape[0], settings["epochs"]
+    scales = {scale: max(getattr(c, scale) for c in configs) for scale in SCALES}
+    guard = DivergenceGuard(
+        f"Adam on the MNIST MLP ({', '.join(c.name for c in configs)})",
+        lr=settings["lr"],
+        weight_decay=settings["weight_decay"],
+        **{f"largest_{scale}": value for scale, value in scales.items()},
+    )
+    step = 0
 
     measured = measured_epochs(epochs, settings["eval_every"])
     column = {int(e): i for i, e in enumerate(measured)}
@@ -324,7 +438,7 @@ def _train_stacked(configs, data: MnistData, settings: dict[str, Any], device, p
         )[0]
 
     with torch.no_grad():
-        out0 = forward(params, tensor["X_train"], input_scales, output_scales)
+        out0 = _forward(params, tensor["X_train"], input_scales, output_scales)
         initial_ratio = (out0.pow(2).mean((-1, -2)).sqrt() / target_scales.view(R)).cpu().numpy()
     measure(0)
     started = time.perf_counter()
@@ -333,9 +447,12 @@ def _train_stacked(configs, data: MnistData, settings: dict[str, Any], device, p
         order = torch.randperm(n, generator=batches).to(device)
         for start in range(0, n, settings["batch_size"]):
             index = order[start : start + settings["batch_size"]]
-            out = forward(params, tensor["X_train"][index], input_scales, output_scales)
+            out = _forward(params, tensor["X_train"][index], input_scales, output_scales)
             # one mean-squared error per configuration, summed: the gradients stay separate
-            loss = (out - targets["train"][:, index]).pow(2).mean((-1, -2)).sum()
+            losses = (out - targets["train"][:, index]).pow(2).mean((-1, -2))
+            guard.check(step, losses.detach())  # every step: a diverging configuration stops here
+            step += 1
+            loss = losses.sum()
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -349,6 +466,22 @@ def _train_stacked(configs, data: MnistData, settings: dict[str, Any], device, p
     history["train_seconds"] = time.perf_counter() - started
     history["initial_ratio"] = initial_ratio
     return history
+
+
+def _affordable(settings: dict[str, Any], input_dim: int, n_configs: int) -> None:
+    """Refuse up front a run costing more than :data:`MAX_WORK` multiply-adds, or weights that cannot fit."""
+    width, depth = settings["width"], settings["depth"]
+    weights = _n_weights(input_dim, width, depth)
+    _weights_fit(input_dim, settings, n_configs)
+    evaluations = min(settings["epochs"], DENSE_EPOCHS) + 2 + settings["epochs"] / settings["eval_every"]  # at most
+    samples = settings["epochs"] * settings["n_train"] + evaluations * (settings["n_train"] + settings["n_test"])
+    work = 3.0 * n_configs * weights * samples
+    if work > MAX_WORK:
+        raise ValueError(
+            f"epochs={settings['epochs']} with width={width}, depth={depth} and {n_configs} configuration(s) is "
+            f"about {work:.2g} multiply-adds, more than train_grokking takes on ({MAX_WORK:.0e}); "
+            "use fewer epochs or a smaller network"
+        )
 
 
 def train_grokking(
@@ -384,14 +517,14 @@ def train_grokking(
     -------
     GrokkingHistory
     """
-    import torch
 
     data = _check_data(data)
     configs = _configs(configs)
     settings = _settings(data.X_train.shape[0], data.X_test.shape[0], settings)
-    if not isinstance(batched, bool):
-        raise ValueError(f"batched must be True or False; got {batched!r}")
-    device = torch.device(device)
+    batched = check.flag("batched", batched)
+    progress = check.flag("progress", progress)
+    device = check.device("device", device)
+    _affordable(settings, data.X_train.shape[1], len(configs))
     groups = [configs] if batched else [(c,) for c in configs]
     runs = [_train_stacked(group, data, settings, device, progress) for group in groups]
     return GrokkingHistory(
@@ -418,12 +551,9 @@ def first_epoch(history: GrokkingHistory, split: str, level: float) -> np.ndarra
     level : float
         Accuracy threshold in (0, 1].
     """
-    if not isinstance(history, GrokkingHistory):
-        raise ValueError(f"history must be a GrokkingHistory; got {type(history).__name__}")
+    _check_history(history)
     check.one_of("split", split, ("train", "test"))
-    level = check.positive_scalar("level", level)
-    if level > 1:
-        raise ValueError(f"level must be an accuracy in (0, 1]; got {level}")
+    level = _accuracy_level("level", level)
     accuracy = getattr(history, f"{split}_accuracy")
     reached = accuracy >= level - 1e-12
     return np.where(reached.any(axis=1), history.epochs[reached.argmax(axis=1)], np.inf)
@@ -433,9 +563,50 @@ def generalisation_delay(history: GrokkingHistory, *, train_level: float = 1.0, 
     """Epochs between fitting the training set (accuracy ``train_level``) and generalising (``test_level``).
 
     Large for a run that memorises first and generalises late (grokking); near zero, or negative, when both
-    happen together. ``inf`` when the test level is never reached within the run.
+    happen together. ``inf`` when the test level is never reached within the run. A configuration that
+    reaches the test level but never the training level has no delay: ``ValueError`` names it.
     """
-    return first_epoch(history, "test", test_level) - first_epoch(history, "train", train_level)
+    train_level = _accuracy_level("train_level", train_level)
+    test_level = _accuracy_level("test_level", test_level)
+    fitted, general = first_epoch(history, "train", train_level), first_epoch(history, "test", test_level)
+    unfitted = np.isinf(fitted) & np.isfinite(general)
+    if np.any(unfitted):  # no epoch to measure the delay from: refuse rather than return -inf
+        names = [history.configs[r].name for r in np.flatnonzero(unfitted)]
+        raise ValueError(
+            f"train_level={train_level:g} is never reached by {names}, which do reach test_level={test_level:g}: "
+            "the delay is undefined there; lower train_level"
+        )
+    return np.where(np.isfinite(general), general - np.where(np.isfinite(fitted), fitted, 0.0), np.inf)
+
+
+def _accuracy_level(name: str, level) -> float:
+    level = check.positive_scalar(name, level)
+    if level > 1:
+        raise ValueError(f"{name} must be an accuracy in (0, 1]; got {level}")
+    return level
+
+
+def _check_history(history) -> GrokkingHistory:
+    """Refuse a :class:`GrokkingHistory` whose arrays are non-finite, out of range or of mismatched lengths."""
+    if not isinstance(history, GrokkingHistory):
+        raise ValueError(f"history must be a GrokkingHistory; got {type(history).__name__}")
+    epochs = check.as_array("history.epochs", history.epochs, ndim=1)
+    if epochs.size == 0 or epochs[0] < 0 or np.any(np.diff(epochs) <= 0) or np.any(epochs != np.round(epochs)):
+        raise ValueError("history.epochs must be increasing whole epochs from 0 or more")
+    shape = (len(history.configs), epochs.size)
+    for key in HISTORY_KEYS:
+        values = check.as_array(f"history.{key}", getattr(history, key), ndim=2)
+        if values.shape != shape:
+            raise ValueError(f"history.{key} has shape {values.shape}; {len(history.configs)} configs x "
+                             f"{epochs.size} epochs need {shape}")  # fmt: skip
+        if np.any(values < 0) or (key != "train_loss" and np.any(values > 1)):
+            raise ValueError(
+                f"history.{key} must hold {'losses >= 0' if key == 'train_loss' else 'accuracies in [0, 1]'}"
+            )
+    ratio = check.positive("history.initial_ratio", history.initial_ratio)
+    if ratio.shape != (len(history.configs),):
+        raise ValueError(f"history.initial_ratio has shape {ratio.shape}; need one value per config")
+    return history
 
 
 # ============================================================================ saving, loading, plotting
@@ -461,6 +632,11 @@ def run_and_save(
     (device, date, command, wall time, versions, platform). Read it with :func:`load_results`.
     """
     provenance_.check_path(path)
+    n_train = check.positive_int("n_train", n_train, maximum=MAX_SETTING)
+    n_test = check.positive_int("n_test", n_test, maximum=MAX_SETTING)
+    device = check.device("device", device)
+    if command is not None:
+        command = check.text("command", command)
     started = time.perf_counter()
     date = provenance_.utc_now()
     if data is None:
@@ -474,48 +650,75 @@ def run_and_save(
 
 
 def load_results(path) -> GrokkingHistory:
-    """Read and check a file written by :func:`run_and_save`; ``ValueError`` names the file and the problem."""
-    import json
+    """Read and check a file written by :func:`run_and_save`; ``ValueError`` names the file and the problem.
+
+    The file must match ``GROKKING_RUN_SCHEMA`` (:mod:`labhelpers._results_schema`: types, ranges, finite
+    numbers, provenance) and then agree with itself (:func:`_check_stored_run`). An empty, truncated or
+    binary file gets its own message.
+    """
+    _existing_file(path)
+    raw = results_schema.read_results(path, "grokking run")
+    try:
+        configs = tuple(GrokkingConfig(**c) for c in raw["configs"])
+    except (TypeError, ValueError) as error:
+        raise results_schema.invalid(path, "grokking run", f"configs: {error}") from error
+    _check_stored_run(path, raw)
+    return GrokkingHistory(
+        configs=configs,
+        epochs=np.asarray(raw["epochs"], dtype=int),
+        **{key: np.asarray(raw["history"][key], dtype=float) for key in HISTORY_KEYS},
+        initial_ratio=np.asarray(raw["initial_ratio"], dtype=float),
+        settings=raw["settings"],
+        data=raw["data"],
+        method=raw["method"],
+        train_seconds=float(raw["train_seconds"]),
+        provenance=raw["provenance"],
+    )
+
+
+def _existing_file(path) -> None:
+    """Refuse, naming ``path``, a path that is not a string or path-like, is missing, or is a folder."""
     import os
 
     if not isinstance(path, (str, os.PathLike)):
-        raise ValueError(f"path must be a file path; got {path!r}")
-    with open(path) as handle:
-        raw = json.load(handle)
+        raise ValueError(f"path must be a file name (str or os.PathLike); got {type(path).__name__}")
+    if os.path.isdir(path):
+        raise ValueError(f"path {os.fspath(path)!r} is a folder; give the results file inside it")
+    if not os.path.isfile(path):
+        raise ValueError(f"path {os.fspath(path)!r}: no such results file")
 
-    def bad(problem: str):
-        return ValueError(f"{path}: {problem}")
 
-    if not isinstance(raw, dict) or raw.get("format") != RESULTS_FORMAT:
-        raise bad(f"not a grokking run file (format must be {RESULTS_FORMAT!r})")
-    try:
-        configs = tuple(GrokkingConfig(**c) for c in raw["configs"])
-        epochs = np.asarray(raw["epochs"], dtype=int)
-        arrays = {key: np.asarray(raw["history"][key], dtype=float) for key in HISTORY_KEYS}
-        initial_ratio = np.asarray(raw["initial_ratio"], dtype=float)
-    except (KeyError, TypeError, ValueError) as error:
-        raise bad(f"missing or malformed entry ({error})") from error
-    shape = (len(configs), epochs.size)
-    for key, value in arrays.items():
-        if value.shape != shape or not np.all(np.isfinite(value)):
-            raise bad(f"history[{key!r}] must be finite with shape {shape}; got {value.shape}")
-    for key in ("train_accuracy", "test_accuracy"):
-        if np.any((arrays[key] < 0) | (arrays[key] > 1)):
-            raise bad(f"history[{key!r}] must lie in [0, 1]")
-    if epochs.size < 2 or epochs[0] != 0 or np.any(np.diff(epochs) <= 0):
-        raise bad("epochs must increase from 0")
-    provenance_.check_record(raw.get("provenance"), str(path))
-    return GrokkingHistory(
-        configs=configs,
-        epochs=epochs,
-        **arrays,
-        initial_ratio=initial_ratio,
-        settings=raw.get("settings", {}),
-        data=raw.get("data", {}),
-        method=raw.get("method", "?"),
-        train_seconds=float(raw.get("train_seconds", float("nan"))),
-        provenance=raw["provenance"],
-    )
+def _check_stored_run(path, raw: dict[str, Any]) -> None:
+    """What a schema cannot state: distinct names, one row per configuration and one value per epoch.
+
+    Also: the epochs increase from 0 to ``settings['epochs']``, the sizes the data message records are
+    ``settings['n_train']`` and ``settings['n_test']``, and training took no longer than the whole run.
+    """
+
+    def agree(condition, problem):
+        results_schema.agree(path, "grokking run", condition, problem)
+
+    names = [c["name"] for c in raw["configs"]]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    agree(not duplicates, f"configs have duplicate names: {duplicates}")
+    epochs, settings = raw["epochs"], raw["settings"]
+    n_configs, n_epochs = len(names), len(epochs)
+    n_ratios = len(raw["initial_ratio"])
+    agree(n_ratios == n_configs, f"initial_ratio has {n_ratios} values for {n_configs} configs")
+    for key in HISTORY_KEYS:
+        rows = raw["history"][key]
+        agree(len(rows) == n_configs, f"history[{key!r}] has {len(rows)} rows for {n_configs} configs")
+        for k, row in enumerate(rows):
+            agree(len(row) == n_epochs, f"history[{key!r}][{k}] has {len(row)} values for {n_epochs} epochs")
+    increasing = epochs[0] == 0 and all(b > a for a, b in zip(epochs, epochs[1:]))
+    agree(increasing, "epochs must increase from 0")
+    last, planned = epochs[-1], settings["epochs"]
+    agree(last == planned, f"epochs end at {last}, but settings['epochs'] is {planned}")
+    recorded = results_schema.recorded_sizes(raw["data"]["message"]) or (settings["n_train"], settings["n_test"])
+    for name, size in zip(("n_train", "n_test"), recorded):
+        agree(settings[name] == size, f"settings[{name!r}] is {settings[name]}, but the data message records {size}")
+    spent, wall = raw["train_seconds"], raw["provenance"]["wall_time_s"]
+    agree(spent <= wall * (1 + 1e-9), f"train_seconds = {spent} is more than the run's wall time {wall} s")
 
 
 BENCHMARK_FORMAT = "labhelpers.grokking_mnist/benchmark/1"
@@ -566,26 +769,35 @@ def benchmark(
 
 
 def load_benchmark(path) -> dict[str, Any]:
-    """Read a file written by :func:`benchmark`; ``ValueError`` names the file and the problem."""
-    import json
-    import os
+    """Read a file written by :func:`benchmark`; ``ValueError`` names the file and the problem.
 
-    if not isinstance(path, (str, os.PathLike)):
-        raise ValueError(f"path must be a file path; got {path!r}")
-    with open(path) as handle:
-        record = json.load(handle)
-    if not isinstance(record, dict) or record.get("format") != BENCHMARK_FORMAT:
-        raise ValueError(f"{path}: not a benchmark file (format must be {BENCHMARK_FORMAT!r})")
-    for key in ("batched_s", "loop_s", "ratio"):
-        value = record.get(key)
-        if not isinstance(value, (int, float)) or not value > 0:
-            raise ValueError(f"{path}: {key} must be a positive number; got {value!r}")
-    provenance_.check_record(record.get("provenance"), str(path))
+    The file must match ``GROKKING_BENCHMARK_SCHEMA`` (:mod:`labhelpers._results_schema`), its ``ratio``
+    must be ``batched_s / loop_s`` (to a relative 1e-9), and the two timed runs together cannot have taken
+    longer than the whole command.
+    """
+    _existing_file(path)
+    record = results_schema.read_results(path, "grokking benchmark")
+    batched, loop, ratio = record["batched_s"], record["loop_s"], record["ratio"]
+    results_schema.agree(
+        path,
+        "grokking benchmark",
+        math.isclose(ratio, batched / loop, rel_tol=1e-9),
+        f"ratio is {ratio}, but batched_s / loop_s = {batched / loop}",
+    )
+    wall = record["provenance"]["wall_time_s"]
+    results_schema.agree(
+        path,
+        "grokking benchmark",
+        batched + loop <= wall * (1 + 1e-9),
+        f"batched_s + loop_s = {batched + loop} is more than the run's wall time {wall} s",
+    )
     return record
 
 
 def config_label(config: GrokkingConfig) -> str:
     """A short label: the name and the scales that differ from the default's."""
+    if not isinstance(config, GrokkingConfig):
+        raise ValueError(f"config must be a GrokkingConfig; got {type(config).__name__}")
     default = PAPER_CONFIGS[0]
     changed = [
         f"{s.split('_')[0]} x{getattr(config, s):g}" for s in SCALES if getattr(config, s) != getattr(default, s)
@@ -605,10 +817,11 @@ def plot_history(history: GrokkingHistory, *, test_level: float | None = 0.8, ti
 
     from .plotting import PALETTE
 
-    if not isinstance(history, GrokkingHistory):
-        raise ValueError(f"history must be a GrokkingHistory; got {type(history).__name__}")
+    _check_history(history)
     if test_level is not None:
-        test_level = check.positive_scalar("test_level", test_level)
+        test_level = _accuracy_level("test_level", test_level)
+    if title is not None:
+        title = check.text("title", title)
     R = len(history.configs)
     cols = min(R + 1, 3)
     rows = -(-(R + 1) // cols)

@@ -40,11 +40,16 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from . import _validation as check
+from ._divergence import DivergenceGuard
 from .parity import SparseParity
 
 OPTIMIZERS = ("adam", "sgd")
 _INDEX_CHUNK = 256  # minibatch indices are drawn this many steps at a time, per run
 _PARAM_NAMES = ("W1", "b1", "W2", "b2")
+MAX_SAMPLE_PASSES = 10**11
+"""Most sample passes (forward and backward through one network) a call may cost: runs x (steps x
+batch_size + records x evaluated samples). About a day on 2 CPU cores at width 256; the book's runs
+take 10^6 to 10^8."""
 
 
 @dataclass
@@ -98,62 +103,77 @@ def _per_run(name: str, value, n_runs: int) -> list[int]:
     return [check.positive_int(f"{name}[{r}]", v) for r, v in enumerate(values)]
 
 
-def _config(
-    problem,
-    *,
-    seeds,
-    widths,
-    n_train,
-    steps,
-    batch_size,
-    lr,
-    optimizer,
-    init_scale,
-    target_scale,
-    weight_decay,
-    record_every,
-    n_eval,
-    n_probe,
-    data_seed,
-    eval_seed,
-) -> dict:
-    """Validate the training arguments shared by both trainers; per-run ones become lists of length R."""
-    if not isinstance(problem, SparseParity):
-        raise ValueError(f"problem must be a labhelpers.parity.SparseParity; got {type(problem).__name__}")
-    if isinstance(seeds, (int, np.integer)):
+def _seeds(seeds) -> list[int]:
+    """One seed per run, each in ``[0, 2**63 - 1]``; a single integer means one run."""
+    if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool):
         seeds = [seeds]
+    if isinstance(seeds, (str, bytes, dict)):
+        raise ValueError(f"seeds must be a sequence of integers >= 0, one per run; got {check._describe(seeds)}")
     try:
         seeds = list(seeds)
     except TypeError as error:
         raise ValueError(f"seeds must be a sequence of integers >= 0, one per run; got {seeds!r}") from error
     if not seeds:
         raise ValueError("seeds must list at least one run; got an empty sequence")
-    for r, seed in enumerate(seeds):
-        check.rng(f"seeds[{r}]", seed)
+    return [check.seed(f"seeds[{r}]", seed) for r, seed in enumerate(seeds)]
+
+
+def _config(problem, **settings) -> dict:
+    """Validate the training arguments shared by both trainers; per-run ones become lists of length R."""
+    if not isinstance(problem, SparseParity):
+        raise ValueError(f"problem must be a labhelpers.parity.SparseParity; got {type(problem).__name__}")
+    seeds = _seeds(settings["seeds"])
     n_runs = len(seeds)
     config = {
-        "seeds": [int(s) for s in seeds],
-        "widths": _per_run("widths", widths, n_runs),
-        "n_train": _per_run("n_train", n_train, n_runs),
-        "steps": check.positive_int("steps", steps),
-        "batch_size": check.positive_int("batch_size", batch_size),
-        "lr": check.positive_scalar("lr", lr),
-        "optimizer": check.one_of("optimizer", optimizer, OPTIMIZERS),
-        "init_scale": check.positive_scalar("init_scale", init_scale),
-        "target_scale": check.positive_scalar("target_scale", target_scale),
-        "weight_decay": check.positive_scalar("weight_decay", weight_decay, allow_zero=True),
-        "record_every": check.positive_int("record_every", record_every),
-        "n_eval": check.positive_int("n_eval", n_eval),
-        "n_probe": check.positive_int("n_probe", n_probe),
-    }
-    for name, seed in (("data_seed", data_seed), ("eval_seed", eval_seed)):
-        check.rng(name, seed)
-        config[name] = int(seed)
+        "seeds": seeds,
+        "widths": _per_run("widths", settings["widths"], n_runs),
+        "n_train": _per_run("n_train", settings["n_train"], n_runs),
+        "steps": check.positive_int("steps", settings["steps"]),
+        "batch_size": check.positive_int("batch_size", settings["batch_size"]),
+        "lr": check.positive_scalar("lr", settings["lr"]),
+        "optimizer": check.one_of("optimizer", settings["optimizer"], OPTIMIZERS),
+        "init_scale": check.positive_scalar("init_scale", settings["init_scale"]),
+        "target_scale": check.positive_scalar("target_scale", settings["target_scale"]),
+        "weight_decay": check.positive_scalar("weight_decay", settings["weight_decay"], allow_zero=True),
+        "record_every": check.positive_int("record_every", settings["record_every"]),
+        "n_eval": check.positive_int("n_eval", settings["n_eval"]),
+        "n_probe": check.positive_int("n_probe", settings["n_probe"]),
+        "data_seed": check.seed("data_seed", settings["data_seed"]),
+        "eval_seed": check.seed("eval_seed", settings["eval_seed"]),
+    }  # fmt: skip
+    n_train = config["n_train"]
+    # Beyond the run's length (or the pool) these change nothing: keep what the record shows a plain int.
+    config["record_every"] = min(config["record_every"], config["steps"])
+    config["n_probe"] = min(config["n_probe"], max(n_train))
+    _check_cost(problem, config)
     record = list(range(0, config["steps"] + 1, config["record_every"]))
     if record[-1] != config["steps"]:
         record.append(config["steps"])
     config["recorded_steps"] = record
     return config
+
+
+def _check_cost(problem: SparseParity, config: dict) -> None:
+    """Refuse up front a run beyond :data:`MAX_SAMPLE_PASSES`, or one whose arrays cannot fit in memory.
+
+    The cost is ``runs x (steps x batch_size + records x (n_tasks x n_eval + n_probe))`` sample passes.
+    """
+    n_runs, width, d = len(config["seeds"]), max(config["widths"]), problem.input_dim
+    n_records = config["steps"] // config["record_every"] + 2
+    n_evaluated = problem.n_tasks * config["n_eval"] + min(config["n_probe"], max(config["n_train"]))
+    passes = n_runs * (config["steps"] * config["batch_size"] + n_records * n_evaluated)
+    if passes > MAX_SAMPLE_PASSES:
+        raise ValueError(
+            f"runs x (steps x batch_size + records x evaluated samples) = {n_runs} x ({config['steps']} x "
+            f"{config['batch_size']} + {n_records} x {n_evaluated}) = {passes:.3g} sample passes is beyond the "
+            f"{MAX_SAMPLE_PASSES:.0e} this trainer runs (days of CPU time); lower steps, batch_size, seeds or "
+            "n_eval, or raise record_every"
+        )
+    check.fits_in_memory("n_train", (max(config["n_train"]) + n_evaluated) * (d + 2), bytes_per_value=4)
+    # parameters with gradients and Adam's two moments, and the hidden units of the largest forward pass
+    hidden = n_runs * width * (4 * (d + 3) + max(config["batch_size"], n_evaluated))
+    check.fits_in_memory("widths", hidden, bytes_per_value=4)
+    check.fits_in_memory("record_every", n_records * n_runs * (problem.n_tasks + 2))
 
 
 # ---------------------------------------------------------------------------- shared pieces
@@ -219,12 +239,18 @@ def _index_stream(torch, seed: int, n_train: int, batch_size: int, steps: int):
         yield from block
 
 
+def _eval_seed(eval_seed: int, task: int) -> int:
+    """Seed of task ``task``'s held-out data: ``eval_seed + task``, wrapped into ``[0, 2**63 - 1]``."""
+    return (eval_seed + task) % (check.MAX_SEED + 1)
+
+
 def _data(torch, problem, config, device, dtype):
     """The shared training pool and the held-out single-skill data, as tensors on ``device``."""
     S = config["target_scale"]
     pool = problem.sample(max(config["n_train"]), seed=config["data_seed"])
     evals = [
-        problem.single_skill_data(k, config["n_eval"], seed=config["eval_seed"] + k) for k in range(problem.n_tasks)
+        problem.single_skill_data(k, config["n_eval"], seed=_eval_seed(config["eval_seed"], k))
+        for k in range(problem.n_tasks)
     ]
 
     def tensor(array):
@@ -279,21 +305,50 @@ def _result(config, history, params, mask, wall, method, device):
     )
 
 
-def _check_finite(loss_value, step):
-    if not np.all(np.isfinite(loss_value)):
-        raise ValueError(f"training diverged (non-finite loss) by step {step}; lower lr")
-
-
 def _torch_dtype(torch, dtype):
-    choices = {
-        "float32": torch.float32,
-        "float64": torch.float64,
-        torch.float32: torch.float32,
-        torch.float64: torch.float64,
-    }
-    if dtype not in choices:
-        raise ValueError(f"dtype must be 'float32' or 'float64' (or the torch dtype); got {dtype!r}")
+    choices = {"float32": torch.float32, "float64": torch.float64}
+    if isinstance(dtype, torch.dtype) and dtype in choices.values():
+        return dtype
+    if not isinstance(dtype, str) or dtype not in choices:
+        raise ValueError(f"dtype must be 'float32' or 'float64' (or the torch dtype); got {check._describe(dtype)}")
     return choices[dtype]
+
+
+def _setup(torch, problem, settings: dict) -> tuple[dict, Any, Any, bool]:
+    """Validated config, torch dtype and device, and whether to show progress, from a trainer's arguments."""
+    settings = {key: value for key, value in settings.items() if key not in ("torch", "problem")}
+    device, dtype, progress = settings.pop("device"), settings.pop("dtype"), settings.pop("progress")
+    config = _config(problem, **settings)
+    progress = check.optional_flag("progress", progress)
+    show = config["steps"] >= 2000 if progress is None else progress
+    dtype = _torch_dtype(torch, dtype)
+    for name in ("lr", "weight_decay"):  # the optimiser multiplies tensors of this dtype by them
+        if config[name] > torch.finfo(dtype).max:
+            raise ValueError(
+                f"{name} must be at most {torch.finfo(dtype).max:.3g} for dtype {dtype}; got {config[name]:.3g}"
+            )
+    _check_target_scale(config["target_scale"], torch.finfo(dtype))
+    return config, dtype, check.device("device", device), show
+
+
+def _check_target_scale(S: float, finfo) -> None:
+    """Refuse a target scale whose square leaves the normal range of the dtype.
+
+    The skill strength divides by ``mean(y^2) = S^2`` (module docstring): below ``sqrt(tiny)`` it is 0/0, above
+    ``sqrt(max)`` inf/inf.
+    """
+    low, high = float(finfo.tiny) ** 0.5, float(finfo.max) ** 0.5
+    if not low <= S <= high:
+        raise ValueError(
+            f"target_scale must lie in [{low:.3g}, {high:.3g}] for dtype {finfo.dtype}: the skill strength divides "
+            f"by the mean square of the targets, S^2, which must stay a normal number; got {S!r}"
+        )
+
+
+def _guard(config: dict, what: str) -> DivergenceGuard:
+    """The divergence check of one training loop, quoting the settings that can cause a divergence."""
+    keys = ("optimizer", "lr", "init_scale", "target_scale", "weight_decay")
+    return DivergenceGuard(what, **{key: config[key] for key in keys})
 
 
 # ---------------------------------------------------------------------------- batched training
@@ -327,6 +382,11 @@ def train_mlp_batched(
     element-wise optimiser makes the stacked update exact. Seeds fix the initial weights and the
     minibatch order, so a run gives the same result alone, in any batch, and in :func:`train_mlp_loop`.
 
+    Cost: ``runs x (steps x batch_size + records x (n_tasks x n_eval + n_probe))`` sample passes, refused up
+    front beyond :data:`MAX_SAMPLE_PASSES` or when the arrays cannot fit in memory. Every step's minibatch
+    loss is checked (:class:`~labhelpers._divergence.DivergenceGuard`): a run that diverges stops with a
+    ``DivergenceError`` naming the step and the likely cause (learning rate, or init or target scale).
+
     Parameters
     ----------
     problem : SparseParity
@@ -358,9 +418,11 @@ def train_mlp_batched(
     n_probe : int
         At most this many training samples for the recorded train loss.
     data_seed, eval_seed : int
-        Seeds of the training pool and of the held-out data (task ``k`` uses ``eval_seed + k``).
+        Seeds of the training pool and of the held-out data (task ``k`` uses ``eval_seed + k``, wrapped
+        modulo ``2**63`` so that any seed up to ``2**63 - 1`` is accepted).
     device : str or torch.device
-        Where to train (CPU default); the results come back as numpy arrays.
+        Where to train: "cpu" (default), "cuda", "cuda:N", "mps" or "auto" (see
+        :func:`labhelpers._validation.device`); the results come back as numpy arrays.
     dtype : {"float32", "float64"}
         Floating-point type of the computation.
     progress : bool, optional
@@ -373,25 +435,7 @@ def train_mlp_batched(
     """
     import torch
 
-    config = _config(
-        problem,
-        seeds=seeds,
-        widths=widths,
-        n_train=n_train,
-        steps=steps,
-        batch_size=batch_size,
-        lr=lr,
-        optimizer=optimizer,
-        init_scale=init_scale,
-        target_scale=target_scale,
-        weight_decay=weight_decay,
-        record_every=record_every,
-        n_eval=n_eval,
-        n_probe=n_probe,
-        data_seed=data_seed,
-        eval_seed=eval_seed,
-    )
-    dtype = _torch_dtype(torch, dtype)
+    config, dtype, device, show = _setup(torch, problem, locals())
     started = time.perf_counter()
     data = _data(torch, problem, config, device, dtype)
     n_runs, d = len(config["seeds"]), problem.input_dim
@@ -433,17 +477,18 @@ def train_mlp_batched(
     ]
     record = set(config["recorded_steps"])
     history = [measure()] if 0 in record else []
-    show = config["steps"] >= 2000 if progress is None else bool(progress)
+    guard = _guard(config, f"MLP training ({n_runs} runs batched)")
     for step in tqdm(range(1, config["steps"] + 1), disable=not show, desc=f"MLP, {n_runs} runs batched"):
         index = torch.stack([next(stream) for stream in streams]).to(device)  # (R, B)
         residual = forward(data["X"][index]) - data["y"][index]
         loss = 0.5 * (residual**2).mean(dim=1)  # one loss per run
+        guard.check(step, loss)
         opt.zero_grad(set_to_none=True)
         loss.sum().backward()
         opt.step()
         if step in record:
             history.append(measure())
-            _check_finite(history[-1][1], step)
+            guard.check_values(step, "the test loss", history[-1][1])
     wall = time.perf_counter() - started
     return _result(config, history, params, mask, wall, "batched (stacked runs, torch.baddbmm)", device)
 
@@ -475,7 +520,7 @@ def train_mlp_loop(
 
     Same arguments, same seeds, same data and the same result up to floating-point rounding; it exists
     to check the batched version and to time the difference. The final parameters are padded to the
-    largest width, as in the batched result.
+    largest width, as in the batched result. Cost and divergence checks are those of the batched version.
 
     The two agree to ~1e-6 in float32 over tens of steps. Over thousands of steps the rounding
     differences (sums taken in another order) are amplified where a skill emerges, as for any change of
@@ -484,31 +529,12 @@ def train_mlp_loop(
     """
     import torch
 
-    config = _config(
-        problem,
-        seeds=seeds,
-        widths=widths,
-        n_train=n_train,
-        steps=steps,
-        batch_size=batch_size,
-        lr=lr,
-        optimizer=optimizer,
-        init_scale=init_scale,
-        target_scale=target_scale,
-        weight_decay=weight_decay,
-        record_every=record_every,
-        n_eval=n_eval,
-        n_probe=n_probe,
-        data_seed=data_seed,
-        eval_seed=eval_seed,
-    )
-    dtype = _torch_dtype(torch, dtype)
+    config, dtype, device, show = _setup(torch, problem, locals())
     started = time.perf_counter()
     data = _data(torch, problem, config, device, dtype)
     n_runs, d = len(config["seeds"]), problem.input_dim
     n_probe_used = min(config["n_probe"], data["X"].shape[0])
     record = set(config["recorded_steps"])
-    show = config["steps"] >= 2000 if progress is None else bool(progress)
 
     runs, run_histories = [], []
     for r, (seed, w, n) in enumerate(zip(config["seeds"], config["widths"], config["n_train"])):
@@ -526,16 +552,18 @@ def train_mlp_loop(
                 return _measure(torch, out_eval, out_probe, data, config, problem, [n])
 
         history = [measure()] if 0 in record else []
+        guard = _guard(config, f"MLP training (run {r + 1} of {n_runs}, seed {seed})")
         stream = _index_stream(torch, batch_seed, n, config["batch_size"], config["steps"])
         for step in tqdm(range(1, config["steps"] + 1), disable=not show, desc=f"MLP, run {r + 1}/{n_runs}"):
             index = next(stream).to(device)
             loss = 0.5 * ((forward(data["X"][index]) - data["y"][index]) ** 2).mean()
+            guard.check(step, loss)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             if step in record:
                 history.append(measure())
-                _check_finite(history[-1][1], step)
+                guard.check_values(step, "the test loss", history[-1][1])
         runs.append(params)
         run_histories.append(history)
 
@@ -583,6 +611,8 @@ def mlp_output(params: dict, X, *, device="cpu") -> np.ndarray:
     X = check.as_array("X", X, ndim=2)
     if X.shape[1] != d:
         raise ValueError(f"X must have {d} columns (the networks' input size); got shape {X.shape}")
+    check.fits_in_memory("X", 2.0 * n_runs * X.shape[0] * width)  # the hidden units of every run
+    device = check.device("device", device)
     t = {name: torch.as_tensor(value, dtype=torch.float64, device=device) for name, value in arrays.items()}
     Xt = torch.as_tensor(X, dtype=torch.float64, device=device)
     hidden = torch.relu(torch.einsum("nd,rdw->rnw", Xt, t["W1"]) + t["b1"][:, None, :])

@@ -129,6 +129,11 @@ def load_mnist(
     check.one_of("source", source, SOURCES)
     rng = check.rng("seed", seed)
     dtype = _float_dtype(dtype)
+    download, flatten, verbose = (
+        check.flag(name, value) for name, value in (("download", download), ("flatten", flatten), ("verbose", verbose))
+    )
+    if root is not None and not isinstance(root, (str, Path)):
+        raise ValueError(f"root must be a folder path (str or Path) or None; got {root!r}")
     root = DEFAULT_ROOT if root is None else Path(root).expanduser()
     for name, n in (("n_train", n_train), ("n_test", n_test)):
         limit = TORCHVISION_SIZES[name[2:]]
@@ -186,22 +191,40 @@ def one_hot(labels: Any, n_classes: int = N_CLASSES, scale: float = 1.0, *, dtyp
     n_classes = check.positive_int("n_classes", n_classes)
     scale = check.positive_scalar("scale", scale)
     labels = check.as_array("labels", labels, ndim=1)
+    dtype = _float_dtype(dtype)
+    with np.errstate(over="ignore", under="ignore"):
+        representable = 0 < dtype.type(scale) < np.inf
+    if not representable:
+        raise ValueError(f"scale must be representable in dtype {dtype} (neither 0 nor inf there); got {scale}")
+    check.fits_in_memory("n_classes", float(labels.size) * n_classes, bytes_per_value=dtype.itemsize)
     if np.any(labels != np.round(labels)) or np.any(labels < 0) or np.any(labels >= n_classes):
         raise ValueError(
             f"labels must be integers in 0..{n_classes - 1} (n_classes={n_classes}); "
             f"got values from {labels.min() if labels.size else None} to {labels.max() if labels.size else None}"
         )
-    targets = np.zeros((labels.size, n_classes), dtype=_float_dtype(dtype))
+    targets = np.zeros((labels.size, n_classes), dtype=dtype)
     targets[np.arange(labels.size), labels.astype(np.int64)] = scale
     return targets
 
 
 def balanced_sample(labels: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
-    """Indices of ``n`` distinct entries of ``labels``, spread over the classes as evenly as they allow.
+    """Indices of ``n >= 1`` distinct entries of ``labels`` (classes ``>= 0``), spread over the classes as evenly
+    as they allow.
 
     Every class gets ``n // k`` or one more (``k`` classes) unless it has fewer entries; the shortfall goes
     to the others. The classes that get the extra entries, the entries and their order are drawn by ``rng``.
     """
+    try:
+        labels = np.asarray(labels)
+    except (TypeError, ValueError) as error:  # ragged nesting and the like
+        raise ValueError(f"labels must be a 1-D array of integer classes; got {check._describe(labels)}") from error
+    if labels.ndim != 1 or labels.dtype.kind not in "iu":
+        raise ValueError(f"labels must be a 1-D array of integer classes; got {labels.dtype} {labels.shape}")
+    if labels.size and labels.min() < 0:
+        raise ValueError(f"labels must be integer classes >= 0; got minimum {labels.min()}")
+    n = check.positive_int("n", n)
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"rng must be a numpy Generator (np.random.default_rng(seed)); got {type(rng).__name__}")
     classes, counts = np.unique(labels, return_counts=True)
     if n > counts.sum():
         raise ValueError(f"n must be at most the number of labels {counts.sum()}; got {n}")

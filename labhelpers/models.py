@@ -28,9 +28,13 @@ from typing import Any
 import numpy as np
 
 from . import _validation as check
-from .data import Moments
+from .data import Moments, _population_loss, _validated
 
 Params = dict[str, Any]
+
+
+class ParameterOverflowError(ValueError):
+    """A model quantity (end-to-end map, flow or loss) left the float range: the parameters are too large."""
 
 
 class Model:
@@ -53,42 +57,80 @@ class Model:
         raise NotImplementedError
 
     # ------------------------------------------------------------------ shared helpers
-    def validate(self, params: Params) -> tuple[int, ...]:
-        """Check names and shapes of ``params``; return their common batch shape."""
+    def validate(self, params: Params, *, argument: str = "params") -> tuple[int, ...]:
+        """Check names and shapes of ``params``; return their common batch shape.
+
+        ``argument`` is the name the caller gave the dictionary (``params0`` in the simulators), so that an
+        error reads ``params0['a'] must end in shape (3,)``.
+        """
         if not isinstance(params, dict) or set(params) != set(self.param_names):
-            got = sorted(params) if isinstance(params, dict) else type(params).__name__
-            raise ValueError(f"params must be a dict with keys {list(self.param_names)}; got {got}")
+            got = sorted(params, key=str) if isinstance(params, dict) else type(params).__name__
+            raise ValueError(f"{argument} must be a dict with keys {list(self.param_names)}; got {got}")
         batch_shapes = set()
         for name, shape in self.shapes().items():
             value = params[name]
             if not hasattr(value, "shape") or not hasattr(value, "ndim"):
-                raise ValueError(f"params['{name}'] must be an array (numpy or torch); got {type(value).__name__}")
+                raise ValueError(f"{argument}['{name}'] must be an array (numpy or torch); got {type(value).__name__}")
             if tuple(value.shape[value.ndim - len(shape) :]) != shape or value.ndim < len(shape):
                 raise ValueError(
-                    f"params['{name}'] must end in shape {shape} for {type(self).__name__}; got {tuple(value.shape)}"
+                    f"{argument}['{name}'] must end in shape {shape} for {type(self).__name__}; "
+                    f"got {tuple(value.shape)}"
                 )
             batch_shapes.add(tuple(value.shape[: value.ndim - len(shape)]))
         if len(batch_shapes) > 1:
-            raise ValueError(f"all parameters must share one batch shape; got {sorted(batch_shapes)}")
+            shapes = ", ".join(f"{argument}['{n}'] {tuple(params[n].shape)}" for n in self.param_names)
+            raise ValueError(f"all parameters must share one batch shape; got {sorted(batch_shapes)} ({shapes})")
         return batch_shapes.pop()
 
-    def _arrays(self, params: Params) -> dict[str, np.ndarray]:
+    def _finite(self, what: str, value, params: Params):
+        """``value`` (numpy) if finite, else a :class:`ParameterOverflowError` naming the parameters' sizes.
+
+        Torch tensors (autograd) pass through unchecked.
+        """
+        if hasattr(value, "detach"):
+            return value
+        if not np.all(np.isfinite(value)):
+            sizes = ", ".join(
+                f"params['{n}'] up to {float(np.max(np.abs(v))) if np.size(v) else 0.0:.3g}"
+                for n, v in params.items()
+                if not hasattr(v, "detach")
+            )
+            raise ParameterOverflowError(
+                f"{type(self).__name__}.{what} is not finite: it overflows the float range (|value| > 1.8e308), "
+                f"so the parameters are too large for this model and these moments ({sizes}); use a smaller scale"
+            )
+        return value
+
+    def _arrays(self, params: Params, *, argument: str = "params") -> dict[str, np.ndarray]:
         """``params`` as finite float numpy arrays, after checking names and shapes."""
         if not isinstance(params, dict):
-            raise ValueError(f"params must be a dict with keys {list(self.param_names)}; got {type(params).__name__}")
-        converted = {name: check.as_array(f"params['{name}']", value) for name, value in params.items()}
-        self.validate(converted)
+            raise ValueError(
+                f"{argument} must be a dict with keys {list(self.param_names)}; got {type(params).__name__}"
+            )
+        converted = {name: check.as_array(f"{argument}['{name}']", value) for name, value in params.items()}
+        self.validate(converted, argument=argument)
         return converted
 
     def residual(self, params: Params, moments: Moments) -> np.ndarray:
         """``E = sigma_xy - sigma_xx P``, minus the gradient of Eq. 2 with respect to ``P``."""
         self._check_moments(moments)
-        return moments.sigma_xy - moments.sigma_xx @ self.end_to_end(self._arrays(params))
+        params = self._arrays(params)
+        with np.errstate(over="ignore", invalid="ignore"):
+            residual = moments.sigma_xy - moments.sigma_xx @ self.end_to_end(params)
+        return self._finite("residual", residual, params)
 
     def loss(self, params: Params, moments: Moments) -> np.ndarray:
         """Population loss (Eq. 2), one value per run in the batch."""
         self._check_moments(moments)
-        return moments.loss(self.end_to_end(self._arrays(params)))
+        params = self._arrays(params)
+        with np.errstate(over="ignore", invalid="ignore"):
+            loss = _population_loss(moments, self.end_to_end(params))
+        return self._finite("loss", loss, params)
+
+    def _finite_flow(self, velocity: Params, params: Params) -> Params:
+        for value in velocity.values():
+            self._finite("flow", value, params)
+        return velocity
 
     def random_init(self, scale: float, *, batch_shape: tuple[int, ...] = (), seed: int = 0) -> Params:
         """Independent N(0, scale^2) entries for every parameter."""
@@ -100,7 +142,17 @@ class Model:
         ):
             raise ValueError(f"batch_shape must be a tuple of positive integers; got {check._describe(batch_shape)}")
         rng = check.rng("seed", seed)
-        return {name: scale * rng.standard_normal(tuple(batch_shape) + shape) for name, shape in self.shapes().items()}
+        runs = float(np.prod(batch_shape, dtype=float))
+        check.fits_in_memory("batch_shape", runs * sum(float(np.prod(s)) for s in self.shapes().values()))
+        with np.errstate(over="ignore"):
+            params = {
+                name: scale * rng.standard_normal(tuple(batch_shape) + shape) for name, shape in self.shapes().items()
+            }
+        if not all(np.all(np.isfinite(value)) for value in params.values()):
+            raise ValueError(
+                f"scale={scale:.3g} times a standard normal draw overflows the float range; use a smaller scale"
+            )
+        return params
 
     def _check_moments(self, moments: Moments) -> None:
         if not isinstance(moments, Moments):
@@ -133,11 +185,11 @@ class LinearModel(Model):
 
     def end_to_end(self, params):
         self.validate(params)
-        return params["theta"]
+        return self._finite("end_to_end", params["theta"], params)
 
     def flow(self, params, moments):
         params = self._arrays(params)
-        return {"theta": self.residual(params, moments)}
+        return {"theta": self.residual(params, moments)}  # checked finite by residual
 
 
 class DiagonalLinearNetwork(Model):
@@ -158,12 +210,16 @@ class DiagonalLinearNetwork(Model):
 
     def end_to_end(self, params):
         self.validate(params)
-        return (params["a"] * params["b"])[..., None]
+        with np.errstate(over="ignore", invalid="ignore"):
+            product = (params["a"] * params["b"])[..., None]
+        return self._finite("end_to_end", product, params)
 
     def flow(self, params, moments):
         params = self._arrays(params)
         E = self.residual(params, moments)[..., 0]
-        return {"a": params["b"] * E, "b": params["a"] * E}
+        with np.errstate(over="ignore", invalid="ignore"):
+            velocity = {"a": params["b"] * E, "b": params["a"] * E}
+        return self._finite_flow(velocity, params)
 
 
 class LinearNetwork(Model):
@@ -184,12 +240,16 @@ class LinearNetwork(Model):
 
     def end_to_end(self, params):
         self.validate(params)
-        return params["W1"] @ params["W2"]
+        with np.errstate(over="ignore", invalid="ignore"):
+            product = params["W1"] @ params["W2"]
+        return self._finite("end_to_end", product, params)
 
     def flow(self, params, moments):
         params = self._arrays(params)
         E = self.residual(params, moments)
-        return {"W1": E @ _swap(params["W2"]), "W2": _swap(params["W1"]) @ E}
+        with np.errstate(over="ignore", invalid="ignore"):
+            velocity = {"W1": E @ _swap(params["W2"]), "W2": _swap(params["W1"]) @ E}
+        return self._finite_flow(velocity, params)
 
 
 class DeepLinearNetwork(Model):
@@ -226,21 +286,24 @@ class DeepLinearNetwork(Model):
 
     def end_to_end(self, params):
         self.validate(params)
-        return reduce(lambda A, B: A @ B, self._layers(params))
+        with np.errstate(over="ignore", invalid="ignore"):
+            product = reduce(lambda A, B: A @ B, self._layers(params))
+        return self._finite("end_to_end", product, params)
 
     def flow(self, params, moments):
         params = self._arrays(params)
         layers = self._layers(params)
         E = self.residual(params, moments)
         out = {}
-        for l, name in enumerate(self.param_names):
-            grad = E
-            if l > 0:
-                grad = _swap(reduce(lambda A, B: A @ B, layers[:l])) @ grad
-            if l < len(layers) - 1:
-                grad = grad @ _swap(reduce(lambda A, B: A @ B, layers[l + 1 :]))
-            out[name] = grad
-        return out
+        with np.errstate(over="ignore", invalid="ignore"):
+            for l, name in enumerate(self.param_names):
+                grad = E
+                if l > 0:
+                    grad = _swap(reduce(lambda A, B: A @ B, layers[:l])) @ grad
+                if l < len(layers) - 1:
+                    grad = grad @ _swap(reduce(lambda A, B: A @ B, layers[l + 1 :]))
+                out[name] = grad
+        return self._finite_flow(out, params)
 
 
 def autograd_flow(model: Model, params: Params, moments: Moments) -> dict[str, np.ndarray]:
@@ -270,7 +333,7 @@ def autograd_flow(model: Model, params: Params, moments: Moments) -> dict[str, n
     if not isinstance(model, Model):
         raise ValueError(f"model must be a labhelpers.models.Model; got {type(model).__name__}")
     arrays = model._arrays(params)
-    model._check_moments(moments)
+    model._check_moments(_validated("moments", moments))
     tensors = {name: torch.tensor(value, dtype=torch.float64, requires_grad=True) for name, value in arrays.items()}
     sxx, sxy, syy = (
         torch.tensor(m, dtype=torch.float64) for m in (moments.sigma_xx, moments.sigma_xy, moments.sigma_yy)
@@ -280,4 +343,7 @@ def autograd_flow(model: Model, params: Params, moments: Moments) -> dict[str, n
     quad = (P * (sxx @ P)).sum(dim=(-2, -1))
     loss = 0.5 * (torch.trace(syy) - 2.0 * cross + quad)
     gradients = torch.autograd.grad(loss.sum(), list(tensors.values()))
-    return {name: -gradient.numpy() for name, gradient in zip(tensors, gradients)}
+    flow = {name: -gradient.numpy() for name, gradient in zip(tensors, gradients)}
+    if not np.all(np.isfinite(loss.detach().numpy())):
+        model._finite("loss (autograd_flow)", loss.detach().numpy(), arrays)
+    return model._finite_flow(flow, arrays)

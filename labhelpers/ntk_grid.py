@@ -44,10 +44,14 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from . import _validation as check
+from ._divergence import DivergenceError, DivergenceGuard
 from .regimes import kernel_distance, ntk, random_lambda_balanced, symmetric_init
 
 METHODS = ("batched", "loop")
 BACKENDS = ("torch", "numpy")
+MAX_WORK = 1e13
+"""Most multiply-adds a trainer takes on (steps x networks x per-step products); about 500 times the
+paper's Fig. 6b grid, hours on a CPU. A larger request is refused up front instead of running for days."""
 
 
 @dataclass
@@ -99,7 +103,24 @@ def _problem(W1, W2, X, Y, target_divisor, steps, lr):
         ) from error
     steps = check.positive_int("steps", steps)
     lr = check.positive_scalar("lr", lr)
+    _affordable(steps, W1.shape[:-2], W1.shape[-2], W1.shape[-1], W2.shape[-1], X.shape[0])
     return W1, W2, X, Y, divisor, steps, lr
+
+
+def _affordable(steps: int, grid: tuple[int, ...], d: int, p: int, c: int, n: int) -> None:
+    """Refuse up front a run whose cost (multiply-adds) exceeds :data:`MAX_WORK`, or whose kernels cannot fit.
+
+    One step of one network costs about ``d p c + d d c + d c p + d p c`` multiply-adds (the four products of
+    the module docstring); the kernels of :func:`~labhelpers.regimes.ntk` hold ``(c n)^2`` numbers each.
+    """
+    networks = float(np.prod(grid, dtype=float))
+    work = float(steps) * networks * (3.0 * d * p * c + d * d * c)
+    if work > MAX_WORK:
+        raise ValueError(
+            f"steps={steps} on {networks:.0f} network(s) of widths ({d}, {p}, {c}) is about {work:.2g} "
+            f"multiply-adds, more than this trainer takes on ({MAX_WORK:.0e}); use fewer steps or a coarser grid"
+        )
+    check.fits_in_memory("the tangent kernels of the grid (steps aside)", 3.0 * networks * (c * n) ** 2)
 
 
 def _training_loss(W1, W2, X, Y, divisor):
@@ -121,8 +142,9 @@ def _result(W1, W2, final1, final2, X, Y, divisor, info) -> KernelGrid:
     silent = np.linalg.norm(K0, axis=(-2, -1)) == 0
     if np.any(silent):
         raise ValueError(
-            f"{int(silent.sum())} grid point(s) start with a zero tangent kernel (W1 X^T and W2 both zero, e.g. "
-            "lam = 0 with theta0 = 0): the kernel distance is undefined there; start from nonzero weights"
+            f"{int(silent.sum())} grid point(s) start with a zero tangent kernel (X W1 and W2 both zero, e.g. "
+            "lam = 0 with theta0 = 0, or X too small): the kernel distance is undefined there; start from "
+            "nonzero weights W1, W2 and inputs X"
         )
     distance = kernel_distance(K0, ntk(final1, final2, X))
     return KernelGrid(
@@ -136,12 +158,30 @@ def _result(W1, W2, final1, final2, X, Y, divisor, info) -> KernelGrid:
 
 
 # ---------------------------------------------------------------------------- trainers
-def _descend(A, B, sigma_xx, sigma_xy, lr, steps, show, desc):
-    """``steps`` gradient steps (module docstring) on numpy arrays or torch tensors, stacked or not."""
-    for _ in tqdm(range(steps), disable=not show, desc=desc):
+def _descend(A, B, sigma_xx, sigma_xy, lr, steps, show, desc, guard=None, first_step=0):
+    """``steps`` gradient steps (module docstring) on numpy arrays or torch tensors, stacked or not.
+
+    ``guard`` (a :class:`~labhelpers._divergence.DivergenceGuard`) sees every step the largest squared
+    entry of the residual ``E`` over the stack (the gradient of the loss in function space): a diverging
+    network is stopped at the step where it blows up, ``first_step`` numbering the steps of a resumed run.
+    """
+    for step in tqdm(range(first_step, first_step + steps), disable=not show, desc=desc):
         E = sigma_xy - sigma_xx @ (A @ B)
+        if guard is not None:
+            guard.check(step, float((E * E).max()))  # one number read back; NaN and inf propagate
         A, B = A + lr * (E @ B.swapaxes(-1, -2)), B + lr * (A.swapaxes(-1, -2) @ E)
     return A, B
+
+
+def _guard(lr: float, divisor: np.ndarray, X: np.ndarray, Y: np.ndarray, W1: np.ndarray, W2) -> DivergenceGuard:
+    """The divergence check of every grid trainer, quoting (by argument name) the sizes that set the curvature."""
+    largest = {f"max|{name}|": float(np.abs(v).max()) for name, v in (("W1", W1), ("W2", W2), ("X", X), ("Y", Y))}
+    return DivergenceGuard(
+        "gradient descent on the grid of linear networks",
+        lr=lr,
+        **largest,
+        **{"min target_divisor": float(divisor.min())},
+    )
 
 
 def train_grid(
@@ -197,26 +237,26 @@ def train_grid(
     """
     W1, W2, X, Y, divisor, steps, lr = _problem(W1, W2, X, Y, target_divisor, steps, lr)
     check.one_of("backend", backend, BACKENDS)
+    device = check.device("device", device) if backend == "torch" else device
+    progress = check.optional_flag("progress", progress)
+    guard = _guard(lr, divisor, X, Y, W1, W2)
     grid, (d, p), c = W1.shape[:-2], W1.shape[-2:], W2.shape[-1]
     n = X.shape[0]
     start = time.perf_counter()
-    arrays = (
-        W1.reshape(-1, d, p),
-        W2.reshape(-1, p, c),
-        X.T @ X / n,
-        (X.T @ Y / n) / divisor.reshape(-1, 1, 1),  # each network's own targets, (G, d, c)
-    )
+    with np.errstate(over="ignore"):  # a tiny divisor overflows the targets: the guard stops it at step 0
+        targets = (X.T @ Y / n) / divisor.reshape(-1, 1, 1)  # each network's own targets, (G, d, c)
+    arrays = (W1.reshape(-1, d, p), W2.reshape(-1, p, c), X.T @ X / n, targets)
     show = steps >= 20_000 if progress is None else bool(progress)
     if backend == "torch":
         import torch
 
         tensors = [torch.tensor(a, dtype=torch.float64, device=device) for a in arrays]  # copies
         with torch.no_grad():
-            A, B = _descend(*tensors, lr, steps, show, "grid")
+            A, B = _descend(*tensors, lr, steps, show, "grid", guard)
         A, B = A.cpu().numpy(), B.cpu().numpy()
     else:
-        with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
-            A, B = _descend(*arrays, lr, steps, show, "grid")
+        with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported by the guard
+            A, B = _descend(*arrays, lr, steps, show, "grid", guard)
     info = {
         "trainer": f"batched (stacked networks, {backend})",
         "device": str(device) if backend == "torch" else "cpu",
@@ -244,6 +284,7 @@ def train_grid_loop(
     Parameters and result as in :func:`train_grid` (there is no ``backend`` or ``device``).
     """
     W1, W2, X, Y, divisor, steps, lr = _problem(W1, W2, X, Y, target_divisor, steps, lr)
+    progress = check.optional_flag("progress", progress)
     grid = W1.shape[:-2]
     n = X.shape[0]
     start = time.perf_counter()
@@ -252,21 +293,40 @@ def train_grid_loop(
     show = steps * max(1, int(np.prod(grid))) >= 1_000_000 if progress is None else bool(progress)
     with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported by _result
         for index in tqdm(np.ndindex(grid), total=int(np.prod(grid)), disable=not show, desc="grid (loop)"):
+            guard = _guard(lr, divisor[index], X, Y, W1[index], W2[index])
             final1[index], final2[index] = _descend(
-                W1[index], W2[index], sigma_xx, sigma_xy / divisor[index], lr, steps, False, ""
+                W1[index], W2[index], sigma_xx, sigma_xy / divisor[index], lr, steps, False, "", guard
             )
     info = {"trainer": "loop (one network at a time, numpy)", "device": "cpu", "steps": steps, "lr": lr}
     info["seconds"] = time.perf_counter() - start
     return _result(W1, W2, final1, final2, X, Y, divisor, info)
 
 
-def _train(method, backend, params, X, Y, divisor, steps, lr, device, progress) -> KernelGrid:
+def _train(method, backend, params, X, Y, divisor, steps, lr, device, progress, origin: str) -> KernelGrid:
+    """Train a grid built from the arguments named in ``origin``, which a divergence message then names."""
     check.one_of("method", method, METHODS)
     W1, W2 = params["W1"], params["W2"]
     common = dict(steps=steps, lr=lr, target_divisor=divisor, progress=progress)
-    if method == "batched":
-        return train_grid(W1, W2, X, Y, backend=backend, device=device, **common)
-    return train_grid_loop(W1, W2, X, Y, **common)
+    try:
+        if method == "batched":
+            return train_grid(W1, W2, X, Y, backend=backend, device=device, **common)
+        return train_grid_loop(W1, W2, X, Y, **common)
+    except DivergenceError as error:
+        raise DivergenceError(f"{error}. The weights W1 and W2 were built from {origin}") from error
+
+
+def _nonzero_start(params: dict[str, np.ndarray], X: np.ndarray, origin: str) -> None:
+    """Refuse a grid in which some network starts with a zero tangent kernel, naming what built it."""
+    try:
+        K0 = ntk(params["W1"], params["W2"], X)
+    except ValueError as error:  # the kernel overflows
+        raise ValueError(f"{error}; the weights W1 and W2 were built from {origin}") from error
+    silent = np.linalg.norm(K0, axis=(-2, -1)) == 0
+    if np.any(silent):
+        raise ValueError(
+            f"{int(silent.sum())} grid point(s) start with a zero tangent kernel (X W1 and W2 both zero): the "
+            f"kernel distance is undefined there; check {origin}, and X"
+        )
 
 
 # ---------------------------------------------------------------------------- the two grids of Fig. 6
@@ -345,8 +405,13 @@ def lambda_scale_grid(
     X, Y = check.samples(X, Y)
     d, c = X.shape[1], Y.shape[1]
     p = min(d, c) if hidden_dim is None else check.positive_int("hidden_dim", hidden_dim)
-    params = random_lambda_balanced(lams[:, None], scales[None, :, None], d, p, c, seed=seed)
-    result = _train(method, backend, params, X, Y, target_divisor, steps, lr, device, progress)
+    check.positive("scales", scales, allow_zero=True)
+    try:
+        params = random_lambda_balanced(lams[:, None], scales[None, :, None], d, p, c, seed=seed)
+    except ValueError as error:  # its lam is an entry of lams, its theta0 one of scales
+        raise ValueError(f"lams and scales give no lambda-balanced start: {error}") from error
+    _nonzero_start(params, X, "lams and scales (e.g. lam = 0 with a zero or subnormal scale)")
+    result = _train(method, backend, params, X, Y, target_divisor, steps, lr, device, progress, "lams and scales")
     result.axes = {"lam": lams, "scale": scales}
     return result
 
@@ -403,12 +468,15 @@ def weight_to_target_grid(
     """
     lams, ratios = _axis("lams", lams), _axis("ratios", ratios)
     check.positive("ratios", ratios)
+    init_scale = check.positive_scalar("init_scale", init_scale)
     X, Y = check.samples(X, Y)
     params = symmetric_init(lams[:, None], X.shape[1], hidden_dim, Y.shape[1], scale=init_scale, seed=seed)
     params = {
         name: np.broadcast_to(value, (len(lams), len(ratios)) + value.shape[-2:]) for name, value in params.items()
     }
-    result = _train(method, backend, params, X, Y, ratios[None, :], steps, lr, device, progress)
+    _nonzero_start(params, X, "lams and init_scale")
+    origin = "lams and init_scale, and the target divisor is ratios"
+    result = _train(method, backend, params, X, Y, ratios[None, :], steps, lr, device, progress, origin)
     result.axes = {"lam": lams, "ratio": ratios}
     return result
 
@@ -438,6 +506,7 @@ class KernelPath:
 def _record_steps(record_steps, steps: int, n_records: int) -> np.ndarray:
     if record_steps is None:
         n_records = check.positive_int("n_records", n_records, minimum=2)
+        check.fits_in_memory("the record schedule (n_records)", 3.0 * n_records)
         grid = np.unique(np.round(np.geomspace(1, steps, n_records - 1)).astype(int))
         return np.concatenate([[0], grid])
     recorded = check.as_array("record_steps", record_steps, ndim=1)
@@ -496,11 +565,20 @@ def train_path(
     """
     W1, W2, X, Y, divisor, steps, lr = _problem(W1, W2, X, Y, target_divisor, steps, lr)
     check.one_of("backend", backend, BACKENDS)
+    device = check.device("device", device)
+    progress = check.optional_flag("progress", progress)
     recorded = _record_steps(record_steps, steps, n_records)
     grid, (d, p), c = W1.shape[:-2], W1.shape[-2:], W2.shape[-1]
+    networks = float(np.prod(grid, dtype=float))
+    check.fits_in_memory(
+        "the recorded weights and kernels", len(recorded) * networks * (d * p + p * c + 3 * (c * X.shape[0]) ** 2)
+    )
+    guard = _guard(lr, divisor, X, Y, W1, W2)
     n = X.shape[0]
     start = time.perf_counter()
-    arrays = (W1.reshape(-1, d, p), W2.reshape(-1, p, c), X.T @ X / n, (X.T @ Y / n) / divisor.reshape(-1, 1, 1))
+    with np.errstate(over="ignore"):  # a tiny divisor overflows the targets: the guard stops it at step 0
+        targets = (X.T @ Y / n) / divisor.reshape(-1, 1, 1)  # each network's own targets, (G, d, c)
+    arrays = (W1.reshape(-1, d, p), W2.reshape(-1, p, c), X.T @ X / n, targets)
     show = steps >= 20_000 if progress is None else bool(progress)
     if backend == "torch":
         import torch
@@ -513,11 +591,12 @@ def train_path(
         for k, (begin, end) in enumerate(tqdm(list(zip(recorded[:-1], recorded[1:])), disable=not show, desc="path")):
             if k == 0:
                 snapshots1.append(A), snapshots2.append(B)
+            span = (lr, int(end - begin), False, "", guard, int(begin))
             if backend == "torch":
                 with torch.no_grad():
-                    A, B = _descend(A, B, sigma_xx, sigma_xy, lr, int(end - begin), False, "")
+                    A, B = _descend(A, B, sigma_xx, sigma_xy, *span)
             else:
-                A, B = _descend(A, B, sigma_xx, sigma_xy, lr, int(end - begin), False, "")
+                A, B = _descend(A, B, sigma_xx, sigma_xy, *span)
             snapshots1.append(A), snapshots2.append(B)
     if backend == "torch":
         snapshots1 = [s.cpu().numpy() for s in snapshots1]
@@ -528,7 +607,10 @@ def train_path(
         raise _diverged(lr, steps)
     K = ntk(path1, path2, X)
     if np.any(np.linalg.norm(K[0], axis=(-2, -1)) == 0):
-        raise ValueError("a network starts with a zero tangent kernel: the kernel distance is undefined there")
+        raise ValueError(
+            "a network starts with a zero tangent kernel (X W1 and W2 both zero, or X too small): "
+            "the kernel distance is undefined there; start from nonzero weights W1, W2 and inputs X"
+        )
     info = {
         "trainer": f"path (stacked networks, {backend})",
         "device": str(device) if backend == "torch" else "cpu",

@@ -47,10 +47,12 @@ def power_law_frequencies(n_tasks: int, alpha) -> np.ndarray:
     """
     n_tasks = check.positive_int("n_tasks", n_tasks)
     alpha = check.positive_scalar("alpha", alpha, allow_zero=True)
+    check.fits_in_memory("n_tasks", 3.0 * n_tasks)  # ranks, log-weights and weights
     ranks = np.arange(1, n_tasks + 1, dtype=float)
     # In logs, so that large alpha and many tasks neither overflow nor underflow to an all-zero tail.
-    log_weights = -(alpha + 1.0) * np.log(ranks)
-    weights = np.exp(log_weights - log_weights.max())
+    with np.errstate(over="ignore", under="ignore"):  # a huge alpha leaves only the first task: [1, 0, ...]
+        log_weights = -(alpha + 1.0) * np.log(ranks)
+        weights = np.exp(log_weights - log_weights.max())
     return weights / weights.sum()
 
 
@@ -114,10 +116,13 @@ class SparseParity:
         if m > n_bits:
             raise ValueError(f"bits_per_task must be at most n_bits={n_bits} (a subset of the random bits); got {m}")
         alpha = check.positive_scalar("alpha", self.alpha, allow_zero=True)
-        rng = check.rng("seed", self.seed)
+        seed = check.seed("seed", self.seed)
+        check.fits_in_memory("n_tasks x n_bits", 2.0 * n_tasks * n_bits)  # uniforms and their argsort, per task and bit
+        rng = np.random.default_rng(seed)
         # A random permutation of the bits per task (argsort of uniforms); its first m entries are M_k.
         subsets = np.sort(np.argsort(rng.random((n_tasks, n_bits)), axis=1)[:, :m], axis=1)
-        for name, value in (("n_tasks", n_tasks), ("n_bits", n_bits), ("bits_per_task", m), ("alpha", alpha)):
+        settings = (("n_tasks", n_tasks), ("n_bits", n_bits), ("bits_per_task", m), ("alpha", alpha), ("seed", seed))
+        for name, value in settings:
             object.__setattr__(self, name, value)
         object.__setattr__(self, "frequencies", power_law_frequencies(n_tasks, alpha))
         object.__setattr__(self, "subsets", subsets)
@@ -128,6 +133,23 @@ class SparseParity:
         return self.n_tasks + self.n_bits
 
     # ------------------------------------------------------------------ sampling
+    def _sample_size(self, n, dtype) -> tuple[int, np.dtype]:
+        """Check a sample size and a dtype that can hold the inputs' values (0, 1 and -1)."""
+        n = check.positive_int("n", n)
+        if dtype is None or isinstance(dtype, bool):
+            raise ValueError(f"dtype must be a float or signed integer numpy dtype; got {dtype!r}")
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError as error:
+            raise ValueError(f"dtype must be a float or signed integer numpy dtype; got {dtype!r}") from error
+        if dtype.kind not in "fi":
+            raise ValueError(
+                f"dtype must be a float or signed integer dtype, which holds the ±1 bits exactly; got {dtype} "
+                "(an unsigned or boolean dtype would turn -1 into another value)"
+            )
+        check.fits_in_memory("n", float(n) * self.input_dim, bytes_per_value=dtype.itemsize + 1)
+        return n, dtype
+
     def _inputs(self, task: np.ndarray, rng: np.random.Generator, dtype) -> ParityData:
         n = task.shape[0]
         X = np.zeros((n, self.input_dim), dtype=dtype)
@@ -147,14 +169,15 @@ class SparseParity:
         seed : int
             Seed of this draw (independent of the problem's own seed).
         dtype : numpy dtype
-            Dtype of ``X`` and ``y`` (default float32, ready for torch; the values are exact in any float).
+            Dtype of ``X`` and ``y``: a float (default float32, ready for torch) or a signed integer dtype;
+            the values 0 and ±1 are exact in any of them. Unsigned and boolean dtypes are refused.
 
         Returns
         -------
         ParityData
             ``(X, task, y)``; see :class:`ParityData`.
         """
-        n = check.positive_int("n", n)
+        n, dtype = self._sample_size(n, dtype)
         rng = check.rng("seed", seed)
         cumulative = np.cumsum(self.frequencies)
         cumulative[-1] = 1.0  # rounding must not leave a gap above the last task
@@ -181,7 +204,7 @@ class SparseParity:
             Inputs with control bit ``k`` set, ``task`` all equal to ``k``, labels ``y = g_k(x)``.
         """
         k = self._task_index("k", k)
-        n = check.positive_int("n", n)
+        n, dtype = self._sample_size(n, dtype)
         rng = check.rng("seed", seed)
         return self._inputs(np.full(n, k, dtype=np.intp), rng, dtype)
 
@@ -233,7 +256,12 @@ class SparseParity:
 
     def empirical_frequencies(self, task) -> np.ndarray:
         """Fraction of samples asking each task, shape (n_tasks,), from an array of task indices."""
-        task = np.asarray(task)
+        try:
+            task = np.asarray(task)
+        except (TypeError, ValueError) as error:  # ragged lists and the like
+            raise ValueError(
+                f"task must be a 1-D integer array of task indices; got {check._describe(task)}"
+            ) from error
         if task.ndim != 1 or task.size == 0 or not np.issubdtype(task.dtype, np.integer):
             raise ValueError(f"task must be a non-empty 1-D integer array of task indices; got {check._describe(task)}")
         if task.min() < 0 or task.max() >= self.n_tasks:

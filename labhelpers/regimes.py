@@ -73,6 +73,14 @@ def _check_widths(lam: np.ndarray, d: int, p: int, c: int) -> None:
         )
 
 
+def _weights_fit(n_networks: int, d: int, p: int, c: int, *, frames: bool = True) -> None:
+    """Refuse, before allocating, a batch of weights (and the orthogonal frames) too large for memory."""
+    values = float(n_networks) * (float(d) * p + float(p) * c)
+    if frames:
+        values += float(d) ** 2 + float(p) ** 2 + float(c) ** 2
+    check.fits_in_memory(f"the batch of weights (input_dim={d}, hidden_dim={p}, output_dim={c})", 3.0 * values)
+
+
 def _mode_strengths(lam, theta0, m: int) -> tuple[np.ndarray, np.ndarray]:
     """``lam`` of the batch shape and ``theta0`` of shape batch + (m,), checked and broadcast."""
     lam = check.as_array("lam", lam)
@@ -151,6 +159,7 @@ def lambda_balanced(lam, theta0, sigma_xy, *, hidden_dim: int | None = None, see
     p = min(d, c) if hidden_dim is None else check.positive_int("hidden_dim", hidden_dim)
     lam, theta0 = _mode_strengths(lam, theta0, min(d, p, c))
     _check_widths(lam, d, p, c)
+    _weights_fit(lam.size, d, p, c)
     U, _, Vt = np.linalg.svd(sxy, full_matrices=True)
     R = _orthogonal(check.rng("seed", seed), p)
     return _assemble(lam, theta0, U, Vt.T, R)
@@ -189,6 +198,7 @@ def random_lambda_balanced(
     c = check.positive_int("output_dim", output_dim)
     lam, theta0 = _mode_strengths(lam, theta0, min(d, p, c))
     _check_widths(lam, d, p, c)
+    _weights_fit(lam.size, d, p, c)
     rng = check.rng("seed", seed)
     U, R, V = _orthogonal(rng, d), _orthogonal(rng, p), _orthogonal(rng, c)
     return _assemble(lam, theta0, U, V, R)
@@ -235,6 +245,7 @@ def symmetric_init(lam, input_dim: int, hidden_dim: int, output_dim: int, *, sca
     lam, scale = check.broadcastable(lam=lam, scale=scale)
     check.positive("scale", scale)
     rng = check.rng("seed", seed)
+    _weights_fit(lam.size, d, p, c, frames=False)
     A = rng.standard_normal((d, p // 2))
     B = rng.standard_normal((p // 2, c))
     sigma1 = (scale + np.maximum(-lam, 0.0))[..., None, None]
@@ -270,7 +281,19 @@ def lambda_mode(t, s, theta0, lam):
     numpy.ndarray
         ``theta(t)``, broadcast over all arguments.
     """
-    return product_mode(t, s, theta0, imbalance=lam, variance=1.0)
+    t, s, theta0, lam = check.broadcastable(t=t, s=s, theta0=theta0, lam=lam)
+    check.positive("t", t, allow_zero=True)
+    check.positive("s", s, allow_zero=True)  # a singular value of sigma_xy
+    check.positive("theta0", theta0, allow_zero=True)  # a singular value of W1 W2
+    problem = "lam, s and theta0 must stay below about 1e307 in size: theta(t) is not finite for these"
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            theta = product_mode(t, s, theta0, imbalance=lam, variance=1.0)
+    except ValueError as error:  # the arguments were checked above: only its "not finite" remains
+        raise ValueError(f"{problem} ({error})") from error
+    if not np.all(np.isfinite(theta)):  # scales within a factor 2 of the float limit (the rescaling overflows)
+        raise ValueError(problem)
+    return theta
 
 
 # ---------------------------------------------------------------------------- tangent kernel
@@ -324,15 +347,27 @@ def ntk(W1, W2, X) -> np.ndarray:
     if X.shape[1] != W1.shape[-2]:
         raise ValueError(f"X must have {W1.shape[-2]} columns (the input width of W1); got shape {X.shape}")
     n, c = X.shape[0], W2.shape[-1]
-    hidden = X @ W1  # (..., n, p)
-    from_second = hidden @ hidden.swapaxes(-1, -2)  # (..., n, n)
-    from_first = W2.swapaxes(-1, -2) @ W2  # (..., c, c)
-    batch = np.broadcast_shapes(from_second.shape[:-2], from_first.shape[:-2])
-    K = np.einsum("...kl,ij->...kilj", from_first, X @ X.T)
-    K = np.broadcast_to(K, batch + K.shape[-4:]).copy()
-    for k in range(c):  # the delta_kl term
-        K[..., k, :, k, :] += from_second
-    return K.reshape(batch + (c * n, c * n))
+    batch = np.broadcast_shapes(W1.shape[:-2], W2.shape[:-2])
+    check.fits_in_memory("the tangent kernels", 3.0 * np.prod(batch, dtype=float) * (c * n) ** 2)
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused by _finite_kernel
+        hidden = X @ W1  # (..., n, p)
+        from_second = hidden @ hidden.swapaxes(-1, -2)  # (..., n, n)
+        from_first = W2.swapaxes(-1, -2) @ W2  # (..., c, c)
+        batch = np.broadcast_shapes(from_second.shape[:-2], from_first.shape[:-2])
+        K = np.einsum("...kl,ij->...kilj", from_first, X @ X.T)
+        K = np.broadcast_to(K, batch + K.shape[-4:]).copy()
+        for k in range(c):  # the delta_kl term
+            K[..., k, :, k, :] += from_second
+    return _finite_kernel(K.reshape(batch + (c * n, c * n)))
+
+
+def _finite_kernel(K: np.ndarray) -> np.ndarray:
+    """``K``, unless huge weights or inputs pushed its entries (products of squares) past the float range."""
+    if not np.all(np.isfinite(K)):
+        raise ValueError(
+            "the tangent kernel overflows the float range (|X W1|^2 or |W2|^2 |X|^2 above 1e308): rescale W1, W2 or X"
+        )
+    return K
 
 
 def ntk_autodiff(W1, W2, X, *, device="cpu") -> np.ndarray:
@@ -362,6 +397,11 @@ def ntk_autodiff(W1, W2, X, *, device="cpu") -> np.ndarray:
     if W1.shape[:-2] != W2.shape[:-2]:
         raise ValueError(f"W1 and W2 must have the same batch shape here; got {W1.shape[:-2]} and {W2.shape[:-2]}")
     batch = W1.shape[:-2]
+    device = check.device("device", device)
+    outputs_per_network = W2.shape[-1] * X.shape[0]
+    weights_per_network = W1.shape[-2] * W1.shape[-1] + W2.shape[-2] * W2.shape[-1]
+    per_network = outputs_per_network * (outputs_per_network + weights_per_network)  # kernel and Jacobian
+    check.fits_in_memory("the Jacobians and kernels", 3.0 * np.prod(batch, dtype=float) * per_network)
 
     def as_tensor(a):
         return torch.as_tensor(a, dtype=torch.float64, device=device)
@@ -379,7 +419,7 @@ def ntk_autodiff(W1, W2, X, *, device="cpu") -> np.ndarray:
     w1 = as_tensor(W1).reshape((-1,) + W1.shape[-2:])
     w2 = as_tensor(W2).reshape((-1,) + W2.shape[-2:])
     K = torch.func.vmap(kernel)(w1, w2)
-    return K.cpu().numpy().reshape(batch + K.shape[-2:])
+    return _finite_kernel(K.cpu().numpy().reshape(batch + K.shape[-2:]))
 
 
 def kernel_distance(K0, Kt) -> np.ndarray:
@@ -507,6 +547,8 @@ def aligned_kernel_distance(theta, theta0, lam, input_dim: int, output_dim: int,
     _check_widths(lam, d, p, c)
     theta = np.broadcast_to(theta, batch + (m,))
     theta0 = np.broadcast_to(theta0, batch + (m,))
+    size = float(np.prod(batch, dtype=float))
+    check.fits_in_memory(f"the layer spectra (input_dim={d}, output_dim={c}, hidden_dim={p})", 8.0 * size * (d + c + p))
     A, B = _aligned_spectra(theta, lam, d, p, c)
     A0, B0 = _aligned_spectra(theta0, lam, d, p, c)
 

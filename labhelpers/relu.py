@@ -38,10 +38,13 @@ from typing import Any
 import numpy as np
 
 from . import _validation as check
+from ._divergence import DivergenceGuard
 from .feedback import layers_from_product
 from .regimes import kernel_distance
 
 ACTIVATIONS = ("relu", "linear")
+MAX_WORK = 1e13
+"""Most multiply-adds :func:`train_two_layer` takes on (steps x networks x ``3 n d p``); larger runs are refused."""
 
 
 # ---------------------------------------------------------------------------- initialisation
@@ -76,6 +79,7 @@ def neuron_balanced(lam, theta0, input_dim: int, width: int, *, seed: int = 0) -
     lam, theta0 = check.broadcastable(lam=lam, theta0=theta0)
     check.positive("theta0", theta0)
     rng = check.rng("seed", seed)
+    check.fits_in_memory(f"the batch of weights (input_dim={d}, width={p})", 3.0 * lam.size * (d + 1.0) * p)
     directions = rng.standard_normal((d, p))
     directions /= np.linalg.norm(directions, axis=0)
     signs = rng.choice(np.array([-1.0, 1.0]), size=p)
@@ -86,7 +90,11 @@ def neuron_balanced(lam, theta0, input_dim: int, width: int, *, seed: int = 0) -
 def neuron_imbalance(W1, a) -> np.ndarray:
     """The conserved imbalance ``a_j^2 - ||w_j||^2`` of every hidden unit, shape ``(..., p)``."""
     W1, a = _layers(W1, a)
-    return a**2 - np.sum(W1**2, axis=-2)
+    with np.errstate(over="ignore", invalid="ignore"):
+        imbalance = a**2 - np.sum(W1**2, axis=-2)
+    if not np.all(np.isfinite(imbalance)):
+        raise ValueError("the imbalance a^2 - |w|^2 overflows the float range (weights above 1e154): rescale W1 and a")
+    return imbalance
 
 
 # ---------------------------------------------------------------------------- network and kernel
@@ -120,8 +128,12 @@ def outputs(W1, a, X, *, activation: str = "relu") -> np.ndarray:
     W1, a = _layers(W1, a)
     X = _inputs(X, W1)
     check.one_of("activation", activation, ACTIVATIONS)
-    hidden, _ = _phi(X @ W1, activation)
-    return np.einsum("...np,...p->...n", hidden, a)
+    with np.errstate(over="ignore", invalid="ignore"):
+        hidden, _ = _phi(X @ W1, activation)
+        f = np.einsum("...np,...p->...n", hidden, a)
+    if not np.all(np.isfinite(f)):
+        raise ValueError("the outputs overflow the float range (|a| |X W1| above 1e308): rescale W1, a or X")
+    return f
 
 
 def relu_ntk(W1, a, X, *, activation: str = "relu") -> np.ndarray:
@@ -153,10 +165,20 @@ def relu_ntk(W1, a, X, *, activation: str = "relu") -> np.ndarray:
     W1, a = _layers(W1, a)
     X = _inputs(X, W1)
     check.one_of("activation", activation, ACTIVATIONS)
-    hidden, switch = _phi(X @ W1, activation)
-    readout_part = hidden @ hidden.swapaxes(-1, -2)
-    first_part = (switch * a[..., None, :] ** 2) @ switch.swapaxes(-1, -2) * (X @ X.T)
-    return readout_part + first_part
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused by _finite_kernel
+        hidden, switch = _phi(X @ W1, activation)
+        readout_part = hidden @ hidden.swapaxes(-1, -2)
+        first_part = (switch * a[..., None, :] ** 2) @ switch.swapaxes(-1, -2) * (X @ X.T)
+        return _finite_kernel(readout_part + first_part)
+
+
+def _finite_kernel(K: np.ndarray) -> np.ndarray:
+    """``K``, unless huge weights or inputs pushed it (a sum of squares) past the float range."""
+    if not np.all(np.isfinite(K)):
+        raise ValueError(
+            "the tangent kernel overflows the float range (|X W1|^2 or a^2 |X|^2 above 1e308): rescale W1, a or X"
+        )
+    return K
 
 
 def relu_ntk_autodiff(W1, a, X, *, activation: str = "relu") -> np.ndarray:
@@ -186,7 +208,7 @@ def relu_ntk_autodiff(W1, a, X, *, activation: str = "relu") -> np.ndarray:
     w1 = torch.as_tensor(W1, dtype=torch.float64).reshape((-1,) + W1.shape[-2:])
     readout = torch.as_tensor(a, dtype=torch.float64).reshape(-1, a.shape[-1])
     K = torch.func.vmap(kernel)(w1, readout)
-    return K.numpy().reshape(batch + K.shape[-2:])
+    return _finite_kernel(K.numpy().reshape(batch + K.shape[-2:]))
 
 
 # ---------------------------------------------------------------------------- training
@@ -270,6 +292,16 @@ def train_two_layer(
     lr = check.positive_scalar("lr", lr)
     check.one_of("activation", activation, ACTIVATIONS)
     n_records = check.positive_int("n_records", n_records, minimum=2)
+    check.fits_in_memory("the record schedule (n_records)", 3.0 * n_records)
+    n_records = min(n_records, steps + 1)  # records at distinct steps only (as np.unique below keeps them)
+    networks, (d, p), n = float(np.prod(W1.shape[:-2], dtype=float)), W1.shape[-2:], X.shape[0]
+    work = steps * networks * 3.0 * n * d * p
+    if work > MAX_WORK:
+        raise ValueError(
+            f"steps={steps} on {networks:.0f} network(s) with n={n}, d={d}, p={p} is about {work:.2g} "
+            f"multiply-adds, more than train_two_layer takes on ({MAX_WORK:.0e}); use fewer steps or networks"
+        )
+    check.fits_in_memory("the records (weights and kernels)", 3.0 * n_records * networks * (d * p + p + n * n))
     if np.any(np.linalg.norm(W1, axis=(-2, -1)) == 0) or np.any(np.linalg.norm(a, axis=-1) == 0):
         raise ValueError("W1 and a must be nonzero in every network: their relative change is measured against them")
     recorded = np.unique(np.round(np.linspace(0, steps, n_records)).astype(int))
@@ -277,12 +309,18 @@ def train_two_layer(
     start = time.perf_counter()
     first, readout = W1.copy(), a.copy()
     snapshots = {"W1": [], "a": []}
+    guard = DivergenceGuard(
+        f"gradient descent on the two-layer {activation} networks",
+        lr=lr,
+        **{f"max|{name}|": float(np.abs(v).max()) for name, v in (("W1", W1), ("a", a), ("X", X), ("y", y))},
+    )
     step = 0
     with np.errstate(over="ignore", invalid="ignore"):
         for target in recorded:
-            for _ in range(target - step):
+            for now in range(step, target):
                 hidden, switch = _phi(X @ first, activation)
                 residual = y - np.einsum("...np,...p->...n", hidden, readout)
+                guard.check(now, float(np.max(residual * residual)))  # NaN and inf propagate
                 grad_readout = np.einsum("...np,...n->...p", hidden, residual) / n
                 back = switch * residual[..., :, None] * readout[..., None, :]
                 first = first + lr * (X.T @ back) / n
@@ -294,6 +332,11 @@ def train_two_layer(
     if not all(np.all(np.isfinite(v)) for v in path.values()):
         raise ValueError(f"gradient descent diverged (weights overflowed) within {steps} steps at lr={lr}; lower lr")
     K = relu_ntk(path["W1"], path["a"], X, activation=activation)
+    if np.any(np.linalg.norm(K[0], axis=(-2, -1)) == 0):
+        raise ValueError(
+            "the tangent kernel at the start is zero (X W1 has no positive entry, or X is too small): "
+            "the kernel distance is undefined; rescale X or W1"
+        )
     loss = 0.5 * np.mean((outputs(path["W1"], path["a"], X, activation=activation) - y) ** 2, axis=-1)
     change = {
         "W1": np.linalg.norm(path["W1"] - W1, axis=(-2, -1)) / np.linalg.norm(W1, axis=(-2, -1)),

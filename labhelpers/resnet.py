@@ -31,7 +31,6 @@ or on a CPU, on a class-balanced sample of MNIST digits (``--dataset mnist``), a
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import os
 import pickle
@@ -49,7 +48,10 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from . import _provenance as provenance_
+from . import _results_schema as results_schema
 from . import _validation as check
+from ._divergence import DivergenceGuard
+from ._threads import cpu_threads_pinned as _cpu_threads_pinned
 from .collapse import collapse_metrics
 from .collapse_training import PerEpochMetrics
 from .mnist import N_CLASSES as MNIST_CLASSES
@@ -69,6 +71,12 @@ HISTORY_KEYS = (
 )
 _FRACTION_KEYS = ("train_accuracy", "test_accuracy", "ncc_mismatch")
 DATASETS = ("cifar10", "mnist", "random")
+MAX_EPOCHS = 100_000
+"""Longest run :class:`TrainConfig` accepts (Papyan et al. train 350 epochs); beyond it a run never ends."""
+MAX_SIZE = 2**31 - 1
+"""Largest width, sample count or batch size :class:`TrainConfig` accepts (CIFAR-10 has 60 000 images): no
+data set held in memory has two billion images. A limit that does not depend on the machine, so that a
+stored run's config loads anywhere; the memory a network needs is checked when it is built."""
 
 
 # ============================================================================ the network
@@ -86,6 +94,7 @@ class BasicBlock(nn.Module):
         in_channels = check.positive_int("in_channels", in_channels)
         out_channels = check.positive_int("out_channels", out_channels)
         stride = check.positive_int("stride", stride)
+        _refuse_oversized(dict(in_channels=in_channels, out_channels=out_channels), _block_weight_count)
         self.conv1 = nn.Conv2d(in_channels, out_channels, kernel_size=3, stride=stride, padding=1, bias=False)
         self.bn1 = nn.BatchNorm2d(out_channels)
         self.conv2 = nn.Conv2d(out_channels, out_channels, kernel_size=3, stride=1, padding=1, bias=False)
@@ -103,6 +112,35 @@ class BasicBlock(nn.Module):
         out = F.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
         return F.relu(out + self.shortcut(x))
+
+
+def _refuse_oversized(sizes: dict[str, int], count, *, bytes_per_value: int = 4, copies: int = 3) -> None:
+    """Refuse, before allocating, ``count(**sizes)`` values that cannot fit in memory, naming the culprit.
+
+    The culprit is the argument whose reduction to 1 shrinks the count most (``in_channels`` for
+    ``BasicBlock(10**12, 4)``), so the message names the size that was asked for, not a derived one. By
+    default the values are float32 weights held ``copies = 3`` times (weights, gradients, momentum).
+    """
+    real = {name: float(value) for name, value in sizes.items()}  # floats: 10**30 squared stays cheap
+    culprit = min(real, key=lambda name: count(**{**real, name: 1.0}))
+    check.fits_in_memory(f"{culprit} = {sizes[culprit]}", copies * count(**real), bytes_per_value=bytes_per_value)
+
+
+def _block_weight_count(in_channels: float, out_channels: float) -> float:
+    """Weights of one :class:`BasicBlock` at most: two 3x3 convolutions, a 1x1 shortcut and two batch norms."""
+    return 9.0 * in_channels * out_channels + 9.0 * out_channels**2 + in_channels * out_channels + 6.0 * out_channels
+
+
+def _weight_count(in_channels: float, width: float, blocks: tuple[int, ...], num_classes: float = 0.0) -> float:
+    """Number of weights of :class:`ResNet18` (convolutions and classifier; 11.2 M by default), before building it."""
+    count, channels = 9.0 * in_channels * width, width
+    for k, n_blocks in enumerate(blocks):
+        stage_width = width * 2**k
+        for j in range(n_blocks):
+            shortcut = channels * stage_width if (channels != stage_width or (k > 0 and j == 0)) else 0
+            count += 9.0 * channels * stage_width + 9.0 * stage_width**2 + shortcut
+            channels = stage_width
+    return count + (channels + 1.0) * num_classes
 
 
 class ResNet18(nn.Module):
@@ -149,7 +187,12 @@ class ResNet18(nn.Module):
         if blocks is None or len(blocks) != 4:
             raise ValueError(f"blocks_per_stage must list 4 block counts, e.g. (2, 2, 2, 2); got {blocks_per_stage!r}")
         for k, n in enumerate(blocks):
-            check.positive_int(f"blocks_per_stage[{k}]", n)
+            check.positive_int(f"blocks_per_stage[{k}]", n, maximum=1000)
+        # weights, gradients and momentum in float32: refuse before allocating, naming the size to blame
+        _refuse_oversized(
+            dict(num_classes=num_classes, in_channels=in_channels, width=width),
+            lambda num_classes, in_channels, width: _weight_count(in_channels, width, blocks, num_classes),
+        )
         self.stem = nn.Sequential(
             nn.Conv2d(in_channels, width, kernel_size=3, stride=1, padding=1, bias=False),
             nn.BatchNorm2d(width),
@@ -210,34 +253,47 @@ class ImageData:
     message: str = ""
 
     def __post_init__(self):
-        self.n_classes = check.positive_int("n_classes", self.n_classes, minimum=2)
-        for attribute in ("name", "message"):
-            if not isinstance(getattr(self, attribute), str):
-                raise ValueError(f"{attribute} must be a string; got {getattr(self, attribute)!r}")
-        shape = None
-        for split in ("train", "test"):
-            x = np.asarray(getattr(self, f"x_{split}"))
-            y = np.asarray(getattr(self, f"y_{split}"))
-            if x.dtype != np.uint8 or x.ndim != 4:
-                raise ValueError(
-                    f"x_{split} must be uint8 images of shape (N, channels, H, W); got {x.dtype} {x.shape}"
-                )
-            if y.ndim != 1 or y.shape[0] != x.shape[0] or y.dtype.kind not in "iu":
-                raise ValueError(
-                    f"y_{split} must be integer labels, one per image ({x.shape[0]}); got {y.dtype} {y.shape}"
-                )
-            if y.size == 0 or y.min() < 0 or y.max() >= self.n_classes:
-                raise ValueError(f"y_{split} must be non-empty with labels in 0..{self.n_classes - 1}")
-            if shape is not None and x.shape[1:] != shape:
-                raise ValueError(f"x_train and x_test must have the same image shape; got {shape} and {x.shape[1:]}")
-            shape = x.shape[1:]
-            setattr(self, f"x_{split}", x)
-            setattr(self, f"y_{split}", y.astype(np.int64))
+        self.n_classes, arrays = _checked_images(self, "")
+        for name, array in arrays.items():
+            setattr(self, name, array)
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
         """``(channels, height, width)``."""
         return tuple(self.x_train.shape[1:])
+
+
+def _checked_images(data: ImageData, prefix: str) -> tuple[int, dict[str, np.ndarray]]:
+    """Check the fields of an :class:`ImageData` and return ``n_classes`` and its arrays (labels as int64).
+
+    ``prefix`` starts each name in the messages: ``""`` when the data set is built, ``"data."`` when a
+    trainer re-checks a data set it was given (it may have been edited since it was built).
+    """
+    n_classes = check.positive_int(f"{prefix}n_classes", data.n_classes, minimum=2)
+    for attribute in ("name", "message"):
+        if not isinstance(getattr(data, attribute), str):
+            raise ValueError(f"{prefix}{attribute} must be a string; got {getattr(data, attribute)!r}")
+    shape, arrays = None, {}
+    for split in ("train", "test"):
+        x = np.asarray(getattr(data, f"x_{split}"))
+        y = np.asarray(getattr(data, f"y_{split}"))
+        if x.dtype != np.uint8 or x.ndim != 4:
+            raise ValueError(
+                f"{prefix}x_{split} must be uint8 images of shape (N, channels, H, W); got {x.dtype} {x.shape}"
+            )
+        if y.ndim != 1 or y.shape[0] != x.shape[0] or y.dtype.kind not in "iu":
+            raise ValueError(
+                f"{prefix}y_{split} must be integer labels, one per image ({x.shape[0]}); got {y.dtype} {y.shape}"
+            )
+        if y.size == 0 or y.min() < 0 or y.max() >= n_classes:
+            raise ValueError(f"{prefix}y_{split} must be non-empty with labels in 0..{n_classes - 1}")
+        if shape is not None and x.shape[1:] != shape:
+            raise ValueError(
+                f"{prefix}x_train and {prefix}x_test must have the same image shape; got {shape} and {x.shape[1:]}"
+            )
+        shape = x.shape[1:]
+        arrays[f"x_{split}"], arrays[f"y_{split}"] = x, y.astype(np.int64)
+    return n_classes, arrays
 
 
 def random_images(
@@ -249,12 +305,25 @@ def random_images(
     size: int = 32,
     seed: int = 0,
 ) -> ImageData:
-    """Uniform random uint8 images with balanced random labels: data for smoke runs and tests."""
+    """Uniform random uint8 images with balanced random labels: data for smoke runs and tests.
+
+    Labels cycle through the classes (``k % n_classes``) before shuffling, so every class has a training
+    image only when ``n_classes <= n_train``; more classes are refused. Sizes whose images cannot fit in
+    memory are refused before allocating, naming the size to blame.
+    """
     n_train = check.positive_int("n_train", n_train)
     n_test = check.positive_int("n_test", n_test)
     C = check.positive_int("n_classes", n_classes, minimum=2)
     channels = check.positive_int("channels", channels)
     size = check.positive_int("size", size)
+    _refuse_oversized(
+        dict(n_train=n_train, n_test=n_test, channels=channels, size=size),
+        lambda n_train, n_test, channels, size: (n_train + n_test) * channels * size**2,
+        bytes_per_value=1,
+        copies=1,
+    )
+    if C > n_train:
+        raise ValueError(f"n_classes ({C}) must be at most n_train ({n_train}): every class needs a training image")
     rng = check.rng("seed", seed)
 
     def split(n):
@@ -299,8 +368,7 @@ def mnist_images(
     ImageData
         ``name = "mnist"``, 10 classes, the source's sentence in ``message``.
     """
-    if not isinstance(download, (bool, np.bool_)):
-        raise ValueError(f"download must be True or False; got {download!r}")
+    check.flag("download", download)
     digits = load_mnist(n_train, n_test, root=root, download=bool(download), seed=seed, flatten=False)
 
     def as_bytes(images: np.ndarray) -> np.ndarray:  # load_mnist divides the 0-255 grey levels by 255
@@ -369,8 +437,7 @@ def load_cifar10(root, *, download: bool = False) -> ImageData:
     """
     if not isinstance(root, (str, os.PathLike)):
         raise ValueError(f"root must be a folder path; got {root!r}")
-    if not isinstance(download, (bool, np.bool_)):
-        raise ValueError(f"download must be True or False; got {download!r}")
+    check.flag("download", download)
     root = Path(root).expanduser()
     folder = _cifar_folder(root)
     archive = root / "cifar-10-python.tar.gz"
@@ -411,6 +478,12 @@ def load_cifar10(root, *, download: bool = False) -> ImageData:
 
 
 # ============================================================================ training
+
+
+def _device_spelling(value: Any) -> str:
+    """The device's spelling only (:func:`labhelpers._validation.device_name`): it is resolved when training
+    starts, so that a stored GPU run still loads on a laptop."""
+    return check.device_name("device", value)
 
 
 @dataclass
@@ -458,8 +531,10 @@ class TrainConfig:
         Batch size of the evaluation passes.
     seed : int
         Seed of the initial weights, the subsets and the minibatch order.
-    device : str
-        ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ... or ``"auto"`` (cuda when available).
+    device : str or torch.device
+        ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"`` or ``"auto"`` (cuda when available), in any case;
+        stored lower-cased. Only the spelling is checked here; whether this machine has the device is
+        asked when training starts, so that a stored GPU run loads anywhere.
     amp : bool
         bfloat16 autocast on cuda (ignored on the CPU).
     channels_last : bool
@@ -498,13 +573,15 @@ class TrainConfig:
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise ValueError(f"{name} must be True or False; got {getattr(self, name)!r}")
             setattr(self, name, bool(getattr(self, name)))
-        for name in ("epochs", "batch_size", "width", "eval_batch_size"):
-            setattr(self, name, check.positive_int(name, getattr(self, name)))
+        self.epochs = check.positive_int("epochs", self.epochs, maximum=MAX_EPOCHS)
+        for name in ("width", "eval_batch_size"):
+            setattr(self, name, check.positive_int(name, getattr(self, name), maximum=MAX_SIZE))
+        # batch norm needs two samples a batch: a batch of one would train nothing
+        self.batch_size = check.positive_int("batch_size", self.batch_size, minimum=2, maximum=MAX_SIZE)
         for name in ("n_train", "n_test", "n_metric", "max_batches"):
             if getattr(self, name) is not None:
-                setattr(self, name, check.positive_int(name, getattr(self, name)))
-        check.rng("seed", self.seed)
-        self.seed = int(self.seed)
+                setattr(self, name, check.positive_int(name, getattr(self, name), maximum=MAX_SIZE))
+        self.seed = check.seed("seed", self.seed)
         self.lr = check.positive_scalar("lr", self.lr)
         self.momentum = check.positive_scalar("momentum", self.momentum, allow_zero=True)
         self.weight_decay = check.positive_scalar("weight_decay", self.weight_decay, allow_zero=True)
@@ -513,6 +590,11 @@ class TrainConfig:
             raise ValueError(
                 f"momentum must lie in [0, 1) and lr_decay in (0, 1]; got {self.momentum}, {self.lr_decay}"
             )
+        self.device = _device_spelling(self.device)
+        self._check_consistency()
+
+    def _check_consistency(self) -> None:
+        """Refuse settings that contradict one another (issue 11, item 6)."""
         if self.lr_decay_epochs is not None:
             try:
                 epochs = tuple(self.lr_decay_epochs)
@@ -521,10 +603,19 @@ class TrainConfig:
                     f"lr_decay_epochs must be a sequence of epochs; got {self.lr_decay_epochs!r}"
                 ) from error
             self.lr_decay_epochs = tuple(check.positive_int(f"lr_decay_epochs[{k}]", e) for k, e in enumerate(epochs))
-        if not isinstance(self.device, str) or not (
-            self.device in ("cpu", "auto", "mps") or self.device.startswith("cuda")
-        ):
-            raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:<index>', 'mps' or 'auto'; got {self.device!r}")
+            if any(later <= earlier for earlier, later in zip(epochs, epochs[1:])):
+                raise ValueError(f"lr_decay_epochs must be strictly increasing; got {list(epochs)}")
+            if epochs and epochs[-1] > self.epochs:
+                raise ValueError(
+                    f"lr_decay_epochs must lie within the run (<= epochs = {self.epochs}); got {list(epochs)}"
+                )
+        if self.n_train is not None and self.batch_size > self.n_train:
+            raise ValueError(f"batch_size ({self.batch_size}) must be at most n_train ({self.n_train})")
+        if self.n_train is not None and self.n_metric is not None and self.n_metric > self.n_train:
+            raise ValueError(
+                f"n_metric ({self.n_metric}) must be at most n_train ({self.n_train}): the metric samples are "
+                "drawn from the training samples"
+            )
 
     @property
     def milestones(self) -> tuple[int, ...]:
@@ -584,17 +675,6 @@ class CollapseHistory(PerEpochMetrics):
         return {"format": RESULTS_FORMAT, "config": self.config, "history": history, "provenance": self.provenance}
 
 
-def _device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {name!r} was asked for, but CUDA is not available here; use device='cpu' or 'auto'")
-    if device.type == "mps" and not torch.backends.mps.is_available():
-        raise ValueError(f"device {name!r} was asked for, but MPS is not available here; use device='cpu' or 'auto'")
-    return device
-
-
 def _speedups(device: torch.device, config: TrainConfig) -> tuple[bool, torch.dtype | None]:
     """The GPU speed-ups a run uses: ``channels_last`` memory format, and the autocast dtype (None: float32).
 
@@ -651,8 +731,23 @@ def _features(model: ResNet18, x: torch.Tensor, index: torch.Tensor | None, batc
     return torch.cat(chunks)
 
 
+def _check_data_fits_config(data: ImageData, config: TrainConfig) -> None:
+    """Refuse a config that asks for more samples than ``data`` holds (issue 11, item 6)."""
+    n_train = data.y_train.size if config.n_train is None else config.n_train
+    for name, asked, held in (
+        ("n_train", config.n_train, data.y_train.size),
+        ("n_test", config.n_test, data.y_test.size),
+    ):
+        if asked is not None and asked > held:
+            raise ValueError(f"config.{name} = {asked} is more than the {held} samples data.y_{name[2:]} holds")
+    if config.batch_size > n_train:
+        raise ValueError(f"config.batch_size = {config.batch_size} is more than the {n_train} training samples")
+    if config.n_metric is not None and config.n_metric > n_train:
+        raise ValueError(f"config.n_metric = {config.n_metric} is more than the {n_train} training samples")
+
+
 def train_collapse(
-    data: ImageData, config: TrainConfig | None = None, *, progress: bool | None = None
+    data: ImageData, config: TrainConfig | None = None, *, progress: bool | None = None, pin_threads: bool = True
 ) -> CollapseHistory:
     """Train :class:`ResNet18` past zero training error and record neural collapse every epoch.
 
@@ -672,19 +767,33 @@ def train_collapse(
         Settings (default ``TrainConfig()``: Papyan et al.'s, 350 epochs, CPU).
     progress : bool, optional
         Show a progress bar over epochs (default: for 10 epochs or more).
+    pin_threads : bool
+        On the CPU, train on one torch thread (``labhelpers._threads``), so that the numbers do not depend
+        on the machine's thread count. The long command-line runs set it to False for speed and record
+        their thread count instead.
 
     Returns
     -------
     CollapseHistory
         Per-epoch metrics, the config, and ``provenance`` with the device and wall time.
     """
+    pin_threads = check.flag("pin_threads", pin_threads)
+    device = check.device("config.device", TrainConfig().device if config is None else getattr(config, "device", "cpu"))
+    with _cpu_threads_pinned(device) if pin_threads else contextlib.nullcontext():
+        return _train_collapse(data, config, progress)
+
+
+def _train_collapse(data: ImageData, config: TrainConfig | None, progress: bool | None) -> CollapseHistory:
     config = TrainConfig() if config is None else config
     if not isinstance(config, TrainConfig):
         raise ValueError(f"config must be a labhelpers.resnet.TrainConfig; got {type(config).__name__}")
     if not isinstance(data, ImageData):
         raise ValueError(f"data must be a labhelpers.resnet.ImageData; got {type(data).__name__}")
+    _checked_images(data, "data.")  # it may have been edited since it was built
+    progress = check.optional_flag("progress", progress)
+    device = check.device("config.device", config.device)
+    _check_data_fits_config(data, config)
     started = time.perf_counter()
-    device = _device(config.device)
     channels_last, amp_dtype = _speedups(device, config)
 
     def autocast():
@@ -740,7 +849,9 @@ def train_collapse(
     if config.max_batches is not None:
         n_batches = min(n_batches, config.max_batches)
     records = {name: [] for name in HISTORY_KEYS}
-    show = config.epochs >= 10 if progress is None else bool(progress)
+    show = config.epochs >= 10 if progress is None else progress
+    guard = DivergenceGuard("ResNet training", lr=config.lr, momentum=config.momentum, loss=config.loss)
+    step = 0
     bar = tqdm(range(1, config.epochs + 1), disable=not show, desc="ResNet18, epochs")
     for epoch in bar:
         epoch_start = time.perf_counter()
@@ -755,6 +866,8 @@ def train_collapse(
             with autocast():
                 logits = model(prepare(x_train[index]))
             loss = _loss(config.loss, logits, y_train[index], C)
+            step += 1
+            guard.check(step, loss)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -762,8 +875,6 @@ def train_collapse(
             seen += index.numel()
         scheduler.step()
         train_loss = float(total) / max(seen, 1)
-        if not math.isfinite(train_loss):
-            raise ValueError(f"training diverged (non-finite loss) in epoch {epoch}; lower lr (now {lr})")
 
         model.eval()
         W = model.classifier.weight.detach().float()
@@ -831,6 +942,7 @@ def run_and_save(
     data: ImageData | None = None,
     command: str | None = None,
     progress: bool | None = None,
+    pin_threads: bool = True,
 ) -> CollapseHistory:
     """Load the data, train (:func:`train_collapse`) and write the history with its provenance as JSON.
 
@@ -852,6 +964,8 @@ def run_and_save(
         How the run was started, for the record (default: the process's command line).
     progress : bool, optional
         Progress bar, as in :func:`train_collapse`.
+    pin_threads : bool
+        One torch thread on the CPU, as in :func:`train_collapse` (the command line turns it off).
 
     Returns
     -------
@@ -863,7 +977,7 @@ def run_and_save(
     date = provenance_.utc_now()
     command = provenance_.command_line(command)
     data = load_data(config) if data is None else data
-    history = train_collapse(data, config, progress=progress)
+    history = train_collapse(data, config, progress=progress, pin_threads=check.flag("pin_threads", pin_threads))
     history.provenance = provenance_.record(
         history.provenance["device"],
         date,
@@ -880,10 +994,12 @@ def run_and_save(
 def load_results(path) -> CollapseHistory:
     """Read and check a file written by :func:`run_and_save`.
 
-    Checks the format tag, the config (a valid :class:`TrainConfig`), that every history list is present,
-    numeric, finite and of one length, that epochs increase, that accuracies and the NC4 fraction lie in
-    [0, 1] and the other collapse metrics are non-negative, and that the provenance names device, date,
-    command, wall time and versions. Any failure raises ``ValueError`` naming the file and the problem.
+    The file must match ``RESNET_RUN_SCHEMA`` (:mod:`labhelpers._results_schema`): the format tag, every
+    config entry and history list with its type and range (losses, times and collapse metrics never
+    negative, accuracies and the NC4 fraction in [0, 1], every number finite) and the provenance (device,
+    date, command, wall time, versions). The config must then be a valid :class:`TrainConfig`, and the
+    history must agree with it (:func:`_check_stored_history`). Any failure raises ``ValueError`` naming the
+    file and the problem; an empty, truncated or binary file gets its own message.
 
     Parameters
     ----------
@@ -894,66 +1010,55 @@ def load_results(path) -> CollapseHistory:
     -------
     CollapseHistory
     """
-    if not isinstance(path, (str, os.PathLike)):
-        raise ValueError(f"path must be a file path; got {path!r}")
+    document = results_schema.read_results(path, "collapse-run")
     path = Path(path)
-
-    def bad(problem):
-        return ValueError(f"{path} is not a valid collapse-run file: {problem}")
-
-    try:
-        with open(path) as handle:
-            document = json.load(handle)
-    except json.JSONDecodeError as error:
-        raise bad(f"not JSON ({error})") from error
-    if not isinstance(document, dict):
-        raise bad(f"the top level must be an object; got {type(document).__name__}")
-    missing = [key for key in ("format", "config", "history", "provenance") if key not in document]
-    if missing:
-        raise bad(f"missing {missing}")
-    if document["format"] != RESULTS_FORMAT:
-        raise bad(f"format is {document['format']!r}, expected {RESULTS_FORMAT!r}")
     try:
         config = TrainConfig.from_dict(document["config"])
     except (ValueError, TypeError) as error:
-        raise bad(f"config: {error}") from error
-
-    history = document["history"]
-    if not isinstance(history, dict):
-        raise bad("history must be an object of lists")
-    missing = [key for key in HISTORY_KEYS if key not in history]
-    if missing:
-        raise bad(f"history is missing {missing}")
-    columns = {}
-    for key in HISTORY_KEYS:
-        column = history[key]
-        if (
-            not isinstance(column, list)
-            or not column
-            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in column)
-        ):
-            raise bad(f"history[{key!r}] must be a non-empty list of numbers")
-        columns[key] = np.asarray(column, dtype=float)
-        if not np.all(np.isfinite(columns[key])):
-            raise bad(f"history[{key!r}] contains non-finite values")
-    lengths = {key: column.size for key, column in columns.items()}
-    if len(set(lengths.values())) != 1:
-        raise bad(f"history lists differ in length: {lengths}")
-    epochs = columns.pop("epoch")
-    if np.any(epochs != np.round(epochs)) or epochs[0] < 1 or np.any(np.diff(epochs) <= 0):
-        raise bad("history['epoch'] must be increasing integers >= 1")
-    for key in _FRACTION_KEYS:
-        if np.any(columns[key] < 0) or np.any(columns[key] > 1):
-            raise bad(f"history[{key!r}] must lie in [0, 1]")
-    for key in COLLAPSE_KEYS:
-        if np.any(columns[key] < 0):
-            raise bad(f"history[{key!r}] must be non-negative")
-
+        raise results_schema.invalid(path, "collapse-run", f"config: {error}") from error
     provenance = document["provenance"]
-    provenance_.check_record(provenance, str(path))
-    if not isinstance(provenance["versions"], dict):
-        raise bad("provenance['versions'] must be an object")
+    _check_stored_history(path, config, document["history"], provenance)
+    columns = {key: np.asarray(document["history"][key], dtype=float) for key in HISTORY_KEYS}
+    epochs = columns.pop("epoch")
     return CollapseHistory(epochs.astype(int), columns, config.as_dict(), provenance)
+
+
+def _check_stored_history(path: Path, config: TrainConfig, history: dict, provenance: dict) -> None:
+    """What a schema cannot state: the history lists agree in length and with the config and the provenance.
+
+    The learning rate of epoch ``e`` must be ``lr * lr_decay ** (number of milestones < e)`` (the
+    ``MultiStepLR`` schedule of :func:`train_collapse`, to a relative 1e-9), the epochs must increase and not
+    pass ``config['epochs']``, the sizes the data message records must be the configured ones, and the epochs
+    together cannot have taken longer than the whole run.
+    """
+
+    def agree(condition, problem):
+        results_schema.agree(path, "collapse-run", condition, problem)
+
+    lengths = {key: len(history[key]) for key in HISTORY_KEYS}
+    agree(len(set(lengths.values())) == 1, f"history lists differ in length: {lengths}")
+    epochs = history["epoch"]
+    agree(all(b > a for a, b in zip(epochs, epochs[1:])), "history['epoch'] must increase")
+    agree(epochs[-1] <= config.epochs, f"history runs to epoch {epochs[-1]}, past config['epochs'] = {config.epochs}")
+    for epoch, lr in zip(epochs, history["lr"]):
+        expected = config.lr * config.lr_decay ** sum(m < epoch for m in config.milestones)
+        agree(
+            math.isclose(lr, expected, rel_tol=1e-9),
+            f"history['lr'] is {lr} at epoch {epoch}, but lr, lr_decay and lr_decay_epochs in config give {expected}",
+        )
+    recorded = provenance.get("data", config.dataset)
+    agree(recorded == config.dataset, f"provenance['data'] is {recorded!r} but config['dataset'] is {config.dataset!r}")
+    sizes = results_schema.recorded_sizes(provenance.get("data_message", ""))
+    for name, size in zip(("n_train", "n_test"), sizes or ()):
+        setting = getattr(config, name)
+        agree(setting in (None, size), f"config[{name!r}] is {setting}, but the data message records {size}")
+    n_train = config.n_train or (sizes[0] if sizes else None)
+    agree(
+        None in (config.n_metric, n_train) or config.n_metric <= n_train,
+        f"config['n_metric'] = {config.n_metric} is more than the {n_train} training samples",
+    )
+    spent, wall = sum(history["epoch_seconds"]), provenance["wall_time_s"]
+    agree(spent <= wall * (1 + 1e-9), f"the epochs took {spent} s in all, more than the run's wall time {wall} s")
 
 
 # ============================================================================ reading a run
@@ -987,14 +1092,29 @@ class TerminalPhase:
 
 
 def _check_history(history) -> CollapseHistory:
+    """Refuse what is not a usable :class:`CollapseHistory`: the wrong type, no epoch, epochs that are not
+    increasing integers, or a metric that is not finite or not one value per epoch (a record edited by
+    hand after :func:`train_collapse` or :func:`load_results` built it)."""
     if not isinstance(history, CollapseHistory):
         raise ValueError(
             f"history must be a labhelpers.resnet.CollapseHistory (from train_collapse or load_results); "
             f"got {type(history).__name__}"
         )
+    epochs = check.as_array("history.epochs", history.epochs, ndim=1)
+    if not isinstance(history.metrics, dict):
+        raise ValueError(f"history.metrics must be a dict of per-epoch arrays; got {type(history.metrics).__name__}")
     missing = [name for name in ("train_accuracy", "test_accuracy", "nc1") if name not in history.metrics]
-    if missing or len(history) == 0:
+    if missing or epochs.size == 0:
         raise ValueError(f"history must hold at least one epoch with {missing or 'its metrics'}; it does not")
+    if np.any(epochs != np.round(epochs)) or np.any(np.diff(epochs) <= 0):
+        raise ValueError(f"history.epochs must be increasing whole numbers; got {epochs.tolist()[:8]}")
+    for name, values in history.metrics.items():
+        values = check.as_array(f"history.metrics[{name!r}]", values, ndim=1)
+        if values.shape != epochs.shape:
+            raise ValueError(
+                f"history.metrics[{name!r}] has {values.size} values but history.epochs has {epochs.size}: "
+                "one value per epoch is needed"
+            )
     return history
 
 
@@ -1174,7 +1294,7 @@ def main(argv: list[str] | None = None) -> CollapseHistory:
         amp=not args.no_amp,
     )
     command = " ".join(["python -m labhelpers.resnet", *(sys.argv[1:] if argv is None else argv)])
-    return run_and_save(config, args.out, command=command, progress=True)
+    return run_and_save(config, args.out, command=command, progress=True, pin_threads=False)
 
 
 if __name__ == "__main__":

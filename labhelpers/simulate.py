@@ -14,8 +14,9 @@ from scipy.integrate import solve_ivp
 from tqdm.auto import tqdm
 
 from . import _validation as check
-from .data import Moments
-from .models import Model
+from ._divergence import DivergenceGuard
+from .data import Moments, _population_loss, _validated
+from .models import Model, ParameterOverflowError
 
 
 @dataclass
@@ -71,7 +72,7 @@ def _as_params(model: Model, params) -> dict[str, np.ndarray]:
             f"params0 must be a dict of arrays with keys {list(model.param_names)}; got {type(params).__name__}"
         )
     converted = {name: check.as_array(f"params0['{name}']", value) for name, value in params.items()}
-    model.validate(converted)
+    model.validate(converted, argument="params0")
     return converted
 
 
@@ -85,7 +86,13 @@ def _time_grid(t_max, n_times, times) -> np.ndarray:
         return grid
     t_max = check.positive_scalar("t_max", t_max)
     n_times = check.positive_int("n_times", n_times, minimum=2)
-    return np.linspace(0.0, t_max, n_times)
+    check.fits_in_memory("n_times", n_times)
+    grid = np.linspace(0.0, t_max, n_times)
+    if np.any(np.diff(grid) <= 0):
+        raise ValueError(
+            f"t_max={t_max!r} is too small to hold n_times={n_times} distinct times; use a larger t_max or fewer times"
+        )
+    return grid
 
 
 MAX_EVALUATIONS = 500_000
@@ -106,12 +113,24 @@ def _refuse_long_span(model, params0, moments, t_end, max_evaluations, max_step,
     near a learned fixed point at least the largest entry of ``sigma_xy`` (Eq. 9: ``2 |S| E[x^2]``). A span
     needing more steps than the budget allows cannot finish.
     """
-    scale = max(float(np.max(np.abs(v))) ** 2 if v.size else 0.0 for v in params0.values())
+    with np.errstate(over="ignore"):  # a scale of 1e200 squares to inf: then the span is refused below
+        scale = max(float(np.max(np.abs(v)).astype(np.float64) ** 2) if v.size else 0.0 for v in params0.values())
     target = float(np.max(np.abs(moments.sigma_xy))) if moments.sigma_xy.size else 0.0
-    rate = max(float(np.max(np.abs(moments.sigma_xx))) * scale, target)
+    rate = max(float(np.max(np.abs(moments.sigma_xx))) * scale, target)  # Python floats: inf, no warning
+    if not np.isfinite(rate):
+        raise ValueError(
+            "params0 is too large for gradient flow: the squared parameter scale overflows, so the flow "
+            f"cannot be integrated; got entries up to {max(float(np.max(np.abs(v))) for v in params0.values() if v.size):.3g}; "
+            "use a smaller initial scale"
+        )
     fewest_steps = float(t_end) * rate / 6.0
-    if max_step is not None:
-        fewest_steps = max(fewest_steps, t_end / max_step)
+    if max_step is not None and float(t_end) / max_step > fewest_steps:
+        fewest_steps = float(t_end) / max_step
+        if 12.0 * fewest_steps > max_evaluations:
+            raise ValueError(
+                f"max_step={max_step:.3g} is too small to reach {span} within max_evaluations={max_evaluations} "
+                f"(it needs at least {12 * fewest_steps:.3g} evaluations); use a larger max_step or a shorter span"
+            )
     if 12.0 * fewest_steps > max_evaluations:
         raise ValueError(
             f"gradient flow cannot reach {span} within max_evaluations={max_evaluations}: the fastest rate at "
@@ -170,7 +189,7 @@ def gradient_flow(
         ``times`` of shape ``(T,)``; parameters, end-to-end maps and losses at those times.
     """
     params0 = _as_params(model, params0)
-    model._check_moments(moments)
+    model._check_moments(_validated("moments", moments))
     grid = _time_grid(t_max, n_times, times)
     rtol = check.positive_scalar("rtol", rtol)
     atol = check.positive_scalar("atol", atol)
@@ -179,6 +198,10 @@ def gradient_flow(
     options = {} if max_step is None else {"max_step": check.positive_scalar("max_step", max_step)}
     max_evaluations = check.positive_int("max_evaluations", max_evaluations, minimum=100)
     shapes = {name: params0[name].shape for name in model.param_names}
+    # The solver's record, the parameters, end-to-end maps and losses, each at every recorded time.
+    runs = float(np.prod(model.validate(params0, argument="params0"), dtype=float))
+    per_time = sum(float(v.size) for v in params0.values()) * 3 + runs * (model.input_dim * model.output_dim + 1)
+    check.fits_in_memory("n_times (the recorded trajectory)", float(grid.size) * per_time)
     span = f"t_max={grid[-1]:.6g}" if times is None else f"times up to {grid[-1]:.6g}"
     _refuse_long_span(model, params0, moments, grid[-1], max_evaluations, options.get("max_step"), span)
     evaluations = [0]
@@ -201,7 +224,7 @@ def gradient_flow(
             f"{span} (it had reached t={spent.time:.6g}); shorten the time span, or raise max_evaluations "
             "if you can wait (about 10-100 microseconds per evaluation for the chapters' sizes)"
         ) from None
-    except FloatingPointError as error:
+    except (FloatingPointError, ParameterOverflowError) as error:
         raise ValueError(
             f"gradient flow overflowed before {span}: the parameters grow without bound from this start "
             "(check the scale of params0 and of the moments)"
@@ -264,9 +287,14 @@ def gradient_descent(
     record_every : int
         Record every ``record_every``-th step (the last step is always recorded).
     device : str
-        Torch device for the sample loss.
+        Torch device for the sample loss, resolved by :func:`labhelpers._validation.device`.
     progress : bool, optional
         Show a progress bar (default: for 20 000 steps or more).
+
+    Every step feeds the loss to a :class:`~labhelpers._divergence.DivergenceGuard`: a run whose loss
+    stops being finite or grows a millionfold stops with a ``DivergenceError`` naming the step. The cost is
+    bounded up front: ``steps * (number of runs) * (parameters per run + samples)`` may not exceed
+    ``MAX_DESCENT_WORK`` (1e11, minutes of work), and the recorded history must fit in memory.
 
     Returns
     -------
@@ -277,7 +305,7 @@ def gradient_descent(
         ``info["recorded_steps"]`` lists the step numbers.
     """
     params0 = _as_params(model, params0)
-    batch_shape = model.validate(params0)
+    batch_shape = model.validate(params0, argument="params0")
     steps = check.positive_int("steps", steps)
     record_every = check.positive_int("record_every", record_every)
     lr = check.positive("lr", lr)
@@ -293,17 +321,24 @@ def gradient_descent(
             f"got moments={'None' if moments is None else 'Moments'}, X={'None' if X is None else 'array'}, "
             f"Y={'None' if Y is None else 'array'}"
         )
-    show = steps >= 20_000 if progress is None else bool(progress)
+    progress = check.optional_flag("progress", progress)
+    if not (isinstance(device, str) and device == "cpu"):  # the default needs no torch import to check
+        device = check.device("device", device)
+    show = steps >= 20_000 if progress is None else progress
+    _refuse_costly_descent(model, batch_shape, steps, record_every, X, Y)
+    _refuse_overflowing_clock(lr, steps)
     record_steps = list(range(0, steps + 1, record_every))
     if record_steps[-1] != steps:
         record_steps.append(steps)
 
     if moments is not None:
-        model._check_moments(moments)
+        model._check_moments(_validated("moments", moments))
+        _refuse_infinite_start(model, params0, moments)
         history = _descend_numpy(model, params0, moments, lr_batch, steps, set(record_steps), show)
         loss_of = moments.loss
         info = {"method": "gradient descent on the population loss"}
     else:
+        device = check.device("device", device)
         history, loss_of = _descend_torch(model, params0, X, Y, lr_batch, steps, set(record_steps), device, show)
         info = {"method": "gradient descent on samples (torch)", "device": str(device)}
     params = {name: np.stack([h[name] for h in history]) for name in model.param_names}
@@ -337,15 +372,79 @@ def _diverged(lr, step):
     )
 
 
+MAX_DESCENT_WORK = 1e11
+"""Largest ``steps * runs * (parameters per run + samples)`` :func:`gradient_descent` accepts (minutes of work)."""
+
+
+def _refuse_infinite_start(model, params0, moments) -> None:
+    """A start whose loss already overflows is the start's fault: say so, naming params0, before any step."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        loss = _unchecked_loss(model, params0, moments)
+    if not np.all(np.isfinite(loss)):
+        largest = max(float(np.max(np.abs(v))) if v.size else 0.0 for v in params0.values())
+        raise ValueError(
+            f"params0 is too large: the loss at the start overflows the float range (entries up to {largest:.3g}); "
+            "use a smaller initial scale"
+        )
+
+
+def _refuse_overflowing_clock(lr, steps: int) -> None:
+    """The recorded times are ``step * lr``: refuse a product that leaves the float range."""
+    largest = float(np.max(lr)) * float(steps)
+    if not largest < np.finfo(float).max:
+        raise ValueError(
+            f"lr x steps = {float(np.max(lr)):.3g} x {steps} overflows the float range, so the gradient-flow "
+            "times step * lr cannot be recorded; lower lr or steps"
+        )
+
+
+def _refuse_costly_descent(model, batch_shape, steps, record_every, X, Y) -> None:
+    """Refuse, before any step, a descent whose work, data or recorded history is absurd."""
+    runs = int(np.prod(batch_shape, dtype=float))
+    per_run = sum(int(np.prod(shape)) for shape in model.shapes().values())
+    samples = int(np.shape(X)[0]) if X is not None and np.ndim(X) >= 1 else 0
+    if samples:
+        # Copies of X and Y as tensors, the residuals of every run, and the sample loss of every record.
+        records = steps // record_every + 2
+        data = 3.0 * samples * (model.input_dim + model.output_dim)
+        check.fits_in_memory("X and Y", data + 4.0 * samples * model.output_dim * runs * records)
+    work = float(steps) * runs * (per_run + samples)
+    if work > MAX_DESCENT_WORK:
+        raise ValueError(
+            f"steps={steps} for {runs} run(s) of {per_run} parameters on {samples} samples is about {work:.3g} "
+            f"operations, more than MAX_DESCENT_WORK={MAX_DESCENT_WORK:.0e}; use fewer steps or a smaller batch"
+        )
+    check.fits_in_memory("the recorded history (steps / record_every)", (steps // record_every + 2) * runs * per_run)
+
+
+def _guard(lr, what):
+    return DivergenceGuard(f"gradient descent on {what}", lr=float(np.max(lr)))
+
+
+def _unchecked_loss(model, params, moments):
+    """The population loss, possibly inf: the divergence guard, not an overflow error, reports it."""
+    try:
+        return _population_loss(moments, model.end_to_end(params))
+    except ParameterOverflowError:
+        return np.inf
+
+
 def _descend_numpy(model, params, moments, lr, steps, record, show):
     params = {k: v.copy() for k, v in params.items()}
     history = [dict(params)] if 0 in record else []
+    guard = _guard(lr, "the population loss")
+    guard.check(0, _unchecked_loss(model, params, moments))
     for step in tqdm(range(1, steps + 1), disable=not show, desc="gradient descent"):
         with np.errstate(over="ignore", invalid="ignore"):
-            velocity = model.flow(params, moments)
+            try:
+                velocity = model.flow(params, moments)
+            except ParameterOverflowError:
+                raise _diverged(lr, step) from None
             params = {k: params[k] + _expand(lr, params[k]) * velocity[k] for k in params}
         if not all(np.all(np.isfinite(v)) for v in params.values()):
             raise _diverged(lr, step)
+        with np.errstate(over="ignore", invalid="ignore"):
+            guard.check(step, _unchecked_loss(model, params, moments))
         if step in record:
             history.append(params)
     return history
@@ -366,8 +465,11 @@ def _descend_torch(model, params, X, Y, lr, steps, record, device, show):
     lr_t = {k: as_tensor(_expand(lr, v)) for k, v in params.items()}
     history = [{k: v.detach().cpu().numpy().copy() for k, v in theta.items()}] if 0 in record else []
     n = X.shape[0]
+    guard = _guard(lr, "samples")
     for step in tqdm(range(1, steps + 1), disable=not show, desc="gradient descent"):
         residual = Yt - Xt @ model.end_to_end(theta)
+        # The loss each run reached after step - 1 (the start, for step 1).
+        guard.check(step - 1, 0.5 * (residual.detach() ** 2).sum(dim=(-1, -2)) / n)
         loss = 0.5 * (residual**2).sum() / n  # summed over the batch of runs: each run gets its own gradient
         grads = torch.autograd.grad(loss, list(theta.values()))
         with torch.no_grad():
@@ -377,6 +479,8 @@ def _descend_torch(model, params, X, Y, lr, steps, record, device, show):
             history.append({k: v.detach().cpu().numpy().copy() for k, v in theta.items()})
             if not all(np.all(np.isfinite(v)) for v in history[-1].values()):
                 raise _diverged(lr, step)
+    with torch.no_grad():
+        guard.check(steps, 0.5 * ((Yt - Xt @ model.end_to_end(theta)) ** 2).sum(dim=(-1, -2)) / n)
 
     def sample_loss(P):
         residual = Y[None] - np.einsum("nd,...dc->...nc", X, P)

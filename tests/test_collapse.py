@@ -8,8 +8,9 @@ Tolerances:
   the computations differ only in rounding.
 - Eq. 12: mode strengths of ``lh.gradient_flow`` (DOP853, rtol 1e-10) against ``lh.sigmoidal_mode``
   within ``RTOL = 1e-6`` relative, as in tests/test_modes.py.
-- The unconstrained feature model from init scale ``sigma = 1e-3``: the conserved imbalance is
-  ``O(sigma^2 N)``, so the converged values of ``ufm_limit`` hold to ``UFM_RTOL = 1e-3`` relative. The
+- The unconstrained feature model from init scale ``sigma = 1e-4``: the conserved imbalance is
+  ``O(sigma^2 N)``, so the converged values of ``ufm_limit`` hold to ``UFM_RTOL = 1e-3`` relative (the
+  largest deviation measured is 8 % of that tolerance; from ``sigma = 1e-3`` it was 81 %). The
   init leaves ``O(sigma)`` components that gradient flow never moves (orthogonal to the classifier), so
   the feature matrix has C singular values ``n^(1/4)`` and the rest below ``RANK_RTOL = 1e-2`` times the
   largest: its numerical rank at that relative tolerance is C.
@@ -251,11 +252,11 @@ def test_aligned_init_is_balanced_and_aligned():
         co.aligned_init(sigma_xy, 5, [1e-3, 1e-3])
 
 
-def _saxe_run(sigma_xy, hidden_dim, theta0, t_max):
+def _saxe_run(sigma_xy, hidden_dim, theta0, t_max, n_times=241):
     d, c = sigma_xy.shape
     params0 = co.aligned_init(sigma_xy, hidden_dim, theta0, seed=1)
     return lh.gradient_flow(
-        lh.LinearNetwork(d, hidden_dim, c), params0, lh.whitened_moments(sigma_xy), t_max=t_max, n_times=241
+        lh.LinearNetwork(d, hidden_dim, c), params0, lh.whitened_moments(sigma_xy), t_max=t_max, n_times=n_times
     )
 
 
@@ -285,7 +286,8 @@ def test_modes_are_learned_in_order_of_singular_value():
     sigma_xy = co.random_correlation(6, 4, [3.0, 2.0, 1.0, 0.5], seed=0)
     theta0 = 1e-3
     _, s, _ = co.mode_basis(sigma_xy)
-    trajectory = _saxe_run(sigma_xy, 5, theta0, t_max=12.0 / s.min())
+    # 481 records: the spline reading the crossing time errs by 2 % of the tolerance below (78 % with 241).
+    trajectory = _saxe_run(sigma_xy, 5, theta0, t_max=12.0 / s.min(), n_times=481)
     simulated = co.mode_strengths(trajectory, sigma_xy) / s
     half_times = []
     for a in range(s.size):
@@ -332,7 +334,7 @@ def test_ufm_flow_matches_autograd():
 
 @pytest.fixture(scope="module")
 def ufm_runs():
-    return {bias: co.train_ufm(4, 10, 12, init_scale=1e-3, bias=bias, seed=0) for bias in (False, True)}
+    return {bias: co.train_ufm(4, 10, 12, init_scale=1e-4, bias=bias, seed=0) for bias in (False, True)}
 
 
 @pytest.mark.parametrize("bias", [False, True], ids=["no-bias", "bias"])

@@ -2,7 +2,10 @@
 
 Stated tolerances: a sample moment agrees with its theoretical value within STDERR_TOL = 5 standard
 errors (each standard error estimated from the same samples); exact identities (whitening, the loss
-from empirical moments) hold to 1e-10 / 1e-12 relative.
+from empirical moments) hold to 1e-10 / 1e-12 relative. The positive semi-definite checks of Moments allow
+eigenvalues down to -PSD_RTOL = -1e-8 per dimension (matrices scaled to a unit diagonal); the moments built by
+this package's helpers, on singular joint matrices at scales 1e-150 .. 1e100 and up to 1e5 samples, reach
+-8.6e-17 at worst (margin 1e8), and the impossible moments of the tests sit at -0.04 or below.
 """
 
 from __future__ import annotations
@@ -268,3 +271,116 @@ def test_whiten_rejects_bad_input():
     for eps in (0.0, -1.0, np.nan):
         with pytest.raises(ValueError, match="eps must"):
             lh.whiten(X, eps=eps)
+
+
+# ---------------------------------------------------------------------------- domain: real second moments
+def test_moments_must_be_positive_semidefinite():
+    # Symmetric with a positive diagonal, yet a correlation of 2: eigenvalues -1 and 3.
+    bad = np.array([[1.0, 2.0], [2.0, 1.0]])
+    with pytest.raises(ValueError, match=r"sigma_xx must be positive semi-definite.*smallest eigenvalue is -1"):
+        lh.Moments(bad, np.zeros((2, 1)), np.eye(1))
+    with pytest.raises(ValueError, match=r"sigma_yy must be positive semi-definite.*smallest eigenvalue is -1"):
+        lh.Moments(np.eye(1), np.zeros((1, 2)), bad)
+    # The check is scale-free: the same shape at 1e-300 or 1e300 (largest eigenvalue 3 x scale) is refused.
+    for scale in (1e-300, 1e300):
+        with pytest.raises(ValueError, match="sigma_xx must be positive semi-definite"):
+            lh.Moments(scale * bad, np.zeros((2, 1)), np.eye(1))
+    # ... and so is a violation hidden by very different scales of the two inputs.
+    mixed = np.array([[1e10, 2.0], [2.0, 1e-10]])
+    with pytest.raises(ValueError, match="sigma_xx must be positive semi-definite"):
+        lh.Moments(mixed, np.zeros((2, 1)), np.eye(1))
+
+
+def test_moments_sigma_xy_must_obey_cauchy_schwarz():
+    with pytest.raises(ValueError, match="sigma_xy is impossible with sigma_xx and sigma_yy"):
+        lh.Moments(np.eye(1), [[2.0]], np.eye(1))  # |E[xy]| = 2 > sqrt(E[x^2] E[y^2]) = 1
+    with pytest.raises(ValueError, match="sigma_xy is impossible with sigma_xx and sigma_yy"):
+        lh.Moments(np.eye(2), [[0.8], [0.8]], np.eye(1))  # each fine alone, together 1.28 > 1
+    with pytest.raises(ValueError, match="sigma_xy is impossible with sigma_xx and sigma_yy"):  # correlated inputs
+        lh.Moments([[1.0, 0.5], [0.5, 1.0]], [[1.0], [-1.0]], np.eye(1))
+    with pytest.raises(ValueError, match="input 1 has E.x_i.2. = 0"):
+        lh.Moments(np.diag([1.0, 0.0]), [[0.0], [1e-3]], np.eye(1))
+    # The boundary (y a linear function of x, Schur complement exactly zero) is legal at every scale.
+    for scale in (1e-300, 1e-8, 1.0, 1e8, 1e150):
+        m = lh.Moments(scale * np.eye(2), scale * np.array([[0.6], [0.8]]), scale * np.eye(1))
+        assert m.output_dim == 1
+    lh.Moments([[1.0, 0.5], [0.5, 1.0]], [[1.0], [0.5]], [[1.0]])  # y = x_1: correlated, singular joint
+    lh.Moments(np.diag([1.0, 0.0]), [[1.0], [0.0]], np.eye(1))  # a silent input with no correlation
+
+
+def test_moments_from_data_and_teachers_pass_the_checks_at_every_scale():
+    rng = np.random.default_rng(4)
+    for scale in (1e-150, 1e-5, 1.0, 1e5, 1e100):
+        X = scale * rng.standard_normal((500, 5)) @ rng.standard_normal((5, 5))
+        lh.empirical_moments(X, X @ rng.standard_normal((5, 3)))  # noise-free: joint matrix singular
+        lh.teacher_moments(scale * np.arange(1.0, 6.0), rng.standard_normal((5, 8)))  # c > d: sigma_yy singular
+        lh.whitened_moments(scale * rng.standard_normal((4, 7)))
+
+
+def test_moment_builders_refuse_overflow_and_absurd_sizes():
+    with pytest.raises(ValueError, match="target_scales is too large"):
+        lh.teacher_moments([1e300], [1e300])
+    with pytest.raises(ValueError, match="sigma_xy is too large"):
+        lh.whitened_moments([[1e200]])
+    with pytest.raises(ValueError, match="X is too large"):
+        lh.empirical_moments([[1e200], [1.0]], [1.0, 1.0])
+    with pytest.raises(ValueError, match="end_to_end is too large"):
+        lh.teacher_moments([1.0], [1.0]).loss([1e200])
+    with pytest.raises(ValueError, match="input_dim and output_dim asks for"):
+        lh.data.random_moments(10**7)
+    with pytest.raises(ValueError, match="variances asks for"):
+        lh.teacher_moments(np.ones(10**6), np.ones(10**6))
+    with pytest.raises(ValueError, match="sigma_xy asks for"):
+        lh.whitened_moments(np.ones((1, 10**6)))
+
+
+def test_samplers_refuse_absurd_sizes_and_overflow():
+    with pytest.raises(ValueError, match="n_samples x len.variances. asks for"):
+        lh.gaussian_features(10**12, [1.0])
+    with pytest.raises(ValueError, match="target_scales asks for"):
+        lh.teacher_targets(np.ones((10**5, 1)), np.ones((1, 10**6)))
+    with pytest.raises(ValueError, match="X, target_scales or noise is too large"):
+        lh.teacher_targets(np.full((2, 2), 1e200), [1e200, 1e200])
+    with pytest.raises(ValueError, match="X, target_scales or noise is too large"):
+        lh.teacher_targets(np.ones((50, 2)), [1.0, 1.0], noise=1.7e308)
+    with pytest.raises(ValueError, match="X is too large"):
+        lh.whiten(np.array([[1e200, 0.0], [-1e200, 1.0], [0.0, 2.0]]))
+    for seed in (2**63, np.int64(-1), True):
+        with pytest.raises(ValueError, match="seed must be an integer"):
+            lh.gaussian_features(3, [1.0], seed=seed)
+    np.testing.assert_array_equal(
+        lh.gaussian_features(3, [1.0], seed=np.int64(7)), lh.gaussian_features(3, [1.0], seed=7)
+    )
+
+
+def test_samplers_return_float64_whatever_the_input_dtype():
+    # Integer inputs (even unsigned) are read as their values, never wrapped: the outputs are float64.
+    X = np.array([[1, 2], [3, 4]], dtype=np.uint8)
+    Y = lh.teacher_targets(X, np.array([-1, 1], dtype=np.int8))
+    assert Y.dtype == np.float64
+    np.testing.assert_array_equal(Y, [1.0, 1.0])
+    assert lh.gaussian_features(4, np.array([1, 2], dtype=np.uint8)).dtype == np.float64
+    assert lh.whiten(np.array([[0, 1], [2, 0], [1, 3]], dtype=np.uint16))[0].dtype == np.float64
+
+
+def test_whiten_refuses_more_features_than_samples_before_the_eigendecomposition():
+    with pytest.raises(ValueError, match=r"more features \(3\) than samples minus one \(2\)"):
+        lh.whiten(np.random.default_rng(0).standard_normal((3, 3)))
+
+
+def test_moments_refuse_empty_matrices_and_name_every_size():
+    with pytest.raises(ValueError, match="sigma_xy must have at least one row and one column"):
+        lh.whitened_moments(np.ones((0, 2)))
+    with pytest.raises(ValueError, match="input_dim and output_dim asks for"):
+        lh.data.random_moments(2, 10**12)
+
+
+def test_whiten_is_scale_free():
+    """eps is relative to the largest variance: the same data at 1e-100 or 1e100 whiten to the same result."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((50, 3)) @ np.array([[1.0, 0.5, 0.0], [0.0, 1.0, 0.2], [0.0, 0.0, 0.1]])
+    white, _ = lh.whiten(X)
+    for scale in (1e-100, 1e-6, 1e100):
+        np.testing.assert_allclose(lh.whiten(scale * X)[0], white, rtol=1e-9, atol=1e-12)  # measured 1.2e-14
+    with pytest.raises(ValueError, match="cannot be whitened"):
+        lh.whiten(np.ones((5, 2)))  # no variance at all

@@ -265,3 +265,154 @@ def test_conservation_drift_rejects_bad_input():
     )
     with pytest.raises(ValueError, match="trajectory must record at least 2 times"):
         lh.conservation_drift(model, short)
+
+
+# ---------------------------------------------------------------------------- extreme scales (issue 11)
+def _product_flow_reference(theta, S, C, variance):
+    """sqrt(C^2 + 4 theta^2) var (S - theta) in 60-digit mpmath, as a float (inf if beyond the float range)."""
+    import mpmath
+
+    with mpmath.workdps(60):
+        theta, S, C, v = (mpmath.mpf(float(x)) for x in (theta, S, C, variance))
+        return float(mpmath.sqrt(C**2 + 4 * theta**2) * v * (S - theta))
+
+
+EXTREME_SCALES = (1e-310, 1e-200, 1e-150, 1.0, 1e150, 1e200, 1e300)
+
+
+@pytest.mark.parametrize("scale", EXTREME_SCALES)
+def test_product_flow_is_accurate_at_every_scale(scale):
+    """Tolerance 4e-15 relative (measured worst 2.4e-16 on this grid: margin 17x).
+
+    Where the exact value is subnormal its spacing sets the error: an absolute floor of 2 subnormal units.
+    """
+    worst = 0.0
+    for theta, S, C, variance in [
+        (0.3, 1.0, 0.0, 1.0),
+        (-0.2, 1.0, 2.0, 3.0),
+        (0.5, -1.0, -1e-3, 1e-3),
+        (1.0, 0.7, 0.5, 1e-100),
+        (0.0, 1.0, 1.0, 1.0),
+        (1e-3, 1.0, 1e-20, 1.0),
+    ]:
+        for v in (variance, variance / scale):
+            if not 1e-300 < v < 1e308:
+                continue
+            args = (theta * scale, S * scale, C * scale, v)
+            expected = _product_flow_reference(*args)
+            if not np.isfinite(expected) or abs(expected) > 1e308:
+                with pytest.raises(ValueError, match="the speed theta' overflows"):
+                    lh.product_flow(args[0], args[1], imbalance=args[2], variance=args[3])
+                continue
+            got = lh.product_flow(args[0], args[1], imbalance=args[2], variance=args[3])
+            assert np.isfinite(got)
+            error = abs(got - expected)
+            assert error <= 4e-15 * abs(expected) + 2 * 5e-324, (args, got, expected)
+            if abs(expected) > 1e-300:
+                worst = max(worst, error / abs(expected))
+    assert worst < 4e-16
+
+
+@pytest.mark.parametrize(
+    "theta, S, C, variance",
+    [
+        (1e-300, 2e-300, 1e300, 1e10),  # factor x variance overflows, the speed is 1e10
+        (-1e-300, 3e-300, -1.5e308, 1e100),
+        (7e-301, -2e-300, 1.7e308, 1e50),
+        (1e-300, 1.7e308, 1e-300, 1e-300),  # factor x variance underflows, the speed is 3.8e-292
+        (1e-300, 1.7e308, 1e-300, 1e-320),  # a subnormal variance
+        (-1.7e308, 1.7e308, 0.0, 1e-310),  # S - theta overflows, the speed is 1.2e307
+    ],
+)
+def test_product_flow_survives_intermediate_overflow_and_underflow(theta, S, C, variance):
+    """Measured relative error 0 (exactly rounded) in every case; tolerance 4e-15."""
+    expected = _product_flow_reference(theta, S, C, variance)
+    got = lh.product_flow(theta, S, imbalance=C, variance=variance)
+    assert abs(got - expected) <= 4e-15 * abs(expected)
+
+
+def test_product_flow_is_bit_identical_on_the_ordinary_range():
+    rng = np.random.default_rng(5)
+    theta, S, C, v = (
+        rng.standard_normal(200),
+        rng.standard_normal(200),
+        rng.standard_normal(200),
+        rng.uniform(0.1, 3, 200),
+    )
+    np.testing.assert_array_equal(
+        lh.product_flow(theta, S, imbalance=C, variance=v), np.sqrt(C**2 + 4.0 * theta**2) * v * (S - theta)
+    )
+
+
+@pytest.mark.parametrize("scale", EXTREME_SCALES)
+@pytest.mark.parametrize("theta0, C", [(0.7, 0.0), (-0.7, 0.5), (1e-3, -100.0), (0.0, 3.0), (2.0, 1e-20)])
+def test_layers_from_product_at_extreme_scales(scale, theta0, C):
+    """a b = theta0 and a^2 - b^2 = C, in exact rational arithmetic on the returned floats.
+
+    Tolerance 1e-14 relative to (a^2 + b^2) (the products' own rounding, 8 eps at most), measured worst 3.1e-16 (a b: 9.2e-17): margin 30x.
+    Where theta0 is subnormal, a b is compared with an absolute floor of 1e-323 (its spacing).
+    """
+    from fractions import Fraction
+
+    t, c = theta0 * scale, C * scale
+    a, b = lh.layers_from_product(t, c)
+    assert np.isfinite(a) and np.isfinite(b) and a + b >= 0
+    fa, fb = Fraction(float(a)), Fraction(float(b))
+    size = fa**2 + fb**2
+    assert abs(fa * fb - Fraction(t)) <= Fraction(1e-14) * abs(Fraction(t)) + Fraction(1e-323)
+    assert abs(fa**2 - fb**2 - Fraction(c)) <= Fraction(1e-14) * size
+
+
+def test_layers_from_product_is_bit_identical_on_the_ordinary_range():
+    theta0, C = np.linspace(-3, 3, 61), np.linspace(-2, 5, 61)[::-1]
+    radius = np.sqrt(C**2 + 4.0 * theta0**2)
+    larger = np.sqrt((radius + np.abs(C)) / 2.0)
+    a, b = lh.layers_from_product(theta0, C)
+    np.testing.assert_array_equal(np.maximum(np.abs(a), np.abs(b)), larger)
+
+
+def test_imbalance_at_extreme_scales_and_overflow():
+    model = lh.DiagonalLinearNetwork(2)
+    # a^2 overflows (4e308) but a^2 - b^2 = (a - b)(a + b) ~ 8e302 does not; at 1e-155 they are subnormal.
+    a, b = np.array([2e154, 1e-155]), np.array([2e154 * (1 - 1e-6), 2e-155])
+    C = lh.imbalance(model, {"a": a, "b": b})
+    np.testing.assert_allclose(C, (a - b) * (a + b), rtol=1e-15)
+    assert np.all(np.isfinite(C)) and C[0] > 0 > C[1]
+    with pytest.raises(ValueError, match=r"imbalance a\^2 - b\^2 \(Eq. 8\) overflows.*params is too large"):
+        lh.imbalance(model, {"a": np.array([1e300, 0.0]), "b": np.zeros(2)})
+    net = lh.LinearNetwork(2, 2, 1)
+    # W2 W2^T and W1^T W1 overflow (1e310 in every entry) but nearly cancel: rescaled by the largest entry.
+    W1, W2 = np.full((2, 2), 1e155 * np.sqrt(0.5)), np.full((2, 1), 1e155) * [[1.0], [1.0 - 1e-3]]
+    gap = lh.imbalance(net, {"W1": W1, "W2": W2})
+    W1s, W2s = W1 / 1e155, W2 / 1e155
+    expected_over_1e310 = W2s @ W2s.T - W1s.T @ W1s  # about -1e-3 off the first entry
+    np.testing.assert_allclose(gap / 1e155 / 1e155, expected_over_1e310, rtol=0, atol=1e-15)
+    assert np.all(np.isfinite(gap)) and np.max(np.abs(gap)) < 1e308
+    with pytest.raises(ValueError, match=r"overflows.*params is too large"):
+        lh.imbalance(net, {"W1": W1 * 10, "W2": W2})
+
+
+def test_conservation_drift_with_huge_weights_is_finite():
+    model = lh.DiagonalLinearNetwork(1)
+    times = np.array([0.0, 1.0])
+
+    def run(a, b):
+        return lh.Trajectory(
+            times, {"a": np.array(a)[:, None], "b": np.array(b)[:, None]}, np.zeros((2, 1, 1)), np.zeros(2)
+        )
+
+    assert lh.conservation_drift(model, run([1e200, 1e200], [1e200, 1e200])) == 0.0  # a^2 - b^2 = inf - inf
+    # Q(0) = 0, Q(1) = (0.5e154)(2.5e154) = 1.25e308; the scale (1.5e154)^2 overflows: 1.25 / 2.25.
+    drift = lh.conservation_drift(model, run([1e154, 1.5e154], [1e154, 1e154]))
+    assert drift == pytest.approx(1.25 / 2.25, rel=1e-14)
+    with pytest.raises(ValueError, match=r"trajectory.params\['a'\] must contain only finite"):
+        lh.feedback.imbalance_drift(model, run([np.nan, 1.0], [1.0, 1.0]))
+
+
+def test_drifts_refuse_a_trajectory_with_non_finite_times():
+    model = lh.DiagonalLinearNetwork(1)
+    params = {"a": np.ones((2, 1)), "b": np.ones((2, 1))}
+    run = lh.Trajectory(np.array([0.0, np.nan]), params, np.zeros((2, 1, 1)), np.zeros(2))
+    for drift in (lh.conservation_drift, lh.feedback.imbalance_drift):
+        with pytest.raises(ValueError, match="trajectory.times must contain only finite"):
+            drift(model, run)

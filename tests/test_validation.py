@@ -145,3 +145,10 @@ def test_guard_checks_parameter_values():
     guard.check_values(0, "W", np.ones(3))
     with pytest.raises(_divergence.DivergenceError, match="step 4: W overflowed"):
         guard.check_values(4, "W", torch.tensor([1.0, math.inf]))
+
+
+def test_guard_names_the_run_of_a_batch_that_diverged():
+    guard = _divergence.DivergenceGuard("grid", lr=1.0)
+    guard.check(0, np.array([1.0, 1.0, 1.0]))
+    with pytest.raises(_divergence.DivergenceError, match=r"step 1 \(run \(2,\) of the batch\)"):
+        guard.check(1, np.array([0.5, 0.5, np.inf]))
