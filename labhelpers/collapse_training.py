@@ -15,7 +15,7 @@ and ``metrics[...]``, so it also draws the ResNet18 history of :mod:`labhelpers.
 
 Torch code is device-agnostic (``device=``; the CPU by default), seeded without touching torch's global
 random state, and shows a tqdm progress bar over epochs. On the CPU the run uses one torch thread
-(:func:`labhelpers._threads.cpu_threads_pinned`), so it gives the same numbers whatever the caller's thread
+(``labhelpers._threads.cpu_threads_pinned``), so it gives the same numbers whatever the caller's thread
 setting, which is restored afterwards.
 """
 
@@ -38,7 +38,7 @@ METRIC_KEYS = ("train_loss", "train_accuracy", "test_loss", "test_accuracy", *CO
 MAX_SAMPLE_PASSES = 10**9
 """Cost bound of :func:`train_collapse_mlp`: ``epochs x training images`` (weeks of CPU time beyond it)."""
 FLOAT32_MAX = float(np.finfo(np.float32).max)
-"""The network trains in float32: a learning rate or weight decay beyond this cannot even be stored."""
+"""Largest learning rate or weight decay, since the network trains in float32, which cannot store more."""
 
 
 class PerEpochMetrics:

@@ -174,7 +174,7 @@ def skill_strength(t, frequencies, *, target_scale=1.0, theta0=1e-3) -> np.ndarr
     ``R_k(t) = 1 / (1 + (S/theta0 - 1) exp(-2 S p_k t))``: a sigmoid in ``log t``, delayed until
     ``t ≈ ln(S/theta0) / (2 S p_k)``. A skill with ``p_k = 0`` (absent from a finite training set, with
     empirical frequencies in place of ``p_k``) never moves: ``R_k = theta0 / S``. Finite over the whole
-    domain (subnormal ``theta0``, huge ``t`` or ``S``): see :func:`_strength_gap`.
+    domain (subnormal ``theta0``, huge ``t`` or ``S``): see ``_strength_gap``.
 
     Parameters
     ----------
@@ -615,7 +615,7 @@ def simulate_skill_model(
         Eq. 9); the error then stays near 1e-12.
     max_evaluations : int, optional
         Evaluation budget of the solver (each evaluation costs ``n_skills^2`` multiply-adds). Default:
-        :data:`labhelpers.simulate.MAX_EVALUATIONS`, lowered for many skills so that a call costs at most
+        ``labhelpers.simulate.MAX_EVALUATIONS``, lowered for many skills so that a call costs at most
         about ``1e11`` multiply-adds. A span that cannot finish within it is refused with an error naming
         ``t_max`` (or ``times``).
 

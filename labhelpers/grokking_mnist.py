@@ -64,7 +64,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 }
 DENSE_EPOCHS = 100  # measured after every one of the first epochs, whatever eval_every says
 MAX_SETTING = 2**53
-"""Largest integer setting (epochs, width, depth, batch size, eval_every): exact as a float and in JSON."""
+"""Largest value of an integer setting such as epochs, width, depth, batch size or eval_every; exact as a
+float and in JSON."""
 MAX_WORK = 1e16
 """Most multiply-adds :func:`train_grokking` takes on (epochs x samples x configurations x weights x 3, for
 the forward and backward passes); the paper's run is about 2e13. Larger runs are refused up front."""
@@ -652,8 +653,8 @@ def run_and_save(
 def load_results(path) -> GrokkingHistory:
     """Read and check a file written by :func:`run_and_save`; ``ValueError`` names the file and the problem.
 
-    The file must match ``GROKKING_RUN_SCHEMA`` (:mod:`labhelpers._results_schema`: types, ranges, finite
-    numbers, provenance) and then agree with itself (:func:`_check_stored_run`). An empty, truncated or
+    The file must match ``GROKKING_RUN_SCHEMA`` (``labhelpers._results_schema``: types, ranges, finite
+    numbers, provenance) and then agree with itself (``_check_stored_run``). An empty, truncated or
     binary file gets its own message.
     """
     _existing_file(path)
@@ -771,7 +772,7 @@ def benchmark(
 def load_benchmark(path) -> dict[str, Any]:
     """Read a file written by :func:`benchmark`; ``ValueError`` names the file and the problem.
 
-    The file must match ``GROKKING_BENCHMARK_SCHEMA`` (:mod:`labhelpers._results_schema`), its ``ratio``
+    The file must match ``GROKKING_BENCHMARK_SCHEMA`` (``labhelpers._results_schema``), its ``ratio``
     must be ``batched_s / loop_s`` (to a relative 1e-9), and the two timed runs together cannot have taken
     longer than the whole command.
     """

@@ -47,9 +47,9 @@ OPTIMIZERS = ("adam", "sgd")
 _INDEX_CHUNK = 256  # minibatch indices are drawn this many steps at a time, per run
 _PARAM_NAMES = ("W1", "b1", "W2", "b2")
 MAX_SAMPLE_PASSES = 10**11
-"""Most sample passes (forward and backward through one network) a call may cost: runs x (steps x
-batch_size + records x evaluated samples). About a day on 2 CPU cores at width 256; the book's runs
-take 10^6 to 10^8."""
+"""The most sample passes a call may cost, each one forward and backward pass through one network, counted
+as runs x (steps x batch_size + records x evaluated samples). About a day on 2 CPU cores at width 256; the
+book's runs take 10^6 to 10^8."""
 
 
 @dataclass
@@ -384,7 +384,7 @@ def train_mlp_batched(
 
     Cost: ``runs x (steps x batch_size + records x (n_tasks x n_eval + n_probe))`` sample passes, refused up
     front beyond :data:`MAX_SAMPLE_PASSES` or when the arrays cannot fit in memory. Every step's minibatch
-    loss is checked (:class:`~labhelpers._divergence.DivergenceGuard`): a run that diverges stops with a
+    loss is checked (``labhelpers._divergence.DivergenceGuard``): a run that diverges stops with a
     ``DivergenceError`` naming the step and the likely cause (learning rate, or init or target scale).
 
     Parameters
@@ -422,7 +422,7 @@ def train_mlp_batched(
         modulo ``2**63`` so that any seed up to ``2**63 - 1`` is accepted).
     device : str or torch.device
         Where to train: "cpu" (default), "cuda", "cuda:N", "mps" or "auto" (see
-        :func:`labhelpers._validation.device`); the results come back as numpy arrays.
+        ``labhelpers._validation.device``); the results come back as numpy arrays.
     dtype : {"float32", "float64"}
         Floating-point type of the computation.
     progress : bool, optional

@@ -138,7 +138,7 @@ def product_mode(t, target_scale, theta0, *, imbalance=0.0, variance=1.0):
     The flow is homogeneous: scaling ``S``, ``theta0`` and ``C`` by ``k`` and ``t`` by ``1/k`` scales theta by
     ``k``. We solve at the scale of a power of two (exact in floating point), so huge and subnormal scales
     stay finite. Where ``C`` is tiny next to that scale (below 1e-60), the Riccati numbers underflow, and
-    a rising mode is evaluated in log space instead (:func:`_log_space_product`).
+    a rising mode is evaluated in log space instead (``_log_space_product``).
     """
     t, S, theta0, C, var = check.broadcastable(
         t=t, target_scale=target_scale, theta0=theta0, imbalance=imbalance, variance=variance
@@ -356,7 +356,7 @@ def _log_distance_ratio(q, S, theta0):
 
 
 def _log_aligned_square_anywhere(theta, C, log_abs_C):
-    """:func:`_log_aligned_square`, also where ``theta = 0`` and ``C`` underflowed (then ``w = |C|``)."""
+    """``_log_aligned_square``, also where ``theta = 0`` and ``C`` underflowed (then ``w = |C|``)."""
     size = np.maximum(np.abs(C), 2.0 * np.abs(theta))
     safe_theta = np.where(size > 0, theta, 1.0)
     return np.where(size > 0, _log_aligned_square(safe_theta, C, log_abs_C), log_abs_C)

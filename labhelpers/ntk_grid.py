@@ -161,7 +161,7 @@ def _result(W1, W2, final1, final2, X, Y, divisor, info) -> KernelGrid:
 def _descend(A, B, sigma_xx, sigma_xy, lr, steps, show, desc, guard=None, first_step=0):
     """``steps`` gradient steps (module docstring) on numpy arrays or torch tensors, stacked or not.
 
-    ``guard`` (a :class:`~labhelpers._divergence.DivergenceGuard`) sees every step the largest squared
+    ``guard`` (a ``labhelpers._divergence.DivergenceGuard``) sees every step the largest squared
     entry of the residual ``E`` over the stack (the gradient of the loss in function space): a diverging
     network is stopped at the step where it blows up, ``first_step`` numbering the steps of a resumed run.
     """

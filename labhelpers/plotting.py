@@ -92,7 +92,7 @@ def _check_labels(labels, n_curves: int):
 
 
 def _place_legend(ax, legend) -> None:
-    """Draw ``ax``'s legend as chosen by :func:`_check_legend`."""
+    """Draw ``ax``'s legend as chosen by ``_check_legend``."""
     if legend == LEGEND_BELOW:
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
     elif legend is not False:

@@ -481,7 +481,7 @@ def load_cifar10(root, *, download: bool = False) -> ImageData:
 
 
 def _device_spelling(value: Any) -> str:
-    """The device's spelling only (:func:`labhelpers._validation.device_name`): it is resolved when training
+    """The device's spelling only (``labhelpers._validation.device_name``): it is resolved when training
     starts, so that a stored GPU run still loads on a laptop."""
     return check.device_name("device", value)
 
@@ -994,11 +994,11 @@ def run_and_save(
 def load_results(path) -> CollapseHistory:
     """Read and check a file written by :func:`run_and_save`.
 
-    The file must match ``RESNET_RUN_SCHEMA`` (:mod:`labhelpers._results_schema`): the format tag, every
+    The file must match ``RESNET_RUN_SCHEMA`` (``labhelpers._results_schema``): the format tag, every
     config entry and history list with its type and range (losses, times and collapse metrics never
     negative, accuracies and the NC4 fraction in [0, 1], every number finite) and the provenance (device,
     date, command, wall time, versions). The config must then be a valid :class:`TrainConfig`, and the
-    history must agree with it (:func:`_check_stored_history`). Any failure raises ``ValueError`` naming the
+    history must agree with it (``_check_stored_history``). Any failure raises ``ValueError`` naming the
     file and the problem; an empty, truncated or binary file gets its own message.
 
     Parameters

@@ -287,11 +287,11 @@ def gradient_descent(
     record_every : int
         Record every ``record_every``-th step (the last step is always recorded).
     device : str
-        Torch device for the sample loss, resolved by :func:`labhelpers._validation.device`.
+        Torch device for the sample loss, resolved by ``labhelpers._validation.device``.
     progress : bool, optional
         Show a progress bar (default: for 20 000 steps or more).
 
-    Every step feeds the loss to a :class:`~labhelpers._divergence.DivergenceGuard`: a run whose loss
+    Every step feeds the loss to a ``labhelpers._divergence.DivergenceGuard``: a run whose loss
     stops being finite or grows a millionfold stops with a ``DivergenceError`` naming the step. The cost is
     bounded up front: ``steps * (number of runs) * (parameters per run + samples)`` may not exceed
     ``MAX_DESCENT_WORK`` (1e11, minutes of work), and the recorded history must fit in memory.

@@ -248,7 +248,7 @@ class SliderFigure:
         """The static fallback: sliders, pre-rendered frames and a few lines of JavaScript.
 
         Self-contained (no external resources, frames as base64 data URIs). Without JavaScript the
-        initial frame still shows. The element id is a hash of the content (see :func:`_element_id`),
+        initial frame still shows. The element id is a hash of the content (see ``_element_id``),
         so a notebook gives the same HTML every time it runs, and several explorers can share a page.
         """
         initial_key = self._key(self.initial)
@@ -703,11 +703,11 @@ def feedback_explorer(
     )
 
 
-#: Bounds on what the explorers compute before drawing: recorded times, values per slider, skills.
+#: Bounds on what the explorers compute before drawing, in recorded times, values per slider and skills.
 MAX_TIMES, MAX_GRID_VALUES, MAX_SKILLS = 100_000, 64, 1_000_000
 MODERATE = (1e-100, 1e100)
-"""Magnitudes an explorer's parameters may take (0 aside where it is allowed): within them every time scale,
-product and drawn coordinate of the closed forms and flows stays inside the float range."""
+"""Magnitudes an explorer's parameters may take, zero aside where it is allowed. Within them every time
+scale, product and drawn coordinate of the closed forms and flows stays inside the float range."""
 
 
 def _moderate(name: str, array: np.ndarray) -> np.ndarray:
