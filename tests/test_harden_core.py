@@ -1,6 +1,6 @@
 """Hardening of the chapter-1 core (issue 11): edge domains of product_mode, divergence and cost of descent.
 
-product_mode is compared with an independent 1000-digit evaluation (tests/test_harden_core_reference.py). The
+product_mode is compared with an independent 1000-digit evaluation (tests/modes_reference.py). The
 tolerance is ``1e-11 |reference| + 2e-15 * scale``, where ``scale = max(|S|, |theta0|, |C|)``: a relative
 error of 1e-11, with an absolute floor of ten rounding units of the problem's scale where theta crosses
 zero. Measured on this grid: worst relative error 3.5e-13 (where |theta| > 1e-3 scale; margin 29x), and
@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 import pytest
-from test_harden_core_reference import product_mode_reference
+from modes_reference import product_mode_reference
 
 import labhelpers as lh
 from labhelpers._divergence import DivergenceError
@@ -107,7 +107,7 @@ def _worst(errors):
 
 def test_linear_mode_at_every_scale():
     """Tolerance 1e-14 relative (results below 1e-300 aside); measured worst 6.2e-16: margin 16x."""
-    from test_harden_core_reference import linear_mode_reference
+    from modes_reference import linear_mode_reference
 
     errors = []
     cases = [(1.0, 0.0, 1.0), (1.0, -1.0, 2.0), (-2.0, 1.0, 0.5), (1.0, 0.999, 1.0), (1.0, -1.0, 1.0)]
@@ -133,7 +133,7 @@ def test_sigmoidal_mode_at_every_scale():
 
     The largest errors are where S/theta0 overflows and the logistic is evaluated in logarithms.
     """
-    from test_harden_core_reference import sigmoidal_mode_reference
+    from modes_reference import sigmoidal_mode_reference
 
     errors = []
     cases = [
@@ -167,7 +167,7 @@ def test_sigmoidal_mode_at_every_scale():
 
 def test_half_rise_time_at_every_scale():
     """Tolerance 1e-14 relative; measured worst 2.1e-16: margin 47x. Times beyond 1.8e308 are errors."""
-    from test_harden_core_reference import half_rise_time_reference
+    from modes_reference import half_rise_time_reference
 
     errors, overflows = [], 0
     cases = [(1.0, 1e-3), (1.0, 0.49), (1.0, 1e-300), (2.0, 5e-324), (1.0, 0.5 - 1e-16), (3.0, 0.999)]
@@ -188,7 +188,7 @@ def test_half_rise_time_at_every_scale():
 
 def test_linear_saturation_time_at_every_scale():
     """Tolerance 1e-14 relative; measured worst 0 (correctly rounded on this grid)."""
-    from test_harden_core_reference import linear_saturation_time_reference
+    from modes_reference import linear_saturation_time_reference
 
     errors = []
     for q, var in itertools.product([1e-300, 1e-10, 0.5, 1 - 1e-16, 1 - 1e-10], [1e-300, 1e-100, 1.0, 1e300]):
@@ -218,7 +218,7 @@ def test_saturation_time_at_every_scale():
     whichever is larger (near the start the time is a difference of logarithms: only its absolute error is
     small). Tolerance 1e-14; measured worst 5.0e-16: margin 20x. Times beyond 1.8e308 are errors."""
     import mpmath
-    from test_harden_core_reference import saturation_time_reference
+    from modes_reference import saturation_time_reference
 
     errors = []
     for scale, (q, S, theta0, C, variance) in itertools.product(MODE_SCALES, SATURATION_CASES):
@@ -275,7 +275,7 @@ def test_mode_closed_forms_at_random_extreme_arguments():
     1000-digit references. Tolerance 1e-13 (saturation_time in units of its time scale where larger);
     measured worst 3.9e-16 over these 231 comparisons (5.6e-16 over 400 draws): margin 180x."""
     import mpmath
-    from test_harden_core_reference import (
+    from modes_reference import (
         half_rise_time_reference,
         linear_mode_reference,
         saturation_time_reference,
