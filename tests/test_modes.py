@@ -173,6 +173,8 @@ def test_product_mode_approaches_exponential_for_large_imbalance(theta0):
         errors.append(np.max(np.abs(product - exponential)))
         assert errors[-1] <= max(S, abs(theta0)) ** 2 * abs(S - theta0) / C**2
     ratios = np.array(errors[1:]) / np.array(errors[:-1])
+    # The ratio differs from 0.01 by the next order of the expansion (up to 6.7 % for theta0 = 2): exact
+    # arithmetic, the same on every CPU, not rounding or solver error.
     np.testing.assert_allclose(ratios, 0.01, rtol=0.1)
 
 
@@ -271,7 +273,8 @@ def test_two_layer_network_modes_follow_eq12():
     # Learned in order of singular value, and all learned by the end.
     half_times = lh.half_rise_time(singular_values, theta0)
     assert np.all(np.diff(half_times) > 0)
-    np.testing.assert_allclose(np.diagonal(modes[-1]), singular_values, rtol=1e-2)
+    # At t = 6 the slowest mode is at 99.4 % of its target (Eq. 9 itself): rtol 0.05 keeps a 10x margin.
+    np.testing.assert_allclose(np.diagonal(modes[-1]), singular_values, rtol=5e-2)
 
 
 # ---------------------------------------------------------------------------- bad input
