@@ -34,6 +34,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from . import _floats
 from . import _validation as check
 from ._divergence import DivergenceError, DivergenceGuard
 from .data import Moments, whitened_moments
@@ -154,8 +155,8 @@ def mode_basis(sigma_xy) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """
     sxy = check.as_array("sigma_xy", sigma_xy, ndim=2)
     # An exact power-of-two rescale keeps the SVD finite for entries near the float limit.
-    shift = 8 if sxy.size and np.max(np.abs(sxy)) > 1e300 else 0
-    U, s, Vt = np.linalg.svd(np.ldexp(sxy, -shift), full_matrices=False)
+    scaled, shift = _rescaled(sxy)
+    U, s, Vt = np.linalg.svd(scaled, full_matrices=False)
     with np.errstate(over="ignore"):
         s = np.ldexp(s, shift)
     if not np.all(np.isfinite(s)):
@@ -765,19 +766,11 @@ class _Geometry:
     exponent: int = 0  # features = 2^-exponent (the features given), see _rescaled
 
 
-_SAFE_RANGE = (1e-100, 1e100)
-
-
 def _rescaled(array: np.ndarray) -> tuple[np.ndarray, int]:
-    """``(array 2^-e, e)`` with ``e`` bringing the largest entry near 1 when it lies outside ``_SAFE_RANGE``;
-    else ``(array, 0)``. Scaling by a power of two is exact, and NC1-NC3 and the effective rank do not
-    depend on the scale, so very large or subnormal inputs give the values of moderate ones instead of
-    overflowing squares (or squares that underflow to zero)."""
-    largest = float(np.max(np.abs(array))) if array.size else 0.0
-    if largest == 0.0 or _SAFE_RANGE[0] <= largest <= _SAFE_RANGE[1]:
-        return array, 0
-    exponent = int(np.frexp(largest)[1])
-    return np.ldexp(array, -exponent), exponent
+    """``(array 2^-e, e)``, exact, when the largest entry lies outside the safe range (``labhelpers._floats``).
+    NC1-NC3 and the effective rank do not depend on the scale, so very large or subnormal inputs give the
+    values of moderate ones instead of overflowing squares (or squares that underflow to zero)."""
+    return _floats.rescaled(array)
 
 
 def _means(H: np.ndarray, y: np.ndarray, C: int, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _floats
 from . import _validation as check
 from ._divergence import DivergenceError, DivergenceGuard
 from ._threads import cpu_threads_pinned as _cpu_threads_pinned
@@ -173,22 +174,12 @@ def _check_cost(shape: tuple[int, int], widths: tuple[int, ...], n_classes: int,
     check.fits_in_memory("hidden", 3 * n_weights + n * sum(widths), bytes_per_value=4)
 
 
-_SAFE_RANGE = (1e-100, 1e100)
-
-
-def _power_of_two_scale(X_train: np.ndarray) -> int:
-    """An exponent ``e`` that brings the largest training pixel near 1 when it lies outside ``_SAFE_RANGE``,
-    else 0. Standardising does not depend on the scale, and scaling by ``2^-e`` is exact, so subnormal or
-    huge pixels are standardised as moderate ones would be (their squares neither underflow nor overflow)."""
-    largest = float(np.max(np.abs(X_train)))
-    if largest == 0.0 or _SAFE_RANGE[0] <= largest <= _SAFE_RANGE[1]:
-        return 0
-    return int(np.frexp(largest)[1])
-
-
 def _standardised(torch, X_train: np.ndarray, X_test: np.ndarray, device):
-    """Both sets standardised with the mean and standard deviation of the training pixels, as float32 tensors."""
-    exponent = _power_of_two_scale(X_train)
+    """Both sets standardised with the mean and standard deviation of the training pixels, as float32 tensors.
+
+    Standardising does not depend on the scale, so subnormal or huge pixels are first brought near 1 by an
+    exact power of two (``labhelpers._floats``): their squares neither underflow nor overflow."""
+    exponent = _floats.rescale_exponent(X_train)
     if exponent:
         with np.errstate(under="ignore"):
             X_train, X_test = np.ldexp(X_train, -exponent), np.ldexp(X_test, -exponent)

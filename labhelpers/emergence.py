@@ -36,8 +36,9 @@ from typing import NamedTuple
 import numpy as np
 from scipy.special import betainc, expit
 
+from . import _floats
 from . import _validation as check
-from .data import Moments, empirical_moments, teacher_moments
+from .data import Moments, _validated, empirical_moments, teacher_moments
 from .models import DiagonalLinearNetwork
 from .parity import ParityData, SparseParity
 from .simulate import MAX_EVALUATIONS, Trajectory, gradient_flow
@@ -112,26 +113,12 @@ def _log_odds0(S: np.ndarray, theta0: np.ndarray) -> np.ndarray:
     return np.where(theta0 > S / 4, near, np.where(np.isfinite(direct), direct, far))
 
 
-def _scaled_product(*factors: np.ndarray) -> np.ndarray:
-    """The product of non-negative factors, their mantissas and exponents multiplied apart (``frexp``/``ldexp``).
-
-    No intermediate over- or underflows, so ``0 x inf`` never occurs; the result is within a few ulps,
-    and over- or underflows only where the true product does.
-    """
-    mantissa, exponent = np.ones(np.broadcast(*factors).shape), 0
-    for factor in factors:
-        m, e = np.frexp(factor)
-        mantissa, exponent = mantissa * m, exponent + e
-    with np.errstate(over="ignore", under="ignore"):
-        return np.ldexp(mantissa, exponent)
-
-
 def _rate_time(S: np.ndarray, p: np.ndarray, t: np.ndarray) -> np.ndarray:
     """``2 S p t`` (Eq. 9's exponent): as written, or scaled where the plain product over- or underflows."""
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         direct = 2.0 * S * p * t
     plain = np.isfinite(direct) & ((direct >= np.finfo(float).tiny) | (direct == 0) & ((p == 0) | (t == 0)))
-    return np.where(plain, direct, _scaled_product(np.float64(2.0), S, p, t))
+    return np.where(plain, direct, _floats.exact_product(np.float64(2.0), S, p, t))
 
 
 def _strength_gap(t, p, S, theta0) -> tuple[np.ndarray, np.ndarray]:
@@ -660,21 +647,8 @@ def simulate_skill_model(
 
 
 def _checked_moments(moments) -> Moments:
-    """``moments`` checked again as when it was built (finite, consistent shapes, symmetric, PSD; Sec. 2).
-
-    A ``Moments`` is checked on construction, but its arrays can be edited in place afterwards
-    (``moments.sigma_xx[0, 0] = np.nan``); rebuilding it runs the checks again and names ``moments``.
-    """
-    if not isinstance(moments, Moments):
-        raise ValueError(
-            f"moments must be a labhelpers.data.Moments (e.g. from skill_moments); got {type(moments).__name__}"
-        )
-    try:
-        return Moments(moments.sigma_xx, moments.sigma_xy, moments.sigma_yy)
-    except ValueError as error:
-        raise ValueError(
-            f"moments is not a valid set of second moments (edited after it was built?): {error}"
-        ) from error
+    """``moments`` checked again as when it was built (an in-place edit is caught and names ``moments``)."""
+    return _validated("moments", moments)
 
 
 def _distinct_times(t_max, n_times) -> None:

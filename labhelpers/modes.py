@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _floats
 from . import _validation as check
 
 
@@ -182,12 +183,9 @@ def _power_of_two_scale(*arrays):
 
 
 def _rate_times(rate, var, t):
-    """``(rate * var) * t`` multiplied as mantissas times a sum of binary exponents: no intermediate product
-    over- or underflows (``1e-200 * 1e-200 * 1e300`` is 1e-100, not 0), never NaN, and bit for bit the plain
-    product on the ordinary range (a power of two scales a product without changing its rounding)."""
-    (m_rate, e_rate), (m_var, e_var), (m_t, e_t) = np.frexp(rate), np.frexp(var), np.frexp(t)
-    with np.errstate(over="ignore", under="ignore"):
-        return np.ldexp(m_rate * m_var * m_t, e_rate + e_var + e_t)
+    """``(rate * var) * t`` as an exact product of mantissas and exponents (``labhelpers._floats``): no
+    intermediate over- or underflows, never NaN, and bit for bit the plain product on the ordinary range."""
+    return _floats.exact_product(rate, var, t)
 
 
 def _scaled_product(t, S, theta0, C, var):

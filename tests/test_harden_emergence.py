@@ -305,7 +305,7 @@ def test_skill_model_checks_moments_again_and_the_time_grid():
     for row, column, value in ((0, 0, np.nan), (0, 1, 0.3), (1, 1, -0.4)):  # NaN, not symmetric, not PSD
         broken = em.skill_moments([0.6, 0.4])
         broken.sigma_xx[row, column] = value  # an in-place edit after the checks of the constructor
-        with pytest.raises(ValueError, match="^moments is not a valid set"):
+        with pytest.raises(ValueError, match="^moments is no longer valid"):
             em.simulate_skill_model(broken, t_max=1.0, n_times=3)
     with pytest.raises(ValueError, match="t_max"):
         em.simulate_skill_model(moments, t_max=5e-324, n_times=5)
