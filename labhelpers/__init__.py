@@ -1,171 +1,35 @@
 """labhelpers: models, exact solutions, simulators and plots for the layerwise linear models course.
 
-Modules follow the book: :mod:`~labhelpers.models` (Eq. 3-5), :mod:`~labhelpers.feedback` (Sec. 3),
-:mod:`~labhelpers.modes` (closed forms, Eq. 7-10), :mod:`~labhelpers.simulate` (gradient flow and
-descent), :mod:`~labhelpers.data`, :mod:`~labhelpers.plotting`, :mod:`~labhelpers.widgets` and
-:mod:`~labhelpers.checks` (self-checks for lessons).
+One subpackage per chapter of the book, on top of a shared core:
+
+- :mod:`labhelpers.core`: models (Eq. 3-5), the feedback principle (Sec. 3), closed-form modes (Eq. 7-10),
+  gradient flow and descent, data moments and MNIST. Its public names are also available here, as
+  ``labhelpers.gradient_flow`` and so on.
+- :mod:`labhelpers.emergence` (chapter 2), :mod:`labhelpers.collapse` (chapter 3),
+  :mod:`labhelpers.regimes` (chapter 4), :mod:`labhelpers.grokking` (chapter 5).
+- :mod:`labhelpers.runs`: provenance, result files and the stored runs; :mod:`labhelpers.widgets`:
+  the interactive explorers; :mod:`labhelpers.plotting`: the course's figure style;
+  :mod:`labhelpers.checks`: the lessons' self-checks.
+
+Chapters and lessons use one style: ``import labhelpers as lh``, then ``lh.gradient_flow`` for the core and
+``lh.collapse.saxe_modes`` for a chapter's own code.
 """
 
-from . import (
-    checks,
-    collapse,
-    collapse_training,
-    data,
-    emergence,
-    feedback,
-    grokking,
-    grokking_mnist,
-    mlp,
-    mnist,
-    models,
-    modes,
-    ntk_grid,
-    parity,
-    plotting,
-    regimes,
-    relu,
-    simulate,
-    widgets,
-)
-from .collapse import (
-    CollapseMetrics,
-    UnconstrainedFeatures,
-    aligned_init,
-    collapse_metrics,
-    effective_rank,
-    hierarchical_correlation,
-    mode_strengths,
-    numerical_rank,
-    random_correlation,
-    saxe_modes,
-    simplex_etf,
-    train_ufm,
-    ufm_limit,
-)
-from .data import (
-    Moments,
-    empirical_moments,
-    gaussian_features,
-    teacher_moments,
-    teacher_targets,
-    whiten,
-    whitened_moments,
-)
-from .emergence import (
-    emergence_time,
-    fit_power_law,
-    loss_in_data,
-    loss_in_parameters,
-    loss_in_time,
-    scaling_exponents,
-    simulate_skill_model,
-    skill_loss,
-    skill_moments,
-    skill_strength,
-)
-from .feedback import conservation_drift, imbalance, layers_from_product, product_flow
-from .mlp import MLPTrajectory, train_mlp_batched, train_mlp_loop
-from .models import DeepLinearNetwork, DiagonalLinearNetwork, LinearModel, LinearNetwork, Model
-from .modes import half_rise_time, linear_mode, linear_saturation_time, product_mode, saturation_time, sigmoidal_mode
-from .ntk_grid import KernelGrid, lambda_scale_grid, train_grid, train_grid_loop, weight_to_target_grid
-from .parity import ParityData, SparseParity, power_law_frequencies
-from .regimes import (
-    kernel_distance,
-    lambda_balanced,
-    lambda_mode,
-    ntk,
-    ntk_autodiff,
-    random_lambda_balanced,
-    symmetric_init,
-)
-from .simulate import Trajectory, gradient_descent, gradient_flow
+from . import checks, collapse, core, emergence, grokking, plotting, regimes, runs, widgets
+from .core import *  # noqa: F403  (the core's public names, listed in core.__all__)
+from .core import __all__ as _core_names
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "mnist",
-    "grokking",
-    "grokking_mnist",
-    "collapse_training",
-    "relu",
-    "ntk_grid",
-    "regimes",
-    "KernelGrid",
-    "lambda_scale_grid",
-    "train_grid",
-    "train_grid_loop",
-    "weight_to_target_grid",
-    "kernel_distance",
-    "lambda_balanced",
-    "lambda_mode",
-    "ntk",
-    "ntk_autodiff",
-    "random_lambda_balanced",
-    "symmetric_init",
-    "collapse",
-    "CollapseMetrics",
-    "UnconstrainedFeatures",
-    "aligned_init",
-    "collapse_metrics",
-    "effective_rank",
-    "hierarchical_correlation",
-    "mode_strengths",
-    "numerical_rank",
-    "random_correlation",
-    "saxe_modes",
-    "simplex_etf",
-    "train_ufm",
-    "ufm_limit",
-    "emergence",
-    "mlp",
-    "parity",
-    "emergence_time",
-    "fit_power_law",
-    "loss_in_data",
-    "loss_in_parameters",
-    "loss_in_time",
-    "scaling_exponents",
-    "simulate_skill_model",
-    "skill_loss",
-    "skill_moments",
-    "skill_strength",
-    "MLPTrajectory",
-    "train_mlp_batched",
-    "train_mlp_loop",
-    "ParityData",
-    "SparseParity",
-    "power_law_frequencies",
     "checks",
-    "data",
-    "feedback",
-    "models",
-    "modes",
+    "collapse",
+    "core",
+    "emergence",
+    "grokking",
     "plotting",
-    "simulate",
+    "regimes",
+    "runs",
     "widgets",
-    "DeepLinearNetwork",
-    "DiagonalLinearNetwork",
-    "LinearModel",
-    "LinearNetwork",
-    "Model",
-    "Moments",
-    "Trajectory",
-    "conservation_drift",
-    "empirical_moments",
-    "gaussian_features",
-    "gradient_descent",
-    "gradient_flow",
-    "half_rise_time",
-    "imbalance",
-    "layers_from_product",
-    "linear_mode",
-    "linear_saturation_time",
-    "product_flow",
-    "product_mode",
-    "saturation_time",
-    "sigmoidal_mode",
-    "teacher_moments",
-    "teacher_targets",
-    "whiten",
-    "whitened_moments",
+    *_core_names,
 ]

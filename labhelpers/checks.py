@@ -48,7 +48,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import _validation
+from .core import validation as _validation
 
 _ComplexWarning = getattr(np, "exceptions", np).ComplexWarning
 

@@ -18,7 +18,7 @@ from matplotlib.colors import is_color_like
 from matplotlib.legend import Legend
 from matplotlib.patches import FancyBboxPatch
 
-from . import _validation as check
+from .core import validation as check
 
 # Colours, in order: modes / runs / curves. Colour-blind safe (Okabe-Ito).
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")

@@ -1,4 +1,4 @@
-"""High-precision reference for the closed forms of labhelpers.modes (mpmath, 1000 digits).
+"""High-precision reference for the closed forms of labhelpers.core.modes (mpmath, 1000 digits).
 
 Independent of the library's floating-point formulas: the Riccati solution of App. D.2 is evaluated in
 its textbook form, ``w(t) = (w+ - Q w- e^{-rt}) / (1 - Q e^{-rt})`` and ``theta = (w - C^2/w)/4``, at a

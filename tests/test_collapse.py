@@ -1,4 +1,4 @@
-"""Greedy low-rank dynamics and neural collapse (labhelpers.collapse) against exact cases and theory.
+"""Greedy low-rank dynamics and neural collapse (labhelpers.collapse.saxe) against exact cases and theory.
 
 Tolerances:
 
@@ -24,7 +24,7 @@ from scipy.interpolate import CubicSpline
 from scipy.optimize import brentq
 
 import labhelpers as lh
-from labhelpers import collapse as co
+from labhelpers.collapse import saxe as co
 
 EXACT = 1e-12
 INVARIANT = 1e-10
@@ -315,7 +315,7 @@ def test_saxe_modes_edge_cases():
 
 # ---------------------------------------------------------------------------- unconstrained feature model
 def test_ufm_flow_matches_autograd():
-    from labhelpers.models import autograd_flow
+    from labhelpers.core.models import autograd_flow
 
     model = co.UnconstrainedFeatures(6, 4, 3, bias=True)
     rng = np.random.default_rng(0)

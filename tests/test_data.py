@@ -1,4 +1,4 @@
-"""Data (labhelpers.data): teacher moments against samples, whitening, the population loss, Moments.
+"""Data (labhelpers.core.data): teacher moments against samples, whitening, the population loss, Moments.
 
 Stated tolerances: a sample moment agrees with its theoretical value within STDERR_TOL = 5 standard
 errors (each standard error estimated from the same samples); exact identities (whitening, the loss
@@ -138,7 +138,7 @@ def test_population_loss_from_teacher_moments_matches_samples():
 
 
 def test_random_moments_are_moments_of_a_distribution():
-    moments = lh.data.random_moments(4, 3, seed=2)
+    moments = lh.random_moments(4, 3, seed=2)
     assert moments.sigma_xx.shape == (4, 4) and moments.sigma_xy.shape == (4, 3) and moments.sigma_yy.shape == (3, 3)
     joint = np.block([[moments.sigma_xx, moments.sigma_xy], [moments.sigma_xy.T, moments.sigma_yy]])
     # Stated bounds: sigma_xx >= I and the Schur complement >= I, so the joint matrix is positive definite.
@@ -148,19 +148,19 @@ def test_random_moments_are_moments_of_a_distribution():
     assert np.linalg.eigvalsh(joint).min() > 0
     # Correlated inputs: the off-diagonal of sigma_xx is far from zero.
     assert np.max(np.abs(moments.sigma_xx - np.diag(np.diag(moments.sigma_xx)))) > 0.1
-    again = lh.data.random_moments(4, 3, seed=2)
+    again = lh.random_moments(4, 3, seed=2)
     np.testing.assert_array_equal(again.sigma_xy, moments.sigma_xy)
-    assert not np.array_equal(lh.data.random_moments(4, 3, seed=3).sigma_xy, moments.sigma_xy)
-    assert lh.data.random_moments(2).output_dim == 1
+    assert not np.array_equal(lh.random_moments(4, 3, seed=3).sigma_xy, moments.sigma_xy)
+    assert lh.random_moments(2).output_dim == 1
 
 
 def test_random_moments_rejects_bad_input():
     with pytest.raises(ValueError, match="input_dim must be an integer >= 1"):
-        lh.data.random_moments(0, 1)
+        lh.random_moments(0, 1)
     with pytest.raises(ValueError, match="output_dim must be an integer >= 1"):
-        lh.data.random_moments(3, 1.5)
+        lh.random_moments(3, 1.5)
     with pytest.raises(ValueError, match="seed must be an integer >= 0"):
-        lh.data.random_moments(3, 1, seed=-1)
+        lh.random_moments(3, 1, seed=-1)
 
 
 # ---------------------------------------------------------------------------- bad input
@@ -327,7 +327,7 @@ def test_moment_builders_refuse_overflow_and_absurd_sizes():
     with pytest.raises(ValueError, match="end_to_end is too large"):
         lh.teacher_moments([1.0], [1.0]).loss([1e200])
     with pytest.raises(ValueError, match="input_dim and output_dim asks for"):
-        lh.data.random_moments(10**7)
+        lh.random_moments(10**7)
     with pytest.raises(ValueError, match="variances asks for"):
         lh.teacher_moments(np.ones(10**6), np.ones(10**6))
     with pytest.raises(ValueError, match="sigma_xy asks for"):
@@ -372,7 +372,7 @@ def test_moments_refuse_empty_matrices_and_name_every_size():
     with pytest.raises(ValueError, match="sigma_xy must have at least one row and one column"):
         lh.whitened_moments(np.ones((0, 2)))
     with pytest.raises(ValueError, match="input_dim and output_dim asks for"):
-        lh.data.random_moments(2, 10**12)
+        lh.random_moments(2, 10**12)
 
 
 def test_whiten_is_scale_free():

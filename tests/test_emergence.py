@@ -1,4 +1,4 @@
-"""The skill model and its resource laws (labhelpers.emergence) against simulation and theory.
+"""The skill model and its resource laws (labhelpers.emergence.skills) against simulation and theory.
 
 Stated tolerances:
 
@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 
 import labhelpers as lh
-from labhelpers import emergence as em
-from labhelpers import parity
+from labhelpers.emergence import parity
+from labhelpers.emergence import skills as em
 
 RTOL = 1e-6
 EXPONENT_TOL = 0.02

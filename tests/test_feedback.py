@@ -1,4 +1,4 @@
-"""The feedback principle (labhelpers.feedback): conserved imbalances, the product's closed flow, and
+"""The feedback principle (labhelpers.core.feedback): conserved imbalances, the product's closed flow, and
 layers built from a product and an imbalance.
 
 Stated tolerances: under the ODE solver (DOP853, rtol 1e-10) the conserved imbalance drifts by at most
@@ -129,7 +129,7 @@ def test_imbalance_drift_after_one_descent_step_is_the_theorem():
     a0, b0 = 0.4, 0.2
     start = {"a": np.full((3, 1), a0), "b": np.full((3, 1), b0)}
     descent = lh.gradient_descent(model, start, lr=lrs, steps=1, moments=moments)
-    drift = lh.feedback.imbalance_drift(model, descent)
+    drift = lh.imbalance_drift(model, descent)
     assert drift.shape == (2, 3)
     r = 1.5 * (1.0 - a0 * b0)
     np.testing.assert_array_equal(drift[0], 0.0)
@@ -142,7 +142,7 @@ def test_imbalance_drift_after_one_descent_step_is_the_theorem():
     step = lh.gradient_descent(network, params0, lr=0.05, steps=1, moments=general)
     W1, W2, R = params0["W1"], params0["W2"], network.residual(params0, general)
     change = 0.05**2 * (W1.T @ R @ R.T @ W1 - W2 @ R.T @ R @ W2.T)
-    np.testing.assert_allclose(lh.feedback.imbalance_drift(network, step)[1], np.abs(change).max(), rtol=1e-10)
+    np.testing.assert_allclose(lh.imbalance_drift(network, step)[1], np.abs(change).max(), rtol=1e-10)
 
 
 @pytest.mark.parametrize("name", NETWORKS)
@@ -150,27 +150,27 @@ def test_imbalance_drift_shapes_and_flow_level(name):
     model, make_moments = NETWORKS[name]
     moments = make_moments()
     trajectory = lh.gradient_flow(model, model.random_init(0.7, batch_shape=(2,), seed=6), moments, t_max=3.0)
-    drift = lh.feedback.imbalance_drift(model, trajectory)
+    drift = lh.imbalance_drift(model, trajectory)
     assert drift.shape == (len(trajectory), 2)
     scale = max(np.max(np.abs(p)) ** 2 for p in trajectory.params.values())
     assert np.max(drift) <= DRIFT_TOL * scale
     # ... while the same runs under coarse gradient descent drift visibly.
     descent = lh.gradient_descent(model, trajectory.at(0), lr=0.05, steps=60, moments=moments)
-    assert np.min(lh.feedback.imbalance_drift(model, descent)[-1]) > 1e3 * DRIFT_TOL * scale
+    assert np.min(lh.imbalance_drift(model, descent)[-1]) > 1e3 * DRIFT_TOL * scale
 
 
 def test_imbalance_drift_rejects_bad_input():
     model = lh.DiagonalLinearNetwork(1)
     trajectory = lh.gradient_flow(model, {"a": [0.1], "b": [0.1]}, lh.teacher_moments([1.0], [1.0]), t_max=1.0)
     with pytest.raises(ValueError, match="trajectory must be a labhelpers Trajectory"):
-        lh.feedback.imbalance_drift(model, trajectory.params)
+        lh.imbalance_drift(model, trajectory.params)
     with pytest.raises(ValueError, match="model must be a layerwise linear model"):
-        lh.feedback.imbalance_drift(lh.LinearModel(1), trajectory)
+        lh.imbalance_drift(lh.LinearModel(1), trajectory)
     short = lh.Trajectory(
         trajectory.times[:1], trajectory.at(slice(0, 1)), trajectory.end_to_end[:1], trajectory.loss[:1]
     )
     with pytest.raises(ValueError, match="trajectory must record at least 2 times"):
-        lh.feedback.imbalance_drift(model, short)
+        lh.imbalance_drift(model, short)
 
 
 # ---------------------------------------------------------------------------- closed flow of the product
@@ -408,13 +408,13 @@ def test_conservation_drift_with_huge_weights_is_finite():
     drift = lh.conservation_drift(model, run([1e154, 1.5e154], [1e154, 1e154]))
     assert drift == pytest.approx(1.25 / 2.25, rel=1e-14)
     with pytest.raises(ValueError, match=r"trajectory.params\['a'\] must contain only finite"):
-        lh.feedback.imbalance_drift(model, run([np.nan, 1.0], [1.0, 1.0]))
+        lh.imbalance_drift(model, run([np.nan, 1.0], [1.0, 1.0]))
 
 
 def test_drifts_refuse_a_trajectory_with_non_finite_times():
     model = lh.DiagonalLinearNetwork(1)
     params = {"a": np.ones((2, 1)), "b": np.ones((2, 1))}
     run = lh.Trajectory(np.array([0.0, np.nan]), params, np.zeros((2, 1, 1)), np.zeros(2))
-    for drift in (lh.conservation_drift, lh.feedback.imbalance_drift):
+    for drift in (lh.conservation_drift, lh.imbalance_drift):
         with pytest.raises(ValueError, match="trajectory.times must contain only finite"):
             drift(model, run)

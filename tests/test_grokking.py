@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 import labhelpers as lh
-from labhelpers import grokking as grok
-from labhelpers.models import autograd_flow
+from labhelpers.core.models import autograd_flow
+from labhelpers.grokking import scalar as grok
 
 RTOL = 1e-6  # closed form vs integration, relative
 ATOL_SLOPE = 1e-9  # absolute floor for beta near zero

@@ -1,7 +1,7 @@
-"""Grokking on MNIST (labhelpers.grokking_mnist): the batched trainer, its bookkeeping and its results file.
+"""Grokking on MNIST (labhelpers.grokking.mnist): the batched trainer, its bookkeeping and its results file.
 
 Runs are tiny (tens of digits, narrow networks, a few epochs) so that the file takes seconds; the paper's
-scale is ``python -m labhelpers.grokking_mnist``. Torch runs single-threaded, as on a shared 2-core machine.
+scale is ``python -m labhelpers.grokking.mnist``. Torch runs single-threaded, as on a shared 2-core machine.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import torch
 
-from labhelpers import grokking_mnist as gm
-from labhelpers.mnist import MnistData, load_mnist
+from labhelpers.core.mnist import MnistData, load_mnist
+from labhelpers.grokking import mnist as gm
 
 TINY = {"epochs": 3, "width": 24, "batch_size": 16}
 
@@ -168,7 +168,7 @@ def test_load_results_names_the_problem(tmp_path, digits, corrupt, problem):
 
 
 def test_stored_full_scale_run_is_valid_when_present():
-    from labhelpers._resources import results_file
+    from labhelpers.runs.resources import results_file
 
     try:
         path = results_file("grokking_mnist_cpu.json")
@@ -193,7 +193,7 @@ def test_command_line_writes_a_results_file(tmp_path, monkeypatch, digits):
     monkeypatch.setattr(gm, "load_mnist", lambda n_train, n_test, seed: digits)
     out = tmp_path / "cli.json"
     history = gm.main(["--out", str(out), "--epochs", "1", "--width", "8"])
-    assert out.exists() and history.provenance["command"].startswith("python -m labhelpers.grokking_mnist --out")
+    assert out.exists() and history.provenance["command"].startswith("python -m labhelpers.grokking.mnist --out")
 
 
 # ---------------------------------------------------------------------------- bad input

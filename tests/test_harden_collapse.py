@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import torch
 
-from labhelpers import collapse as co
-from labhelpers import collapse_training as ct
-from labhelpers import mnist
-from labhelpers import resnet as rn
-from labhelpers._divergence import DivergenceError
+from labhelpers.collapse import mnist_mlp as ct
+from labhelpers.collapse import resnet as rn
+from labhelpers.collapse import saxe as co
+from labhelpers.core import mnist
+from labhelpers.core.divergence import DivergenceError
 
 
 def _fast(call, *args, **kwargs):
@@ -128,7 +128,7 @@ def test_train_config_refuses_contradictions(settings, name):
 
 
 def test_train_config_keeps_the_stored_run_loading():
-    from labhelpers._resources import results_file
+    from labhelpers.runs.resources import results_file
 
     stored = rn.load_results(results_file("resnet18_mnist_cpu.json"))
     assert stored.config["lr_decay_epochs"] == [190, 300] and len(stored) == 380

@@ -17,7 +17,7 @@ import pytest
 from modes_reference import product_mode_reference
 
 import labhelpers as lh
-from labhelpers._divergence import DivergenceError
+from labhelpers.core.divergence import DivergenceError
 
 CASES = list(
     itertools.product(

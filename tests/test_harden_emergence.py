@@ -14,9 +14,9 @@ import mpmath
 import numpy as np
 import pytest
 
-from labhelpers import emergence as em
-from labhelpers import mlp, parity
-from labhelpers._divergence import DivergenceError
+from labhelpers.core.divergence import DivergenceError
+from labhelpers.emergence import mlp, parity
+from labhelpers.emergence import skills as em
 
 REL = 1e-12
 FAST = 2.0

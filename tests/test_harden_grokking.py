@@ -1,4 +1,4 @@
-"""Hardening of labhelpers.grokking and grokking_mnist (issue 11): edges of the closed forms, costs, divergence."""
+"""Hardening of labhelpers.grokking.scalar and grokking_mnist (issue 11): edges of the closed forms, costs, divergence."""
 
 import time
 
@@ -6,10 +6,10 @@ import mpmath
 import numpy as np
 import pytest
 
-from labhelpers import grokking as grok
-from labhelpers import grokking_mnist as gm
-from labhelpers._divergence import DivergenceError
-from labhelpers.mnist import load_mnist
+from labhelpers.core.divergence import DivergenceError
+from labhelpers.core.mnist import load_mnist
+from labhelpers.grokking import mnist as gm
+from labhelpers.grokking import scalar as grok
 
 mpmath.mp.dps = 60
 
@@ -136,7 +136,7 @@ def test_rescaled_problem_refuses_overflowing_scales():
 
 # ---------------------------------------------------------------------------- wave 2: every error names its argument
 def _digits(n_train=20, n_test=10, dtype=np.float32):
-    from labhelpers.mnist import MnistData
+    from labhelpers.core.mnist import MnistData
 
     rng = np.random.default_rng(0)
     X_train, X_test = rng.random((n_train, 16)).astype(dtype), rng.random((n_test, 16)).astype(dtype)

@@ -1,12 +1,14 @@
-"""Hardening of labhelpers.regimes, ntk_grid and relu (issue 11): devices, bounded cost, divergence at the step."""
+"""Hardening of labhelpers.regimes.balanced, ntk_grid and relu (issue 11): devices, bounded cost, divergence at the step."""
 
 import time
 
 import numpy as np
 import pytest
 
-from labhelpers import ntk_grid, regimes, relu
-from labhelpers._divergence import DivergenceError
+from labhelpers.core.divergence import DivergenceError
+from labhelpers.regimes import balanced as regimes
+from labhelpers.regimes import grid as ntk_grid
+from labhelpers.regimes import relu
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Bad and edge inputs of labhelpers.resnet (issue 11, items 2, 3 and 7): every one gets a clear error that
+"""Bad and edge inputs of labhelpers.collapse.resnet (issue 11, items 2, 3 and 7): every one gets a clear error that
 names the argument, before anything large is allocated or trained.
 
 All cases are refused up front, so the file runs in a second or two on the CPU.
@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import torch
 
-from labhelpers import _results_schema as schema
-from labhelpers import resnet as rn
+from labhelpers.collapse import resnet as rn
+from labhelpers.runs import schema
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

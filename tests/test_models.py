@@ -1,4 +1,4 @@
-"""The four models (labhelpers.models): end-to-end maps, losses, and flows checked against autograd.
+"""The four models (labhelpers.core.models): end-to-end maps, losses, and flows checked against autograd.
 
 Stated tolerances: a model's ``flow`` equals minus the torch-autograd gradient (float64) of the
 population loss to FLOW_RTOL = 1e-12 relative (atol 1e-12 times the gradient's scale); that autograd
@@ -59,7 +59,7 @@ def test_flow_is_minus_the_autograd_gradient(name, batch_shape):
     model = MODELS[name]
     moments = lh.empirical_moments(*_data(model))
     params = model.random_init(0.8, batch_shape=batch_shape, seed=len(batch_shape))
-    reference = lh.models.autograd_flow(model, params, moments)
+    reference = lh.autograd_flow(model, params, moments)
     flow = model.flow(params, moments)
     assert set(flow) == set(reference) == set(model.param_names)
     for key in model.param_names:
@@ -72,9 +72,9 @@ def test_flow_is_minus_the_autograd_gradient(name, batch_shape):
 def test_autograd_flow_matches_finite_differences(name):
     """autograd_flow is itself checked against a method that shares nothing with it (numpy differences)."""
     model = MODELS[name]
-    moments = lh.data.random_moments(model.input_dim, model.output_dim, seed=4)
+    moments = lh.random_moments(model.input_dim, model.output_dim, seed=4)
     params = model.random_init(0.6, batch_shape=(2,), seed=5)
-    reference = lh.models.autograd_flow(model, params, moments)
+    reference = lh.autograd_flow(model, params, moments)
     differences = _finite_difference_flow(model, params, moments)
     for key in model.param_names:
         scale = np.max(np.abs(differences[key]))
@@ -87,16 +87,16 @@ def test_autograd_flow_rejects_bad_input():
     model = lh.LinearNetwork(2, 3)
     moments = lh.teacher_moments([1.0, 1.0], [1.0, 0.5])
     params = model.random_init(1.0)
-    with pytest.raises(ValueError, match="model must be a labhelpers.models.Model"):
-        lh.models.autograd_flow("two-layer", params, moments)
+    with pytest.raises(ValueError, match="model must be a labhelpers.core.models.Model"):
+        lh.autograd_flow("two-layer", params, moments)
     with pytest.raises(ValueError, match=r"params must be a dict with keys \['W1', 'W2'\]"):
-        lh.models.autograd_flow(model, {"W1": params["W1"]}, moments)
+        lh.autograd_flow(model, {"W1": params["W1"]}, moments)
     with pytest.raises(ValueError, match=r"params\['W2'\] must end in shape \(3, 1\)"):
-        lh.models.autograd_flow(model, {**params, "W2": np.ones((3, 2))}, moments)
+        lh.autograd_flow(model, {**params, "W2": np.ones((3, 2))}, moments)
     with pytest.raises(ValueError, match="moments are for inputs/outputs"):
-        lh.models.autograd_flow(model, params, lh.teacher_moments([1.0], [1.0]))
-    with pytest.raises(ValueError, match="moments must be a labhelpers.data.Moments"):
-        lh.models.autograd_flow(model, params, None)
+        lh.autograd_flow(model, params, lh.teacher_moments([1.0], [1.0]))
+    with pytest.raises(ValueError, match="moments must be a labhelpers.core.data.Moments"):
+        lh.autograd_flow(model, params, None)
 
 
 def test_flow_vanishes_at_the_teacher_and_not_elsewhere():
@@ -239,7 +239,7 @@ def test_methods_reject_bad_moments(name):
     for method in (model.flow, model.loss, model.residual):
         with pytest.raises(ValueError, match="moments are for inputs/outputs"):
             method(params, wrong_dims)
-        with pytest.raises(ValueError, match="moments must be a labhelpers.data.Moments"):
+        with pytest.raises(ValueError, match="moments must be a labhelpers.core.data.Moments"):
             method(params, {"sigma_xx": np.eye(model.input_dim)})
 
 
@@ -259,15 +259,15 @@ def test_random_init_rejects_bad_input():
 @pytest.mark.parametrize("name", MODELS)
 def test_overflow_raises_a_clear_error_naming_the_params(name):
     model = MODELS[name]
-    moments = lh.data.random_moments(model.input_dim, model.output_dim, seed=1)
+    moments = lh.random_moments(model.input_dim, model.output_dim, seed=1)
     # P ~ 1e240 (1e480 for the deep net), so the loss ~ P^2 and the flows overflow; the linear model's P is
     # theta itself: at 1e200 its flow is still finite but its loss is not.
     huge = model.random_init(1e200 if name == "linear" else 1e120, seed=0)
     first = model.param_names[0]
     methods = (model.loss,) if name == "linear" else (model.flow, model.loss)
-    methods += (lambda params, m: lh.models.autograd_flow(model, params, m),)
+    methods += (lambda params, m: lh.autograd_flow(model, params, m),)
     for method in methods:
-        with pytest.raises(lh.models.ParameterOverflowError, match=rf"params\['{first}'\] up to \d\.\d+e\+\d\d\d"):
+        with pytest.raises(lh.ParameterOverflowError, match=rf"params\['{first}'\] up to \d\.\d+e\+\d\d\d"):
             method(huge, moments)
     if name in ("two-layer", "diagonal"):
         with pytest.raises(ValueError, match=r"end_to_end is not finite.*too large"):

@@ -1,4 +1,4 @@
-"""Closed forms of one mode (labhelpers.modes) against accurate gradient flow.
+"""Closed forms of one mode (labhelpers.core.modes) against accurate gradient flow.
 
 Every closed form is compared with ``lh.gradient_flow`` (DOP853, rtol 1e-10, atol 1e-12). The stated
 tolerance is ``|theory - simulation| <= RTOL * |simulation| + ATOL``: a relative error of 1e-6, with an

@@ -1,4 +1,4 @@
-"""The multitask sparse parity problem (labhelpers.parity).
+"""The multitask sparse parity problem (labhelpers.emergence.parity).
 
 Statistical checks use seeded samples and a tolerance of Z = 5 standard errors: an empirical mean of
 ``n`` draws is accepted within ``5 sqrt(var / n)`` of its expectation (a false alarm has probability
@@ -13,7 +13,7 @@ import time
 import numpy as np
 import pytest
 
-from labhelpers import parity
+from labhelpers.emergence import parity
 
 Z = 5.0  # standard errors allowed in statistical checks
 

@@ -1,4 +1,4 @@
-"""Lazy and rich regimes (labhelpers.regimes, labhelpers.ntk_grid): lambda-balanced starts, their modes,
+"""Lazy and rich regimes (labhelpers.regimes.balanced, labhelpers.regimes.grid): lambda-balanced starts, their modes,
 the tangent kernel, the kernel distance, and the batched grid trainer of the paper's Fig. 6.
 
 Stated tolerances:
@@ -16,7 +16,8 @@ import pytest
 import torch
 
 import labhelpers as lh
-from labhelpers import ntk_grid, regimes
+from labhelpers.regimes import balanced as regimes
+from labhelpers.regimes import grid as ntk_grid
 
 BALANCE_TOL = 1e-12
 DRIFT_TOL = 1e-8

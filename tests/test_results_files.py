@@ -15,11 +15,10 @@ import sys
 import numpy as np
 import pytest
 
-from labhelpers import _provenance as provenance
-from labhelpers import _results_schema as schema
-from labhelpers import grokking_mnist as gm
-from labhelpers import resnet as rn
-from labhelpers._resources import results_file
+from labhelpers.collapse import resnet as rn
+from labhelpers.grokking import mnist as gm
+from labhelpers.runs import provenance, schema
+from labhelpers.runs.resources import results_file
 
 SHIPPED = {
     "resnet": ("resnet18_mnist_cpu.json", rn.load_results),

@@ -1,4 +1,4 @@
-"""Simulators (labhelpers.simulate): gradient flow, gradient descent, batching, and the Trajectory record.
+"""Simulators (labhelpers.core.simulate): gradient flow, gradient descent, batching, and the Trajectory record.
 
 Stated tolerances: a batched gradient flow equals separate runs to BATCH_RTOL = 1e-8 relative to the
 largest entry of each parameter (each run is accurate to ~1e-10; the adaptive steps differ). Gradient descent approaches gradient flow at first order: over
@@ -150,7 +150,7 @@ def test_gradient_descent_converges_to_gradient_flow_at_first_order():
 def test_gradient_flow_rejects_bad_input():
     model, moments = _diagonal_problem()
     p = {"a": np.full(3, 0.1), "b": np.full(3, 0.1)}
-    with pytest.raises(ValueError, match="model must be a labhelpers.models.Model"):
+    with pytest.raises(ValueError, match="model must be a labhelpers.core.models.Model"):
         lh.gradient_flow("diagonal", p, moments, t_max=1.0)
     with pytest.raises(ValueError, match="params0 must be a dict"):
         lh.gradient_flow(model, [p["a"], p["b"]], moments, t_max=1.0)
@@ -162,7 +162,7 @@ def test_gradient_flow_rejects_bad_input():
         lh.gradient_flow(model, {"a": p["a"], "b": [0.1, np.nan, 0.1]}, moments, t_max=1.0)
     with pytest.raises(ValueError, match="moments are for inputs/outputs"):
         lh.gradient_flow(model, p, lh.teacher_moments([1.0, 1.0], [1.0, 1.0]), t_max=1.0)
-    with pytest.raises(ValueError, match="moments must be a labhelpers.data.Moments"):
+    with pytest.raises(ValueError, match="moments must be a labhelpers.core.data.Moments"):
         lh.gradient_flow(model, p, None, t_max=1.0)
     with pytest.raises(ValueError, match="t_max must be strictly positive"):
         lh.gradient_flow(model, p, moments, t_max=0.0)

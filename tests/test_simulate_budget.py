@@ -80,7 +80,7 @@ def test_flow_refuses_a_record_that_cannot_fit_in_memory():
 
 def test_descent_from_an_overflowing_start_blames_params0():
     """A start whose loss overflows is refused before any step, naming params0 (not the learning rate)."""
-    model, moments = lh.LinearNetwork(2, 3, 1), lh.data.random_moments(2, 1, seed=0)
+    model, moments = lh.LinearNetwork(2, 3, 1), lh.random_moments(2, 1, seed=0)
     with pytest.raises(ValueError, match="params0 is too large: the loss at the start overflows"):
         lh.gradient_descent(model, model.random_init(1e100), lr=0.1, steps=3, moments=moments)
 
@@ -102,7 +102,7 @@ def test_simulators_refuse_moments_edited_after_they_were_built():
         with pytest.raises(ValueError, match="moments is no longer valid"):
             lh.gradient_descent(model, params, lr=0.1, steps=2, moments=broken)
         with pytest.raises(ValueError, match="moments is no longer valid"):
-            lh.models.autograd_flow(model, params, broken)
+            lh.autograd_flow(model, params, broken)
 
 
 def test_descent_on_moments_still_checks_the_device():

@@ -1,4 +1,4 @@
-"""The shared argument checks (labhelpers._validation) and the divergence guard (labhelpers._divergence)."""
+"""The shared argument checks (labhelpers.core.validation) and the divergence guard (labhelpers.core.divergence)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from labhelpers import _divergence
-from labhelpers import _validation as check
+from labhelpers.core import divergence as _divergence
+from labhelpers.core import validation as check
 
 NOT_NUMBERS = [
     (True, "booleans"),

@@ -1,4 +1,4 @@
-"""Tests for labhelpers.widgets: the live + static slider figure and the feedback explorer (Sec. 3)."""
+"""Tests for labhelpers.widgets.slider: the live + static slider figure and the feedback explorer (Sec. 3)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import labhelpers as lh
-from labhelpers.widgets import WIDGET_VIEW_MIMETYPE, SliderFigure, feedback_curves, feedback_explorer
+from labhelpers.widgets.slider import WIDGET_VIEW_MIMETYPE, SliderFigure, feedback_curves, feedback_explorer
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 TINY = {"figsize": (2.0, 1.5), "dpi": 30, "layout": None}  # no layout engine: fast frames
@@ -285,15 +285,21 @@ def test_emergence_curves_are_the_skill_model():
     t = curves["times"]
     assert curves["strengths"].shape == (61, 2, 2, 3) and curves["loss"].shape == (61, 2, 2)
     assert np.all(np.diff(np.log(t)) > 0)
-    p = lh.power_law_frequencies(50, 1.0)
+    p = lh.emergence.power_law_frequencies(50, 1.0)
     np.testing.assert_allclose(
-        curves["strengths"][:, 1, 0], lh.skill_strength(t[:, None], p[:3], target_scale=S, theta0=1e-3), rtol=1e-14
+        curves["strengths"][:, 1, 0],
+        lh.emergence.skill_strength(t[:, None], p[:3], target_scale=S, theta0=1e-3),
+        rtol=1e-14,
     )
-    np.testing.assert_allclose(curves["loss"][:, 1, 1], lh.loss_in_time(t, p, target_scale=S, theta0=0.1), rtol=1e-14)
+    np.testing.assert_allclose(
+        curves["loss"][:, 1, 1], lh.emergence.loss_in_time(t, p, target_scale=S, theta0=0.1), rtol=1e-14
+    )
     np.testing.assert_allclose(curves["exponents"], [-1 / 3, -1 / 2])
     # Emergence times are the half-strength times, and the time axis covers all of them on both sides.
     emergence = curves["emergence"][1, 0]
-    np.testing.assert_allclose(lh.skill_strength(emergence, p[:3], target_scale=S, theta0=1e-3), 0.5, rtol=1e-12)
+    np.testing.assert_allclose(
+        lh.emergence.skill_strength(emergence, p[:3], target_scale=S, theta0=1e-3), 0.5, rtol=1e-12
+    )
     assert t[0] < curves["emergence"].min() / 4 and t[-1] > 4 * curves["emergence"].max()
     # Every shown skill starts near theta0/S and ends learned; the loss falls from S^2/2.
     assert np.all(curves["strengths"][0] < 0.1) and np.all(curves["strengths"][-1] > 0.99)
@@ -334,7 +340,7 @@ def test_regimes_curves_are_the_closed_forms():
     t = curves["times"]
     assert curves["theta"].shape == (81, 2, 2, 2) and curves["kernel_distance"].shape == (81, 2, 2)
     assert np.all(np.diff(np.log(t)) > 0)
-    np.testing.assert_allclose(curves["theta"][:, 1, 0], lh.lambda_mode(t[:, None], s, 1e-2, 10.0), rtol=1e-14)
+    np.testing.assert_allclose(curves["theta"][:, 1, 0], lh.regimes.lambda_mode(t[:, None], s, 1e-2, 10.0), rtol=1e-14)
     expected = lh.regimes.aligned_kernel_distance(curves["theta"][:, 0, 1], [0.3, 0.3], 0.0, 2, 2)
     np.testing.assert_allclose(curves["kernel_distance"][:, 0, 1], expected, rtol=1e-12)
     # The time axis starts before anything moved and ends after every mode is within 1% of its target.
@@ -358,9 +364,9 @@ def test_regimes_explorer_frames():
 
 def test_static_html_is_the_same_in_every_run(monkeypatch):
     """Issue 11, item 9: no random ids; a fresh process (empty id registry) gives byte-identical HTML."""
-    monkeypatch.setattr(lh.widgets, "_IDS_SHOWN", {})
+    monkeypatch.setattr(lh.widgets.slider, "_IDS_SHOWN", {})
     first = SliderFigure(draw_values, {"slope": [1, 2], "label": ["a"]}, **TINY).to_html()
-    monkeypatch.setattr(lh.widgets, "_IDS_SHOWN", {})
+    monkeypatch.setattr(lh.widgets.slider, "_IDS_SHOWN", {})
     again = SliderFigure(draw_values, {"slope": [1, 2], "label": ["a"]}, **TINY).to_html()
     assert first == again
     other = SliderFigure(draw_values, {"slope": [1, 3], "label": ["a"]}, **TINY).to_html()

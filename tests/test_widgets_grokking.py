@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import labhelpers as lh
-from labhelpers import grokking as grok
+from labhelpers.grokking import scalar as grok
 
 
 def png_size(png: bytes) -> tuple[int, int]:

@@ -11,11 +11,11 @@ correctly (the *terminal phase* of Papyan, Han & Donoho 2020), and records after
   computed by :func:`labhelpers.collapse.collapse_metrics`,
 
 in one :class:`CollapseRun`. :func:`plot_collapse_run` draws it. The plot helper reads only ``epochs``
-and ``metrics[...]``, so it also draws the ResNet18 history of :mod:`labhelpers.resnet`.
+and ``metrics[...]``, so it also draws the ResNet18 history of :mod:`labhelpers.collapse`.
 
 Torch code is device-agnostic (``device=``; the CPU by default), seeded without touching torch's global
 random state, and shows a tqdm progress bar over epochs. On the CPU the run uses one torch thread
-(``labhelpers._threads.cpu_threads_pinned``), so it gives the same numbers whatever the caller's thread
+(``labhelpers.runs.cpu_threads_pinned``), so it gives the same numbers whatever the caller's thread
 setting, which is restored afterwards.
 """
 
@@ -27,11 +27,11 @@ from typing import Any
 
 import numpy as np
 
-from . import _floats
-from . import _validation as check
-from ._divergence import DivergenceError, DivergenceGuard
-from ._threads import cpu_threads_pinned as _cpu_threads_pinned
-from .collapse import collapse_metrics
+from ..core import floats as _floats
+from ..core import validation as check
+from ..core.divergence import DivergenceError, DivergenceGuard
+from ..runs.threads import cpu_threads_pinned as _cpu_threads_pinned
+from .saxe import collapse_metrics
 
 LOSSES = ("mse", "cross_entropy")
 COLLAPSE_KEYS = ("nc1", "equinorm", "angle_std", "angle_shift", "etf_distance", "self_duality", "ncc_mismatch")
@@ -45,7 +45,7 @@ FLOAT32_MAX = float(np.finfo(np.float32).max)
 class PerEpochMetrics:
     """What every per-epoch training record shares: ``epochs`` and a ``metrics`` dict of equal-length arrays.
 
-    Subclasses (:class:`CollapseRun`, :class:`labhelpers.resnet.CollapseHistory`) are dataclasses that hold
+    Subclasses (:class:`CollapseRun`, :class:`labhelpers.collapse.CollapseHistory`) are dataclasses that hold
     those two fields; this class gives them their length, time axis, loss and first zero-error epoch.
     """
 
@@ -178,7 +178,7 @@ def _standardised(torch, X_train: np.ndarray, X_test: np.ndarray, device):
     """Both sets standardised with the mean and standard deviation of the training pixels, as float32 tensors.
 
     Standardising does not depend on the scale, so subnormal or huge pixels are first brought near 1 by an
-    exact power of two (``labhelpers._floats``): their squares neither underflow nor overflow."""
+    exact power of two (``labhelpers.core.floats``): their squares neither underflow nor overflow."""
     exponent = _floats.rescale_exponent(X_train)
     if exponent:
         with np.errstate(under="ignore"):
@@ -267,7 +267,7 @@ def train_collapse_mlp(
     Parameters
     ----------
     X_train, X_test : array_like, shapes (n, d) and (m, d)
-        Images as rows, e.g. :func:`labhelpers.mnist.load_mnist` with ``flatten=True``.
+        Images as rows, e.g. :func:`labhelpers.core.load_mnist` with ``flatten=True``.
     y_train, y_test : array_like of int, shapes (n,) and (m,)
         Classes ``0..C-1``; every class must appear in ``y_train`` (``C = max(y_train) + 1``).
     hidden : sequence of int
@@ -434,7 +434,7 @@ def plot_collapse_run(run, *, axes=None, title: str | None = None):
     ----------
     run : CollapseRun or any object with ``epochs`` (E,) and ``metrics`` (a dict of (E,) arrays)
         It needs ``metrics`` for ``train_accuracy``, ``test_accuracy``, ``nc1``, ``etf_distance`` (NC2),
-        ``self_duality`` (NC3) and ``ncc_mismatch`` (NC4); a :class:`labhelpers.resnet.CollapseHistory` works.
+        ``self_duality`` (NC3) and ``ncc_mismatch`` (NC4); a :class:`labhelpers.collapse.CollapseHistory` works.
     axes : sequence of three matplotlib Axes, optional
         Where to draw (a new 1 x 3 figure by default).
     title : str, optional
@@ -447,7 +447,7 @@ def plot_collapse_run(run, *, axes=None, title: str | None = None):
     """
     import matplotlib.pyplot as plt
 
-    from .plotting import PALETTE
+    from ..plotting import PALETTE
 
     epochs, metrics = _run_arrays(run)
     title = None if title is None else check.text("title", title)

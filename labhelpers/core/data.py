@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _validation as check
+from . import validation as check
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ def _validated(name: str, moments) -> Moments:
     caught here, at the entry of the simulators, with an error naming the argument.
     """
     if not isinstance(moments, Moments):
-        raise ValueError(f"{name} must be a labhelpers.data.Moments; got {type(moments).__name__}")
+        raise ValueError(f"{name} must be a labhelpers.core.data.Moments; got {type(moments).__name__}")
     try:
         Moments(moments.sigma_xx, moments.sigma_xy, moments.sigma_yy)
     except ValueError as error:

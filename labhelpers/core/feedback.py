@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _validation as check
+from . import validation as check
 from .models import DeepLinearNetwork, DiagonalLinearNetwork, LinearNetwork, Model
 
 LAYERWISE = (DiagonalLinearNetwork, LinearNetwork, DeepLinearNetwork)
@@ -21,9 +21,9 @@ _BIG, _SMALL = 2.0**500, 2.0**-500
 def imbalance(model: Model, params):
     """The quantity that gradient flow conserves (Eq. 8 and App. D.3).
 
-    - :class:`~labhelpers.models.DiagonalLinearNetwork`: ``C_i = a_i^2 - b_i^2``, shape (..., d).
-    - :class:`~labhelpers.models.LinearNetwork`: ``W2 W2^T - W1^T W1``, shape (..., p, p).
-    - :class:`~labhelpers.models.DeepLinearNetwork`: one matrix ``W(l+1) W(l+1)^T - Wl^T Wl`` per hidden
+    - :class:`~labhelpers.core.DiagonalLinearNetwork`: ``C_i = a_i^2 - b_i^2``, shape (..., d).
+    - :class:`~labhelpers.core.LinearNetwork`: ``W2 W2^T - W1^T W1``, shape (..., p, p).
+    - :class:`~labhelpers.core.DeepLinearNetwork`: one matrix ``W(l+1) W(l+1)^T - Wl^T Wl`` per hidden
       layer, stacked along a new axis -3 when the hidden widths are equal, else returned as a list.
 
     A value beyond the float range raises an error naming ``params``.
@@ -143,7 +143,7 @@ def layers_from_product(theta0, imbalance=0.0):
 
 
 def _trajectory_params(trajectory) -> dict:
-    """The parameters of a :class:`~labhelpers.simulate.Trajectory`, after checking it has >= 2 times."""
+    """The parameters of a :class:`~labhelpers.core.Trajectory`, after checking it has >= 2 times."""
     params = getattr(trajectory, "params", None)
     if not isinstance(params, dict) or np.ndim(getattr(trajectory, "times", None)) < 1:
         raise ValueError(f"trajectory must be a labhelpers Trajectory; got {type(trajectory).__name__}")
@@ -165,7 +165,7 @@ def imbalance_drift(model: Model, trajectory) -> np.ndarray:
     model : DiagonalLinearNetwork, LinearNetwork or DeepLinearNetwork
         The model that produced the trajectory.
     trajectory : Trajectory
-        From :func:`~labhelpers.simulate.gradient_flow` or :func:`~labhelpers.simulate.gradient_descent`,
+        From :func:`~labhelpers.core.gradient_flow` or :func:`~labhelpers.core.gradient_descent`,
         with at least two recorded times.
 
     Returns

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _validation as check
+from . import validation as check
 
 N_CLASSES = 10
 IMAGE_SHAPE = (28, 28)

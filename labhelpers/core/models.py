@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _validation as check
+from . import validation as check
 from .data import Moments, _population_loss, _validated
 
 Params = dict[str, Any]
@@ -156,7 +156,7 @@ class Model:
 
     def _check_moments(self, moments: Moments) -> None:
         if not isinstance(moments, Moments):
-            raise ValueError(f"moments must be a labhelpers.data.Moments; got {type(moments).__name__}")
+            raise ValueError(f"moments must be a labhelpers.core.data.Moments; got {type(moments).__name__}")
         if moments.sigma_xy.shape != (self.input_dim, self.output_dim):
             raise ValueError(
                 f"moments are for inputs/outputs {moments.sigma_xy.shape} but the model has "
@@ -317,7 +317,7 @@ def autograd_flow(model: Model, params: Params, moments: Moments) -> dict[str, n
     Parameters
     ----------
     model : Model
-        One of :mod:`labhelpers.models`.
+        One of :mod:`labhelpers.core`.
     params : dict of array_like
         Parameters, optionally with leading batch dimensions.
     moments : Moments
@@ -331,7 +331,7 @@ def autograd_flow(model: Model, params: Params, moments: Moments) -> dict[str, n
     import torch
 
     if not isinstance(model, Model):
-        raise ValueError(f"model must be a labhelpers.models.Model; got {type(model).__name__}")
+        raise ValueError(f"model must be a labhelpers.core.models.Model; got {type(model).__name__}")
     arrays = model._arrays(params)
     model._check_moments(_validated("moments", moments))
     tensors = {name: torch.tensor(value, dtype=torch.float64, requires_grad=True) for name, value in arrays.items()}

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _floats
-from . import _validation as check
+from . import floats as _floats
+from . import validation as check
 
 
 def linear_mode(t, target_scale, *, variance=1.0, theta0=0.0):
@@ -183,7 +183,7 @@ def _power_of_two_scale(*arrays):
 
 
 def _rate_times(rate, var, t):
-    """``(rate * var) * t`` as an exact product of mantissas and exponents (``labhelpers._floats``): no
+    """``(rate * var) * t`` as an exact product of mantissas and exponents (``labhelpers.core.floats``): no
     intermediate over- or underflows, never NaN, and bit for bit the plain product on the ordinary range."""
     return _floats.exact_product(rate, var, t)
 

@@ -13,9 +13,9 @@ import numpy as np
 from scipy.integrate import solve_ivp
 from tqdm.auto import tqdm
 
-from . import _validation as check
-from ._divergence import DivergenceGuard
+from . import validation as check
 from .data import Moments, _population_loss, _validated
+from .divergence import DivergenceGuard
 from .models import Model, ParameterOverflowError
 
 
@@ -66,7 +66,7 @@ def _unflatten(vector: np.ndarray, shapes: dict[str, tuple[int, ...]]) -> dict[s
 
 def _as_params(model: Model, params) -> dict[str, np.ndarray]:
     if not isinstance(model, Model):
-        raise ValueError(f"model must be a labhelpers.models.Model; got {type(model).__name__}")
+        raise ValueError(f"model must be a labhelpers.core.models.Model; got {type(model).__name__}")
     if not isinstance(params, dict):
         raise ValueError(
             f"params0 must be a dict of arrays with keys {list(model.param_names)}; got {type(params).__name__}"
@@ -163,11 +163,11 @@ def gradient_flow(
     Parameters
     ----------
     model : Model
-        One of :mod:`labhelpers.models`.
+        One of :mod:`labhelpers.core`.
     params0 : dict of array_like
         Initial parameters, e.g. ``{"a": ..., "b": ...}``.
     moments : Moments
-        Second moments of the data, e.g. from :func:`labhelpers.data.teacher_moments`.
+        Second moments of the data, e.g. from :func:`labhelpers.core.teacher_moments`.
     t_max, n_times : float, int
         Record ``n_times`` equally spaced times in ``[0, t_max]`` ...
     times : array_like, optional
@@ -272,7 +272,7 @@ def gradient_descent(
     Parameters
     ----------
     model : Model
-        One of :mod:`labhelpers.models`.
+        One of :mod:`labhelpers.core`.
     params0 : dict of array_like
         Initial parameters; leading batch dimensions run several descents at once.
     lr : float or array_like
@@ -287,11 +287,11 @@ def gradient_descent(
     record_every : int
         Record every ``record_every``-th step (the last step is always recorded).
     device : str
-        Torch device for the sample loss, resolved by ``labhelpers._validation.device``.
+        Torch device for the sample loss, resolved by ``labhelpers.core.device``.
     progress : bool, optional
         Show a progress bar (default: for 20 000 steps or more).
 
-    Every step feeds the loss to a ``labhelpers._divergence.DivergenceGuard``: a run whose loss
+    Every step feeds the loss to a ``labhelpers.core.DivergenceGuard``: a run whose loss
     stops being finite or grows a millionfold stops with a ``DivergenceError`` naming the step. The cost is
     bounded up front: ``steps * (number of runs) * (parameters per run + samples)`` may not exceed
     ``MAX_DESCENT_WORK`` (1e11, minutes of work), and the recorded history must fit in memory.

@@ -4,7 +4,7 @@ The network of the paper's Fig. 4 (Nam et al. 2024a; Michaud et al. 2023):
 
 ``f(x) = sum_j w2_j relu(w1_j . x + b1_j) + b2``,
 
-trained on the ±1 parity labels (times a target scale ``S``) of :mod:`labhelpers.parity` with the
+trained on the ±1 parity labels (times a target scale ``S``) of :mod:`labhelpers.emergence` with the
 loss ``L = 1/2 mean_batch (f(x) - y)^2``: Eq. 2 with the sample mean, *with* the factor 1/2
 (``torch.nn.MSELoss`` has none, which doubles every gradient).
 
@@ -17,7 +17,7 @@ so the stacked update is exactly the update of each run. :func:`train_mlp_loop` 
 computation one run at a time with plain matrix products, for comparison and benchmarking.
 
 Skill strength (what is recorded): on held-out data where only task ``k`` is asked
-(:meth:`~labhelpers.parity.SparseParity.single_skill_data`),
+(:meth:`~labhelpers.emergence.SparseParity.single_skill_data`),
 
 ``R_k = mean(f(x) y(x)) / mean(y(x)^2)``,
 
@@ -39,8 +39,8 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from . import _validation as check
-from ._divergence import DivergenceGuard
+from ..core import validation as check
+from ..core.divergence import DivergenceGuard
 from .parity import SparseParity
 
 OPTIMIZERS = ("adam", "sgd")
@@ -121,7 +121,7 @@ def _seeds(seeds) -> list[int]:
 def _config(problem, **settings) -> dict:
     """Validate the training arguments shared by both trainers; per-run ones become lists of length R."""
     if not isinstance(problem, SparseParity):
-        raise ValueError(f"problem must be a labhelpers.parity.SparseParity; got {type(problem).__name__}")
+        raise ValueError(f"problem must be a labhelpers.emergence.parity.SparseParity; got {type(problem).__name__}")
     seeds = _seeds(settings["seeds"])
     n_runs = len(seeds)
     config = {
@@ -384,13 +384,13 @@ def train_mlp_batched(
 
     Cost: ``runs x (steps x batch_size + records x (n_tasks x n_eval + n_probe))`` sample passes, refused up
     front beyond :data:`MAX_SAMPLE_PASSES` or when the arrays cannot fit in memory. Every step's minibatch
-    loss is checked (``labhelpers._divergence.DivergenceGuard``): a run that diverges stops with a
+    loss is checked (``labhelpers.core.DivergenceGuard``): a run that diverges stops with a
     ``DivergenceError`` naming the step and the likely cause (learning rate, or init or target scale).
 
     Parameters
     ----------
     problem : SparseParity
-        The task (:class:`labhelpers.parity.SparseParity`).
+        The task (:class:`labhelpers.emergence.SparseParity`).
     seeds : sequence of int
         One seed per run (initial weights and minibatch order).
     widths : int or sequence of int
@@ -422,7 +422,7 @@ def train_mlp_batched(
         modulo ``2**63`` so that any seed up to ``2**63 - 1`` is accepted).
     device : str or torch.device
         Where to train: "cpu" (default), "cuda", "cuda:N", "mps" or "auto" (see
-        ``labhelpers._validation.device``); the results come back as numpy arrays.
+        ``labhelpers.core.device``); the results come back as numpy arrays.
     dtype : {"float32", "float64"}
         Floating-point type of the computation.
     progress : bool, optional
@@ -586,7 +586,7 @@ def mlp_output(params: dict, X, *, device="cpu") -> np.ndarray:
         ``W1`` ``(R, d, width)``, ``b1`` ``(R, width)``, ``W2`` ``(R, width)``, ``b2`` ``(R,)`` and optionally
         ``mask`` ``(R, width)``.
     X : array_like, shape (n, d)
-        Inputs, e.g. from :meth:`labhelpers.parity.SparseParity.sample`.
+        Inputs, e.g. from :meth:`labhelpers.emergence.SparseParity.sample`.
     device : str or torch.device
         Where to compute.
     """

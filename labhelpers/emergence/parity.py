@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import _validation as check
+from ..core import validation as check
 
 
 def power_law_frequencies(n_tasks: int, alpha) -> np.ndarray:
@@ -227,7 +227,9 @@ class SparseParity:
         if np.any((control != 0) & (control != 1)) or np.any(control.sum(axis=1) != 1):
             raise ValueError("X must start with one-hot control bits (exactly one 1, the rest 0, in each row)")
         if np.any(np.abs(bits) != 1):
-            raise ValueError("X must end with random bits encoded as ±1 (see the labhelpers.parity docstring)")
+            raise ValueError(
+                "X must end with random bits encoded as ±1 (see the labhelpers.emergence.parity docstring)"
+            )
         return np.argmax(control, axis=1), bits
 
     def skills(self, X) -> np.ndarray:

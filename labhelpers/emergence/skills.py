@@ -1,7 +1,7 @@
 """Emergence and scaling laws from the skill model (Sec. 4.3-4.4, App. E; Nam et al. 2024a).
 
 The skill model (Eq. 11) is a diagonal linear network whose features are the skill functions ``g_k``
-of the multitask sparse parity problem (:mod:`labhelpers.parity`):
+of the multitask sparse parity problem (:mod:`labhelpers.emergence`):
 
 ``f(x) = sum_k a_k b_k g_k(x)``, target ``f*(x) = S sum_k g_k(x)``, loss ``L = 1/2 E[(f* - f)^2]``.
 
@@ -25,7 +25,7 @@ initial strength), and :func:`fit_threshold` for data (samples of a skill needed
 ``shots`` of :func:`skill_strength_in_data`) and for parameters (hidden units needed per skill).
 :func:`crossing_time` reads emergence times off any recorded curve.
 
-Skills are indexed from 0 as in :mod:`labhelpers.parity`. Every closed form is vectorised numpy; sums
+Skills are indexed from 0 as in :mod:`labhelpers.emergence`. Every closed form is vectorised numpy; sums
 over skills are taken in chunks of the other axis so that a million skills fit in memory.
 """
 
@@ -36,12 +36,12 @@ from typing import NamedTuple
 import numpy as np
 from scipy.special import betainc, expit
 
-from . import _floats
-from . import _validation as check
-from .data import Moments, _validated, empirical_moments, teacher_moments
-from .models import DiagonalLinearNetwork
+from ..core import floats as _floats
+from ..core import validation as check
+from ..core.data import Moments, _validated, empirical_moments, teacher_moments
+from ..core.models import DiagonalLinearNetwork
+from ..core.simulate import MAX_EVALUATIONS, Trajectory, gradient_flow
 from .parity import ParityData, SparseParity
-from .simulate import MAX_EVALUATIONS, Trajectory, gradient_flow
 
 _CHUNK_ENTRIES = 2**22  # entries of a (grid chunk, skills) block: ~32 MB in float64
 _FLOW_WORK = 1e11  # multiply-adds one simulate_skill_model call may spend (a minute or two on a laptop)
@@ -168,8 +168,8 @@ def skill_strength(t, frequencies, *, target_scale=1.0, theta0=1e-3) -> np.ndarr
     t : array_like
         Times ``>= 0``; broadcast against ``frequencies`` (use ``t[:, None]`` for a (T, n_skills) table).
     frequencies : array_like
-        Skill frequencies ``p_k >= 0`` (e.g. :func:`labhelpers.parity.power_law_frequencies`, or
-        :meth:`labhelpers.parity.SparseParity.empirical_frequencies` of a training set).
+        Skill frequencies ``p_k >= 0`` (e.g. :func:`labhelpers.emergence.power_law_frequencies`, or
+        :meth:`labhelpers.emergence.SparseParity.empirical_frequencies` of a training set).
     target_scale : float or array_like
         Target scale ``S > 0`` of every skill.
     theta0 : float or array_like
@@ -187,7 +187,7 @@ def skill_strength(t, frequencies, *, target_scale=1.0, theta0=1e-3) -> np.ndarr
 def emergence_time(frequencies, *, target_scale=1.0, theta0=1e-3) -> np.ndarray:
     """Time at which each skill reaches half strength, ``ln(S/theta0 - 1) / (2 S p_k)`` (from Eq. 9).
 
-    Proportional to ``1/p_k ∝ k^(alpha+1)`` for power-law frequencies; :func:`labhelpers.modes.half_rise_time`
+    Proportional to ``1/p_k ∝ k^(alpha+1)`` for power-law frequencies; :func:`labhelpers.core.half_rise_time`
     with ``E[x^2] -> p_k``. Needs ``p_k > 0`` and ``0 < theta0 < S/2``. Computed through logs where
     ``2 S p_k`` leaves the normal float range; a time beyond the float range raises an error.
     """
@@ -521,7 +521,7 @@ def skill_moments(frequencies, *, target_scale=1.0) -> Moments:
     """Population second moments of the skill model: skills as inputs of variance ``p_k``, target ``S sum_k g_k``.
 
     The skill model is the diagonal linear network (Eq. 3) on these moments (Eq. 11), i.e.
-    :func:`labhelpers.data.teacher_moments` with variances ``p_k`` and target scales ``S``.
+    :func:`labhelpers.core.teacher_moments` with variances ``p_k`` and target scales ``S``.
     """
     p = _frequencies(frequencies)
     S = _moment_scale(target_scale)
@@ -555,10 +555,10 @@ def empirical_skill_moments(problem: SparseParity, data: ParityData, *, target_s
         Target scale ``S > 0``.
     """
     if not isinstance(problem, SparseParity):
-        raise ValueError(f"problem must be a labhelpers.parity.SparseParity; got {type(problem).__name__}")
+        raise ValueError(f"problem must be a labhelpers.emergence.parity.SparseParity; got {type(problem).__name__}")
     if not isinstance(data, ParityData):
         raise ValueError(
-            f"data must be a labhelpers.parity.ParityData (from problem.sample); got {type(data).__name__}"
+            f"data must be a labhelpers.emergence.parity.ParityData (from problem.sample); got {type(data).__name__}"
         )
     S = _moment_scale(target_scale)
     y = check.as_array("data.y", data.y, ndim=1)
@@ -583,7 +583,7 @@ def simulate_skill_model(
     """Gradient flow of the skill model (Eq. 11) from a balanced start ``a_k(0) = b_k(0) = sqrt(theta0)``.
 
     Integrates the diagonal linear network's flow (Eq. 6) numerically with
-    :func:`labhelpers.simulate.gradient_flow`, to test :func:`skill_strength` against. The moments are
+    :func:`labhelpers.core.gradient_flow`, to test :func:`skill_strength` against. The moments are
     dense matrices: keep the number of skills to a few hundred.
 
     Parameters
@@ -593,16 +593,16 @@ def simulate_skill_model(
     theta0 : float
         Initial ``theta_k = a_k b_k > 0`` of every skill.
     t_max, n_times, times
-        Recorded times, as in :func:`labhelpers.simulate.gradient_flow`.
+        Recorded times, as in :func:`labhelpers.core.gradient_flow`.
     rtol, atol : float
-        Solver tolerances. Tighter than :func:`~labhelpers.simulate.gradient_flow`'s defaults: frequent
+        Solver tolerances. Tighter than :func:`~labhelpers.core.gradient_flow`'s defaults: frequent
         skills sit at their fixed point for a long time while rare ones rise. There an explicit solver left
         to its stability limit lets rounding errors of 1e-7 to 1e-6 (relative, depending on the CPU) build
         up, so the step is also capped at ``1 / rate`` of the fastest learned skill (``rate = 2 S p_k``,
         Eq. 9); the error then stays near 1e-12.
     max_evaluations : int, optional
         Evaluation budget of the solver (each evaluation costs ``n_skills^2`` multiply-adds). Default:
-        ``labhelpers.simulate.MAX_EVALUATIONS``, lowered for many skills so that a call costs at most
+        ``labhelpers.core.MAX_EVALUATIONS``, lowered for many skills so that a call costs at most
         about ``1e11`` multiply-adds. A span that cannot finish within it is refused with an error naming
         ``t_max`` (or ``times``).
 

@@ -22,9 +22,9 @@ configuration alone, which ``batched=False`` does (one after another) for compar
 :func:`run_and_save` writes a run with its provenance (device, date, command, wall time, versions) to a
 small JSON file; :func:`load_results` reads it back. Command line::
 
-    python -m labhelpers.grokking_mnist --out grokking_mnist.json            # the paper's scale
-    python -m labhelpers.grokking_mnist --out small.json --epochs 100 --width 128
-    python -m labhelpers.grokking_mnist --out bench.json --benchmark --epochs 20    # batched vs loop
+    python -m labhelpers.grokking.mnist --out grokking_mnist.json            # the paper's scale
+    python -m labhelpers.grokking.mnist --out small.json --epochs 100 --width 128
+    python -m labhelpers.grokking.mnist --out bench.json --benchmark --epochs 20    # batched vs loop
 
 Assumptions where the paper's text lost its numbers: learning rate 1e-3 and weight decay 1e-4 (coupled L2,
 ``torch.optim.Adam``), the values of the paper's public code; biases start at PyTorch's default
@@ -41,11 +41,11 @@ from typing import Any
 
 import numpy as np
 
-from . import _provenance as provenance_
-from . import _results_schema as results_schema
-from . import _validation as check
-from ._divergence import DivergenceGuard
-from .mnist import MnistData, load_mnist
+from ..core import validation as check
+from ..core.divergence import DivergenceGuard
+from ..core.mnist import MnistData, load_mnist
+from ..runs import provenance as provenance_
+from ..runs import schema as results_schema
 
 RESULTS_FORMAT = "labhelpers.grokking_mnist/run/1"
 SCALES = ("weight_scale", "target_scale", "input_scale", "output_scale")
@@ -123,7 +123,7 @@ class GrokkingHistory:
     settings : dict
         ``epochs, width, depth, lr, weight_decay, batch_size, seed, eval_every, n_train, n_test``.
     data : dict
-        ``source`` and ``message`` of the MNIST sample (:func:`labhelpers.mnist.load_mnist`).
+        ``source`` and ``message`` of the MNIST sample (:func:`labhelpers.core.load_mnist`).
     method : str
         ``"batched"`` or ``"loop"``.
     train_seconds : float
@@ -204,7 +204,7 @@ def _configs(configs) -> tuple[GrokkingConfig, ...]:
 
 def _check_data(data) -> MnistData:
     if not isinstance(data, MnistData):
-        raise ValueError(f"data must be a labhelpers.mnist.MnistData (from load_mnist); got {type(data).__name__}")
+        raise ValueError(f"data must be a labhelpers.core.mnist.MnistData (from load_mnist); got {type(data).__name__}")
     for split in ("train", "test"):
         X, labels = np.asarray(getattr(data, f"X_{split}")), np.asarray(getattr(data, f"y_{split}"))
         if X.dtype.kind not in "iuf" or X.ndim != 2 or X.shape[0] == 0:
@@ -499,7 +499,7 @@ def train_grokking(
     Parameters
     ----------
     data : MnistData
-        Flattened digits from :func:`labhelpers.mnist.load_mnist` (the paper: 1000 training images).
+        Flattened digits from :func:`labhelpers.core.load_mnist` (the paper: 1000 training images).
     configs : GrokkingConfig or sequence of them
         Scales of each run (default: the paper's five, ``PAPER_CONFIGS``).
     batched : bool
@@ -653,7 +653,7 @@ def run_and_save(
 def load_results(path) -> GrokkingHistory:
     """Read and check a file written by :func:`run_and_save`; ``ValueError`` names the file and the problem.
 
-    The file must match ``GROKKING_RUN_SCHEMA`` (``labhelpers._results_schema``: types, ranges, finite
+    The file must match ``GROKKING_RUN_SCHEMA`` (``labhelpers.runs.schema``: types, ranges, finite
     numbers, provenance) and then agree with itself (``_check_stored_run``). An empty, truncated or
     binary file gets its own message.
     """
@@ -772,7 +772,7 @@ def benchmark(
 def load_benchmark(path) -> dict[str, Any]:
     """Read a file written by :func:`benchmark`; ``ValueError`` names the file and the problem.
 
-    The file must match ``GROKKING_BENCHMARK_SCHEMA`` (``labhelpers._results_schema``), its ``ratio``
+    The file must match ``GROKKING_BENCHMARK_SCHEMA`` (``labhelpers.runs.schema``), its ``ratio``
     must be ``batched_s / loop_s`` (to a relative 1e-9), and the two timed runs together cannot have taken
     longer than the whole command.
     """
@@ -816,7 +816,7 @@ def plot_history(history: GrokkingHistory, *, test_level: float | None = 0.8, ti
     """
     import matplotlib.pyplot as plt
 
-    from .plotting import PALETTE
+    from ..plotting import PALETTE
 
     _check_history(history)
     if test_level is not None:
@@ -857,7 +857,7 @@ def plot_history(history: GrokkingHistory, *, test_level: float | None = 0.8, ti
 
 
 def main(argv: list[str] | None = None) -> GrokkingHistory | dict:
-    """Command line: ``python -m labhelpers.grokking_mnist --out FILE [settings]`` runs :func:`run_and_save`."""
+    """Command line: ``python -m labhelpers.grokking.mnist --out FILE [settings]`` runs :func:`run_and_save`."""
     import argparse
     import sys
 
@@ -872,7 +872,7 @@ def main(argv: list[str] | None = None) -> GrokkingHistory | dict:
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args(argv)
     settings = {name: getattr(args, name) for name in DEFAULT_SETTINGS}
-    command = " ".join(["python -m labhelpers.grokking_mnist", *(sys.argv[1:] if argv is None else argv)])
+    command = " ".join(["python -m labhelpers.grokking.mnist", *(sys.argv[1:] if argv is None else argv)])
     if args.benchmark:
         record = benchmark(
             args.out, n_train=args.n_train, n_test=args.n_test, device=args.device, command=command, **settings

@@ -33,10 +33,10 @@ from typing import Any
 
 import numpy as np
 
-from . import _validation as check
-from ._divergence import DivergenceGuard
-from .data import Moments, teacher_moments
-from .models import Model, Params
+from ..core import validation as check
+from ..core.data import Moments, teacher_moments
+from ..core.divergence import DivergenceGuard
+from ..core.models import Model, Params
 
 
 class WideScalarNetwork(Model):
@@ -44,7 +44,7 @@ class WideScalarNetwork(Model):
 
     Parameters ``a`` and ``b`` have shape ``(..., p)`` (leading batch dimensions allowed). The
     end-to-end map is the slope ``beta`` as a ``(..., 1, 1)`` array (``d = c = 1``), so the population
-    loss (Eq. 2) and :func:`labhelpers.simulate.gradient_flow` apply unchanged. Flow, for input variance
+    loss (Eq. 2) and :func:`labhelpers.core.gradient_flow` apply unchanged. Flow, for input variance
     ``E[x^2]`` and residual ``E = sigma_xy - sigma_xx beta`` (``= S - beta`` when ``E[x^2] = 1``):
     ``a' = E b / Z``, ``b' = E a / Z``.
 
@@ -343,7 +343,7 @@ def exact_solution(t, a0, b0, S, Z: float = 1.0) -> dict[str, np.ndarray]:
     -------
     dict
         ``{"a": ..., "b": ...}`` of shape ``(T, ..., p)`` (no ``T`` axis for scalar ``t``), laid out as
-        ``Trajectory.params`` of :func:`labhelpers.simulate.gradient_flow`; :func:`slope` turns it into ``beta(t)``.
+        ``Trajectory.params`` of :func:`labhelpers.core.gradient_flow`; :func:`slope` turns it into ``beta(t)``.
     """
     a0 = check.as_array("a0", a0)
     b0 = check.as_array("b0", b0)
@@ -926,7 +926,7 @@ def feature_arrows(ax, contributions, *, row: float = 0.0, height: float = 0.9, 
     """
     from matplotlib.colors import to_hex
 
-    from .plotting import PALETTE
+    from ..plotting import PALETTE
 
     sizes = check.as_array("contributions", contributions, ndim=1)
     row = check.scalar("row", row)

@@ -3,7 +3,7 @@
 A two-layer linear network ``f(x) = x^T W1 W2`` (``W1`` of shape (d, p), ``W2`` of shape (p, c)) is
 *lambda-balanced* when
 
-``W2 W2^T - W1^T W1 = lambda I_p``  (Eq. 14, with the sign of Eq. 8 and :func:`~labhelpers.feedback.imbalance`).
+``W2 W2^T - W1^T W1 = lambda I_p``  (Eq. 14, with the sign of Eq. 8 and :func:`~labhelpers.core.imbalance`).
 
 Gradient flow conserves this matrix, so ``lambda`` is a fixed *relative scale* of the layers: ``lambda > 0``
 makes the second layer heavier, ``lambda < 0`` the first. On whitened inputs, with the layers aligned to the
@@ -12,7 +12,7 @@ singular vectors of ``sigma_xy``, every mode obeys ``theta' = sqrt(lambda^2 + 4 
 
 How far the network moves from its linearisation is measured by the neural tangent kernel (NTK) and the
 kernel distance of Fort et al. (2020) between the kernel at initialisation and after training: near 0 in
-the lazy regime, large in the rich one. :mod:`labhelpers.ntk_grid` trains whole grids of networks to map
+the lazy regime, large in the rich one. :mod:`labhelpers.regimes` trains whole grids of networks to map
 this distance (the paper's Fig. 6).
 
 Here: lambda-balanced starts (:func:`lambda_balanced`, aligned with a task; :func:`random_lambda_balanced`),
@@ -32,7 +32,7 @@ The hidden direction ``j`` (column ``j`` of ``R``) gets singular values ``sigma1
 ``sigma2_j`` (in ``S2``) with ``sigma2_j^2 - sigma1_j^2 = lambda`` for every ``j = 1..p``:
 
 - a mode (``j <= m``): ``sigma1 sigma2 = theta0_j``, i.e. ``sigma_{1,2} = sqrt((sqrt(lambda^2 + 4 theta0^2) -+ lambda)/2)``
-  (computed by :func:`~labhelpers.feedback.layers_from_product`, without cancellation);
+  (computed by :func:`~labhelpers.core.layers_from_product`, without cancellation);
 - a spare hidden direction (``j > m``, only when ``p > min(d, c)``): it has no output (``j > c``, so
   ``sigma2_j = 0`` and ``sigma1_j = sqrt(-lambda)``, which needs ``lambda <= 0``) or no input (``j > d``,
   so ``sigma1_j = 0`` and ``sigma2_j = sqrt(lambda)``, which needs ``lambda >= 0``). It adds nothing to
@@ -47,9 +47,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _validation as check
-from .feedback import layers_from_product
-from .modes import product_mode
+from ..core import validation as check
+from ..core.feedback import layers_from_product
+from ..core.modes import product_mode
 
 
 # ---------------------------------------------------------------------------- lambda-balanced weights
@@ -148,7 +148,7 @@ def lambda_balanced(lam, theta0, sigma_xy, *, hidden_dim: int | None = None, see
     -------
     dict
         ``{"W1": (..., d, p), "W2": (..., p, c)}``, the parameters of
-        :class:`~labhelpers.models.LinearNetwork` ``(d, p, c)``.
+        :class:`~labhelpers.core.LinearNetwork` ``(d, p, c)``.
 
     See Also
     --------
@@ -259,10 +259,10 @@ def lambda_mode(t, s, theta0, lam):
 
     Solves ``theta' = sqrt(lambda^2 + 4 theta^2) (s - theta)``, ``theta(0) = theta0``. This is the product
     ``theta = a b`` of a diagonal mode with imbalance ``a^2 - b^2 = lambda`` and unit input variance, so it
-    is :func:`~labhelpers.modes.product_mode` with ``imbalance=lam`` and ``variance=1`` (the same closed
+    is :func:`~labhelpers.core.product_mode` with ``imbalance=lam`` and ``variance=1`` (the same closed
     form, not a second one). Limits: ``lam = 0`` gives the sigmoid of Eq. 9
-    (:func:`~labhelpers.modes.sigmoidal_mode`); for ``|lam| >> s`` the mode is the exponential of Eq. 7
-    at rate ``|lam|``, ``s + (theta0 - s) exp(-|lam| t)`` (:func:`~labhelpers.modes.linear_mode` with
+    (:func:`~labhelpers.core.sigmoidal_mode`); for ``|lam| >> s`` the mode is the exponential of Eq. 7
+    at rate ``|lam|``, ``s + (theta0 - s) exp(-|lam| t)`` (:func:`~labhelpers.core.linear_mode` with
     ``variance=|lam|``): the lazy regime.
 
     Parameters

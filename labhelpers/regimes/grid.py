@@ -43,9 +43,9 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from . import _validation as check
-from ._divergence import DivergenceError, DivergenceGuard
-from .regimes import kernel_distance, ntk, random_lambda_balanced, symmetric_init
+from ..core import validation as check
+from ..core.divergence import DivergenceError, DivergenceGuard
+from .balanced import kernel_distance, ntk, random_lambda_balanced, symmetric_init
 
 METHODS = ("batched", "loop")
 BACKENDS = ("torch", "numpy")
@@ -161,7 +161,7 @@ def _result(W1, W2, final1, final2, X, Y, divisor, info) -> KernelGrid:
 def _descend(A, B, sigma_xx, sigma_xy, lr, steps, show, desc, guard=None, first_step=0):
     """``steps`` gradient steps (module docstring) on numpy arrays or torch tensors, stacked or not.
 
-    ``guard`` (a ``labhelpers._divergence.DivergenceGuard``) sees every step the largest squared
+    ``guard`` (a ``labhelpers.core.DivergenceGuard``) sees every step the largest squared
     entry of the residual ``E`` over the stack (the gradient of the loss in function space): a diverging
     network is stopped at the step where it blows up, ``first_step`` numbering the steps of a resumed run.
     """

@@ -37,10 +37,10 @@ from typing import Any
 
 import numpy as np
 
-from . import _validation as check
-from ._divergence import DivergenceGuard
-from .feedback import layers_from_product
-from .regimes import kernel_distance
+from ..core import validation as check
+from ..core.divergence import DivergenceGuard
+from ..core.feedback import layers_from_product
+from .balanced import kernel_distance
 
 ACTIVATIONS = ("relu", "linear")
 MAX_WORK = 1e13
@@ -54,7 +54,7 @@ def neuron_balanced(lam, theta0, input_dim: int, width: int, *, seed: int = 0) -
     Directions ``w_j / ||w_j||`` are uniform on the sphere and the readout signs ``a_j / |a_j|`` are
     random ±1, both drawn once and shared by the whole batch, so that a sweep over ``lam`` changes only
     the split of each unit's size between its two layers. The sizes come from
-    :func:`~labhelpers.feedback.layers_from_product`: ``|a_j|^2 = (sqrt(lam^2 + 4 theta0^2) + lam)/2`` and
+    :func:`~labhelpers.core.layers_from_product`: ``|a_j|^2 = (sqrt(lam^2 + 4 theta0^2) + lam)/2`` and
     ``||w_j||^2 = (sqrt(lam^2 + 4 theta0^2) - lam)/2``.
 
     Parameters

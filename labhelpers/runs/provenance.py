@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _results_schema
+from . import schema as _results_schema
 
 PROVENANCE_SCHEMA = _results_schema.PROVENANCE_SCHEMA
 PROVENANCE_KEYS = tuple(PROVENANCE_SCHEMA["required"])
@@ -38,7 +38,7 @@ def versions() -> dict[str, str | None]:
     """Versions of python, numpy, torch, labhelpers, CUDA/cuDNN (None on CPU) and torchvision (None if absent)."""
     import torch
 
-    from . import __version__ as labhelpers_version
+    from .. import __version__ as labhelpers_version
 
     found = {
         "python": platform.python_version(),

@@ -4,7 +4,7 @@ Every file in ``labhelpers/results`` is read by :func:`read_results`: the bytes 
 number finite, and the document must match the schema of its kind (`JSON Schema 2020-12
 <https://json-schema.org/draft/2020-12>`_, checked by ``jsonschema``). The schemas say what each entry is
 and its range (times and losses never negative, accuracies in [0, 1]); the loaders in
-:mod:`labhelpers.resnet` and :mod:`labhelpers.grokking_mnist` add the checks a schema cannot state: lengths
+:mod:`labhelpers.collapse` and :mod:`labhelpers.grokking` add the checks a schema cannot state: lengths
 that must agree with each other, and settings that must agree with the recorded data. Every error is a
 :class:`ResultsFileError` (a ``ValueError``) whose message starts with the file's path; a missing file or
 a folder is named as the argument ``path`` (a missing one is also a ``FileNotFoundError``).

@@ -47,15 +47,15 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from PIL import Image
 
-from . import _validation as check
-from . import plotting
-from .data import teacher_moments
-from .emergence import emergence_time, loss_in_time, scaling_exponents, skill_strength
-from .feedback import layers_from_product
-from .models import DiagonalLinearNetwork
-from .modes import linear_mode, linear_saturation_time, product_mode, saturation_time
-from .parity import power_law_frequencies
-from .simulate import gradient_flow
+from .. import plotting
+from ..core import validation as check
+from ..core.data import teacher_moments
+from ..core.feedback import layers_from_product
+from ..core.models import DiagonalLinearNetwork
+from ..core.modes import linear_mode, linear_saturation_time, product_mode, saturation_time
+from ..core.simulate import gradient_flow
+from ..emergence.parity import power_law_frequencies
+from ..emergence.skills import emergence_time, loss_in_time, scaling_exponents, skill_strength
 
 WIDGET_VIEW_MIMETYPE = "application/vnd.jupyter.widget-view+json"
 
@@ -545,8 +545,8 @@ def feedback_curves(
 
     One batched gradient-flow run of the diagonal network (Eq. 6) from ``a(0), b(0)`` with
     ``a(0) b(0) = theta0`` and ``a(0)^2 - b(0)^2 = C`` (Eq. 8), next to the closed forms: the product
-    for any imbalance (:func:`~labhelpers.modes.product_mode`; Eq. 9 when ``C = 0``) and the linear
-    model from the same ``theta0`` (Eq. 10, :func:`~labhelpers.modes.linear_mode`).
+    for any imbalance (:func:`~labhelpers.core.product_mode`; Eq. 9 when ``C = 0``) and the linear
+    model from the same ``theta0`` (Eq. 10, :func:`~labhelpers.core.linear_mode`).
 
     Parameters
     ----------
@@ -568,7 +568,7 @@ def feedback_curves(
     -------
     dict
         ``times`` (T,); ``a``, ``b``, ``theta_simulated`` (T, n_scales, n_imbalances) from gradient
-        flow; ``theta_theory`` (same shape) from :func:`~labhelpers.modes.product_mode`;
+        flow; ``theta_theory`` (same shape) from :func:`~labhelpers.core.product_mode`;
         ``theta_balanced`` (T, n_scales) from Eq. 9; ``theta_linear`` (T, n_scales) from Eq. 10; the
         grid as ``initial_scales`` and ``imbalances``; ``target_scale``, ``variance`` and ``extent``
         (a half-width of the phase plane that holds every trajectory).
@@ -798,7 +798,7 @@ def emergence_curves(
     Closed forms only: the strengths ``R_k(t)`` of the ``n_shown`` most frequent skills
     (:func:`~labhelpers.emergence.skill_strength`) and the loss of all ``n_skills`` skills
     (:func:`~labhelpers.emergence.loss_in_time`), for power-law frequencies
-    ``p_k ∝ k^-(alpha+1)`` (:func:`~labhelpers.parity.power_law_frequencies`), on one logarithmic time
+    ``p_k ∝ k^-(alpha+1)`` (:func:`~labhelpers.emergence.power_law_frequencies`), on one logarithmic time
     axis shared by every combination.
 
     Parameters
@@ -1029,7 +1029,7 @@ def regimes_curves(
         ``lazy`` (T, n_lams, n_scales, m), the lazy limit ``s + (theta0 - s) exp(-|lambda| t)``; the grid as
         ``lams`` and ``initial_scales``; ``target_scales``.
     """
-    from .regimes import aligned_kernel_distance, lambda_mode
+    from ..regimes.balanced import aligned_kernel_distance, lambda_mode
 
     lam = _grid_axis("lams", lams)
     theta0 = _grid_axis("initial_scales", initial_scales)
@@ -1201,7 +1201,7 @@ def grokking_curves(
         features have contributed to the slope since the start (in units of ``S``); ``slope`` (their sum,
         ``beta / S``); ``gamma_plus`` (n_ratios,); the grid as ``ratios``, ``Zs`` and ``widths``; ``target_scale``.
     """
-    from .grokking import exact_slope, gamma_plus_from_ratio, growth_factor
+    from ..grokking.scalar import exact_slope, gamma_plus_from_ratio, growth_factor
 
     S = _moderate_scalar("target_scale", target_scale)
     rho = _grid_axis("ratios", ratios)
@@ -1327,7 +1327,7 @@ def _setup_grokking(fig, curves: dict) -> None:
 
 def _draw_grokking(fig, curves: dict, i: int, j: int, width: int) -> None:
     """One frame: the gain and retreat over time, and the arrows at the start and at the end, for (ratio_i, Z_j, p)."""
-    from .grokking import feature_arrows
+    from ..grokking.scalar import feature_arrows
 
     slope, arrows = fig.axes
     t, rho, Z, gp = curves["times"], curves["ratios"][i], curves["Zs"][j], curves["gamma_plus"][i]
@@ -1386,7 +1386,7 @@ def collapse_curves(
         ``times`` (T,); ``nc1`` (T, S); ``coords`` (S, K, N, 2); ``labels`` (N,); ``init_scales`` (S,);
         ``snapshot_times`` (K,), the grid times actually shown; ``snapshot_index`` (K,) into ``times``.
     """
-    from .collapse import class_plane, nc1, train_ufm
+    from ..collapse.saxe import class_plane, nc1, train_ufm
 
     scales = _grid_axis("init_scales", init_scales)
     if np.any(scales <= 0):
@@ -1512,7 +1512,7 @@ def _setup_collapse(fig, curves: dict) -> None:
 
 def _draw_collapse(fig, curves: dict, i: int, k: int) -> None:
     """One frame: the features at snapshot k from initial scale i, and that scale's NC1 curve."""
-    from .collapse import draw_feature_plane
+    from ..collapse.saxe import draw_feature_plane
 
     plane, curve = fig.axes
     t, nc = curves["times"], np.maximum(curves["nc1"][:, i], 1e-16)

@@ -369,7 +369,7 @@ def _broken_records(baseline: Any) -> list[Variant]:
 
 
 def moments() -> Kind:
-    """A :class:`labhelpers.data.Moments`; also tried with NaN entries or a non-symmetric ``sigma_xx``."""
+    """A :class:`labhelpers.core.Moments`; also tried with NaN entries or a non-symmetric ``sigma_xx``."""
 
     def extra(baseline: Any) -> list[Variant]:
         asymmetric = np.array(baseline.sigma_xx, dtype=float)

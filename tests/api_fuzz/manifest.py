@@ -13,7 +13,6 @@ import functools
 import importlib
 import inspect
 import os
-import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,7 +60,7 @@ class Entry:
 
     @property
     def module(self) -> str:
-        """The submodule that defines the target, e.g. ``labhelpers.modes``."""
+        """The submodule that defines the target, e.g. ``labhelpers.core.modes``."""
         return self.target.rsplit(".", 1)[0]
 
     @functools.cached_property
@@ -102,23 +101,23 @@ class Entry:
         return None if parameter is None or parameter.default is inspect.Parameter.empty else parameter.default
 
 
-def public_callables() -> dict[str, Callable]:
-    """Every public function and class reachable from ``labhelpers`` and its public submodules, by full name."""
-    import labhelpers
+SUBPACKAGES = ("core", "emergence", "collapse", "regimes", "grokking", "runs", "widgets", "plotting", "checks")
 
-    modules = [labhelpers] + [
-        importlib.import_module(f"labhelpers.{info.name}")
-        for info in pkgutil.iter_modules(labhelpers.__path__)
-        if not info.name.startswith("_") and info.ispkg is False
-    ]
+
+def public_callables() -> dict[str, Callable]:
+    """Every public function and class of ``labhelpers``, by the name a user reaches it under:
+    ``labhelpers.<subpackage>.<name>`` for the names in a subpackage's ``__all__`` (the core's names are also
+    re-exported at the top, under the same objects). Keying on the public name, not on the file that
+    defines it, lets a subpackage move code between its modules without touching this manifest."""
     found = {}
-    for module in modules:
+    for package in SUBPACKAGES:
+        module = importlib.import_module(f"labhelpers.{package}")
         names = getattr(module, "__all__", None) or [n for n in vars(module) if not n.startswith("_")]
         for name in names:
             obj = getattr(module, name, None)
             home = getattr(obj, "__module__", "") or ""
             if callable(obj) and not inspect.ismodule(obj) and home.startswith("labhelpers."):
-                found[f"{home}.{obj.__qualname__}"] = obj
+                found[f"labhelpers.{package}.{name}"] = obj
     return found
 
 
@@ -135,14 +134,14 @@ def _rng(seed: int = 0) -> np.random.Generator:
 
 @_cached
 def _moments():
-    from labhelpers import data
+    from labhelpers.core import data
 
     return data.teacher_moments([1.0, 0.5], [2.0, 1.0])
 
 
 @_cached
 def _net_and_params():
-    from labhelpers import models
+    from labhelpers.core import models
 
     net = models.LinearNetwork(2, 3, 1)
     return net, net.random_init(0.3, seed=0)
@@ -150,7 +149,7 @@ def _net_and_params():
 
 @_cached
 def _trajectory():
-    from labhelpers import simulate
+    from labhelpers.core import simulate
 
     net, params = _net_and_params()
     return simulate.gradient_flow(net, params, _moments(), t_max=2.0, n_times=11)
@@ -158,7 +157,7 @@ def _trajectory():
 
 @_cached
 def _ufm_trajectory():
-    from labhelpers import collapse
+    from labhelpers.collapse import saxe as collapse
 
     return collapse.train_ufm(3, 4, 3, init_scale=0.1, t_max=2.0, n_times=11)
 
@@ -179,14 +178,14 @@ def _features():
 
 @_cached
 def _problem():
-    from labhelpers import parity
+    from labhelpers.emergence import parity
 
     return parity.SparseParity(4, 12, 3, alpha=0.4, seed=0)
 
 
 @_cached
 def _mnist_like():
-    from labhelpers.mnist import MnistData
+    from labhelpers.core.mnist import MnistData
 
     rng = _rng(3)
     y_train, y_test = np.arange(20) % 10, np.arange(10) % 10
@@ -200,14 +199,14 @@ GROKKING_SETTINGS = {"epochs": 2, "width": 8, "depth": 2, "batch_size": 10, "lr"
 
 @_cached
 def _grokking_history():
-    from labhelpers import grokking_mnist as gm
+    from labhelpers.grokking import mnist as gm
 
     return gm.train_grokking(_mnist_like(), gm.PAPER_CONFIGS[:2], progress=False, **GROKKING_SETTINGS)
 
 
 @_cached
 def _grokking_results_file():
-    from labhelpers import grokking_mnist as gm
+    from labhelpers.grokking import mnist as gm
 
     path = os.path.join(scratch_dir(), "grokking.json")
     gm.run_and_save(path, gm.PAPER_CONFIGS[:2], data=_mnist_like(), progress=False, **GROKKING_SETTINGS)
@@ -216,13 +215,13 @@ def _grokking_results_file():
 
 @_cached
 def _images():
-    from labhelpers import resnet
+    from labhelpers.collapse import resnet
 
     return resnet.random_images(16, 8, n_classes=4, channels=1, size=8, seed=0)
 
 
 def _train_config(**changes):
-    from labhelpers import resnet
+    from labhelpers.collapse import resnet
 
     settings = dict(
         dataset="random", epochs=1, batch_size=8, width=2, eval_batch_size=16, lr=0.01, amp=False, channels_last=False
@@ -232,14 +231,14 @@ def _train_config(**changes):
 
 @_cached
 def _collapse_history():
-    from labhelpers import resnet
+    from labhelpers.collapse import resnet
 
     return resnet.train_collapse(_images(), _train_config(epochs=2), progress=False)
 
 
 @_cached
 def _collapse_results_file():
-    from labhelpers import resnet
+    from labhelpers.collapse import resnet
 
     path = os.path.join(scratch_dir(), "collapse.json")
     resnet.run_and_save(_train_config(), path, data=_images(), progress=False)
@@ -248,14 +247,14 @@ def _collapse_results_file():
 
 @_cached
 def _collapse_run():
-    from labhelpers import collapse_training as ct
+    from labhelpers.collapse import mnist_mlp as ct
 
     X, y = _features()[0].astype(np.float32), _features()[1]
     return ct.train_collapse_mlp(X, y, X, y, hidden=(4,), epochs=2, batch_size=6, progress=False)
 
 
 def _grokking_params():
-    from labhelpers import grokking
+    from labhelpers.grokking import scalar as grokking
 
     return grokking.mirrored_init(4, 0.5, seed=0)
 
@@ -304,54 +303,54 @@ def _t(n: int = 5, t_max: float = 3.0) -> np.ndarray:
 
 ENTRY_LIST = [
     # modes: closed forms of one mode (Eq. 7-10)
-    _e("modes.half_rise_time", lambda: dict(target_scale=2.0, theta0=0.01, variance=1.0),
+    _e("core.half_rise_time", lambda: dict(target_scale=2.0, theta0=0.01, variance=1.0),
        target_scale=POS_ARRAY, theta0=POS_ARRAY, variance=POS_ARRAY),
-    _e("modes.linear_mode", lambda: dict(t=_t(), target_scale=2.0, variance=1.0, theta0=0.0),
+    _e("core.linear_mode", lambda: dict(t=_t(), target_scale=2.0, variance=1.0, theta0=0.0),
        t=TIMES, target_scale=ARRAY, variance=POS_ARRAY, theta0=ARRAY),
-    _e("modes.linear_saturation_time", lambda: dict(fraction=0.9, variance=1.0), fraction=FRACTION, variance=POS_ARRAY),
-    _e("modes.product_mode", lambda: dict(t=_t(), target_scale=2.0, theta0=0.01, imbalance=0.5, variance=1.0),
+    _e("core.linear_saturation_time", lambda: dict(fraction=0.9, variance=1.0), fraction=FRACTION, variance=POS_ARRAY),
+    _e("core.product_mode", lambda: dict(t=_t(), target_scale=2.0, theta0=0.01, imbalance=0.5, variance=1.0),
        t=TIMES, target_scale=ARRAY, theta0=ARRAY, imbalance=ARRAY, variance=POS_ARRAY),
-    _e("modes.saturation_time", lambda: dict(fraction=0.9, target_scale=2.0, theta0=0.01, imbalance=0.0, variance=1.0),
+    _e("core.saturation_time", lambda: dict(fraction=0.9, target_scale=2.0, theta0=0.01, imbalance=0.0, variance=1.0),
        fraction=FRACTION, target_scale=POS_ARRAY, theta0=POS_ARRAY, imbalance=ARRAY, variance=POS_ARRAY),
-    _e("modes.sigmoidal_mode", lambda: dict(t=_t(), target_scale=2.0, theta0=0.01, variance=1.0),
+    _e("core.sigmoidal_mode", lambda: dict(t=_t(), target_scale=2.0, theta0=0.01, variance=1.0),
        t=TIMES, target_scale=POS_ARRAY, theta0=POS_ARRAY, variance=POS_ARRAY),
     # feedback (Sec. 3)
-    _e("feedback.conservation_drift", lambda: dict(model=_net_and_params()[0], trajectory=_trajectory()),
+    _e("core.conservation_drift", lambda: dict(model=_net_and_params()[0], trajectory=_trajectory()),
        model=MODEL, trajectory=k.dataset("Trajectory")),
-    _e("feedback.imbalance_drift", lambda: dict(model=_net_and_params()[0], trajectory=_trajectory()),
+    _e("core.imbalance_drift", lambda: dict(model=_net_and_params()[0], trajectory=_trajectory()),
        model=MODEL, trajectory=k.dataset("Trajectory")),
-    _e("feedback.imbalance", lambda: dict(model=_net_and_params()[0], params=_net_and_params()[1]),
+    _e("core.imbalance", lambda: dict(model=_net_and_params()[0], params=_net_and_params()[1]),
        model=MODEL, params=PARAMS),
-    _e("feedback.layers_from_product", lambda: dict(theta0=0.5, imbalance=0.2), theta0=ARRAY, imbalance=ARRAY),
-    _e("feedback.product_flow", lambda: dict(theta=0.5, target_scale=2.0, imbalance=0.2, variance=1.0),
+    _e("core.layers_from_product", lambda: dict(theta0=0.5, imbalance=0.2), theta0=ARRAY, imbalance=ARRAY),
+    _e("core.product_flow", lambda: dict(theta=0.5, target_scale=2.0, imbalance=0.2, variance=1.0),
        theta=ARRAY, target_scale=ARRAY, imbalance=ARRAY, variance=POS_ARRAY),
     # models and data (Eq. 3-5)
-    _e("models.DeepLinearNetwork", lambda: dict(widths=(2, 3, 1)), widths=k.fixed("a sequence of layer sizes")),
-    _e("models.DiagonalLinearNetwork", lambda: dict(input_dim=3), input_dim=SIZE),
-    _e("models.LinearModel", lambda: dict(input_dim=3, output_dim=1), input_dim=SIZE, output_dim=SIZE),
-    _e("models.LinearNetwork", lambda: dict(input_dim=2, hidden_dim=3, output_dim=1),
+    _e("core.DeepLinearNetwork", lambda: dict(widths=(2, 3, 1)), widths=k.fixed("a sequence of layer sizes")),
+    _e("core.DiagonalLinearNetwork", lambda: dict(input_dim=3), input_dim=SIZE),
+    _e("core.LinearModel", lambda: dict(input_dim=3, output_dim=1), input_dim=SIZE, output_dim=SIZE),
+    _e("core.LinearNetwork", lambda: dict(input_dim=2, hidden_dim=3, output_dim=1),
        input_dim=SIZE, hidden_dim=SIZE, output_dim=SIZE),
-    _e("models.autograd_flow", lambda: dict(model=_net_and_params()[0], params=_net_and_params()[1], moments=_moments()),
+    _e("core.autograd_flow", lambda: dict(model=_net_and_params()[0], params=_net_and_params()[1], moments=_moments()),
        model=MODEL, params=PARAMS, moments=MOMENTS),
-    _e("data.Moments", lambda: dict(sigma_xx=np.eye(2), sigma_xy=np.array([[1.0], [0.5]]), sigma_yy=np.array([[2.0]])),
+    _e("core.Moments", lambda: dict(sigma_xx=np.eye(2), sigma_xy=np.array([[1.0], [0.5]]), sigma_yy=np.array([[2.0]])),
        sigma_xx=MATRIX, sigma_xy=MATRIX, sigma_yy=MATRIX),
-    _e("data.empirical_moments", lambda: dict(zip("XY", _regression())), X=MATRIX, Y=MATRIX),
-    _e("data.gaussian_features", lambda: dict(n_samples=6, variances=[1.0, 0.5], seed=0),
+    _e("core.empirical_moments", lambda: dict(zip("XY", _regression())), X=MATRIX, Y=MATRIX),
+    _e("core.gaussian_features", lambda: dict(n_samples=6, variances=[1.0, 0.5], seed=0),
        n_samples=SIZE, variances=POS_ARRAY, seed=SEED),
-    _e("data.random_moments", lambda: dict(input_dim=3, output_dim=1, seed=0), input_dim=SIZE, output_dim=SIZE, seed=SEED),
-    _e("data.teacher_moments", lambda: dict(variances=[1.0, 0.5], target_scales=[2.0, 1.0]),
+    _e("core.random_moments", lambda: dict(input_dim=3, output_dim=1, seed=0), input_dim=SIZE, output_dim=SIZE, seed=SEED),
+    _e("core.teacher_moments", lambda: dict(variances=[1.0, 0.5], target_scales=[2.0, 1.0]),
        variances=POS_ARRAY, target_scales=ARRAY),
-    _e("data.teacher_targets", lambda: dict(X=_regression()[0], target_scales=[1.0, 0.5, 0.2], noise=0.1, seed=0),
+    _e("core.teacher_targets", lambda: dict(X=_regression()[0], target_scales=[1.0, 0.5, 0.2], noise=0.1, seed=0),
        X=MATRIX, target_scales=k.array(ndim=(1, 2)), noise=NONNEG, seed=SEED),
-    _e("data.whiten", lambda: dict(X=_regression()[0], eps=1e-10), X=MATRIX, eps=POS),
-    _e("data.whitened_moments", lambda: dict(sigma_xy=np.array([[1.0], [0.5]])), sigma_xy=MATRIX),
+    _e("core.whiten", lambda: dict(X=_regression()[0], eps=1e-10), X=MATRIX, eps=POS),
+    _e("core.whitened_moments", lambda: dict(sigma_xy=np.array([[1.0], [0.5]])), sigma_xy=MATRIX),
     # simulate
-    _e("simulate.gradient_descent",
+    _e("core.gradient_descent",
        lambda: dict(model=_net_and_params()[0], params0=_net_and_params()[1], lr=0.1, steps=5, moments=_moments(),
                     record_every=1, device="cpu", progress=False),
        model=MODEL, params0=PARAMS, lr=POS, steps=SIZE, moments=MOMENTS, X=k.array(ndim=2, optional=True),
        Y=k.array(ndim=2, optional=True), record_every=SIZE, device=DEVICE, progress=OPT_FLAG),
-    _e("simulate.gradient_flow",
+    _e("core.gradient_flow",
        lambda: dict(model=_net_and_params()[0], params0=_net_and_params()[1], moments=_moments(), t_max=2.0, n_times=5),
        model=MODEL, params0=PARAMS, moments=MOMENTS, t_max=POS, n_times=k.size(minimum=2),
        times=k.array(ndim=1, low=0.0, optional=True), rtol=POS, atol=POS, max_step=OPT_POS, max_evaluations=SIZE),
@@ -395,12 +394,12 @@ ENTRY_LIST = [
        n_samples=TIMES, frequencies=FREQUENCIES, shots=k.at_least_one()),
     _e("emergence.skill_strength_in_parameters", lambda: dict(n_skills=[[1], [2]], n_tasks=3), n_skills=TIMES, n_tasks=SIZE),
     # parity and mlp (Sec. 5)
-    _e("parity.SparseParity", lambda: dict(n_tasks=4, n_bits=12, bits_per_task=3, alpha=0.4, seed=0),
+    _e("emergence.SparseParity", lambda: dict(n_tasks=4, n_bits=12, bits_per_task=3, alpha=0.4, seed=0),
        n_tasks=SIZE, n_bits=SIZE, bits_per_task=SIZE, alpha=NONNEG, seed=SEED),
-    _e("parity.power_law_frequencies", lambda: dict(n_tasks=5, alpha=0.4), n_tasks=SIZE, alpha=NONNEG),
-    _e("mlp.train_mlp_batched", _mlp_settings, **MLP_KINDS),
-    _e("mlp.train_mlp_loop", _mlp_settings, **MLP_KINDS),
-    _e("mlp.mlp_output",
+    _e("emergence.power_law_frequencies", lambda: dict(n_tasks=5, alpha=0.4), n_tasks=SIZE, alpha=NONNEG),
+    _e("emergence.train_mlp_batched", _mlp_settings, **MLP_KINDS),
+    _e("emergence.train_mlp_loop", _mlp_settings, **MLP_KINDS),
+    _e("emergence.mlp_output",
        lambda: dict(params=_mlp_params(), X=_problem().sample(5).X, device="cpu"),
        params=PARAMS, X=MATRIX, device=DEVICE),
     # regimes and ntk grids (Sec. 6)
@@ -419,32 +418,32 @@ ENTRY_LIST = [
     _e("regimes.aligned_kernel_distance",
        lambda: dict(theta=[[0.5], [1.0]], theta0=0.1, lam=0.5, input_dim=2, output_dim=1),
        theta=ARRAY, theta0=NONNEG, lam=REAL, input_dim=SIZE, output_dim=SIZE, hidden_dim=OPT_SIZE),
-    _e("ntk_grid.lambda_scale_grid",
+    _e("regimes.lambda_scale_grid",
        lambda: dict(lams=[-1.0, 0.0], scales=[0.1, 0.5], **dict(zip("XY", _regression())), steps=3, hidden_dim=3,
                     progress=False),
        lams=k.array(ndim=1), scales=k.array(ndim=1, low=0.0, low_open=True), X=MATRIX, Y=MATRIX,
        hidden_dim=OPT_SIZE, method=k.choice("batched", "loop"), seed=SEED, **GRID_KINDS),
-    _e("ntk_grid.train_grid", lambda: {**_grid_weights(), "steps": 3, "progress": False},
+    _e("regimes.train_grid", lambda: {**_grid_weights(), "steps": 3, "progress": False},
        W1=k.array(ndim=4), W2=k.array(ndim=4), X=MATRIX, Y=MATRIX, **GRID_KINDS),
-    _e("ntk_grid.train_grid_loop", lambda: {**_grid_weights(), "steps": 3, "progress": False},
+    _e("regimes.train_grid_loop", lambda: {**_grid_weights(), "steps": 3, "progress": False},
        W1=k.array(ndim=4), W2=k.array(ndim=4), X=MATRIX, Y=MATRIX, steps=SIZE, lr=POS, target_divisor=POS,
        progress=OPT_FLAG),
-    _e("ntk_grid.weight_to_target_grid",
+    _e("regimes.weight_to_target_grid",
        lambda: dict(lams=[0.0, 1.0], ratios=[0.1, 1.0], **dict(zip("XY", _regression())), hidden_dim=4, steps=3,
                     progress=False),
        lams=k.array(ndim=1), ratios=k.array(ndim=1, low=0.0, low_open=True), X=MATRIX, Y=MATRIX, hidden_dim=SIZE,
        init_scale=POS, method=k.choice("batched", "loop"), seed=SEED,
        **{name: kind for name, kind in GRID_KINDS.items() if name != "target_divisor"}),
-    _e("ntk_grid.train_path", lambda: {**_two_layer_xy(), "steps": 4, "n_records": 3, "progress": False},
+    _e("regimes.train_path", lambda: {**_two_layer_xy(), "steps": 4, "n_records": 3, "progress": False},
        W1=MATRIX, W2=MATRIX, X=MATRIX, Y=MATRIX, record_steps=k.fixed("optional list of steps"),
        n_records=k.size(minimum=2), **GRID_KINDS),
-    _e("relu.neuron_balanced", lambda: dict(lam=0.5, theta0=0.1, input_dim=2, width=4, seed=0),
+    _e("regimes.neuron_balanced", lambda: dict(lam=0.5, theta0=0.1, input_dim=2, width=4, seed=0),
        lam=REAL, theta0=POS, input_dim=SIZE, width=SIZE, seed=SEED),
-    _e("relu.neuron_imbalance", lambda: {key: v for key, v in _relu_inputs().items() if key != "X"}, W1=MATRIX, a=VECTOR),
-    _e("relu.outputs", _relu_inputs, W1=MATRIX, a=VECTOR, X=MATRIX, activation=k.choice("relu", "linear")),
-    _e("relu.relu_ntk", _relu_inputs, W1=MATRIX, a=VECTOR, X=MATRIX, activation=k.choice("relu", "linear")),
-    _e("relu.relu_ntk_autodiff", _relu_inputs, W1=MATRIX, a=VECTOR, X=MATRIX, activation=k.choice("relu", "linear")),
-    _e("relu.train_two_layer", lambda: {**_relu_inputs(), "y": np.linspace(-1, 1, 6), "steps": 4, "n_records": 3},
+    _e("regimes.neuron_imbalance", lambda: {key: v for key, v in _relu_inputs().items() if key != "X"}, W1=MATRIX, a=VECTOR),
+    _e("regimes.outputs", _relu_inputs, W1=MATRIX, a=VECTOR, X=MATRIX, activation=k.choice("relu", "linear")),
+    _e("regimes.relu_ntk", _relu_inputs, W1=MATRIX, a=VECTOR, X=MATRIX, activation=k.choice("relu", "linear")),
+    _e("regimes.relu_ntk_autodiff", _relu_inputs, W1=MATRIX, a=VECTOR, X=MATRIX, activation=k.choice("relu", "linear")),
+    _e("regimes.train_two_layer", lambda: {**_relu_inputs(), "y": np.linspace(-1, 1, 6), "steps": 4, "n_records": 3},
        W1=MATRIX, a=VECTOR, X=MATRIX, y=VECTOR, steps=SIZE, lr=POS, activation=k.choice("relu", "linear"),
        n_records=k.size(minimum=2)),
     # collapse (Sec. 8)
@@ -492,14 +491,14 @@ ENTRY_LIST = [
        labels=LABELS, n_classes=OPT_SIZE),
     _e("collapse.plot_feature_snapshots", lambda: dict(trajectory=_ufm_trajectory(), times=[0.0, 2.0]),
        trajectory=k.dataset("Trajectory"), times=k.array(ndim=1, low=0.0), axes=AXES),
-    _e("collapse_training.train_collapse_mlp",
+    _e("collapse.train_collapse_mlp",
        lambda: dict(X_train=_features()[0], y_train=_features()[1], X_test=_features()[0], y_test=_features()[1],
                     hidden=(4,), epochs=2, batch_size=6, progress=False),
        X_train=MATRIX, y_train=LABELS, X_test=MATRIX, y_test=LABELS,
        hidden=k.fixed("a sequence of layer widths"), epochs=SIZE, lr=POS, momentum=k.positive(zero_ok=True),
        weight_decay=NONNEG, batch_size=SIZE, loss=k.choice("mse", "cross_entropy"), init_scale=POS, device=DEVICE,
        seed=SEED, progress=OPT_FLAG),
-    _e("collapse_training.plot_collapse_run", lambda: dict(run=_collapse_run(), title="run"),
+    _e("collapse.plot_collapse_run", lambda: dict(run=_collapse_run(), title="run"),
        run=k.dataset("CollapseRun"), axes=AXES, title=OPT_TEXT),
     # grokking (Sec. 7)
     _e("grokking.WideScalarNetwork", lambda: dict(width=4, Z=1.0), width=SIZE, Z=POS),
@@ -536,65 +535,65 @@ ENTRY_LIST = [
        ax=k.fixed("a matplotlib Axes to draw into"), contributions=VECTOR, row=REAL, height=POS, colors=COLORS,
        total=FLAG),
     # grokking on MNIST (Sec. 7.2)
-    _e("grokking_mnist.GrokkingConfig", lambda: dict(name="run", weight_scale=5.0, target_scale=3.0),
+    _e("grokking.GrokkingConfig", lambda: dict(name="run", weight_scale=5.0, target_scale=3.0),
        name=TEXT, weight_scale=POS, target_scale=POS, input_scale=POS, output_scale=POS),
-    _e("grokking_mnist.config_label", lambda: dict(config=_grokking_config()), config=k.record("GrokkingConfig")),
-    _e("grokking_mnist.first_epoch", lambda: dict(history=_grokking_history(), split="train", level=0.01),
+    _e("grokking.config_label", lambda: dict(config=_grokking_config()), config=k.record("GrokkingConfig")),
+    _e("grokking.first_epoch", lambda: dict(history=_grokking_history(), split="train", level=0.01),
        history=k.dataset("GrokkingHistory"), split=k.choice("train", "test"), level=LEVEL,
        inf_ok={"result": "documented: 'First epoch at which [...] accuracy reaches level (inf if never)'"}),
-    _e("grokking_mnist.generalisation_delay",
+    _e("grokking.generalisation_delay",
        lambda: dict(history=_grokking_history(), train_level=0.01, test_level=0.01),
        history=k.dataset("GrokkingHistory"), train_level=LEVEL, test_level=LEVEL,
        inf_ok={"result": "documented: '``inf`` when the test level is never reached within the run'"}),
-    _e("grokking_mnist.forward",
+    _e("grokking.forward",
        lambda: dict(params=_grokking_init(), **_torch_inputs()),
        params=k.record("stacked parameters"), X=MATRIX, input_scales=k.array(ndim=3, low=0.0, low_open=True),
        output_scales=k.array(ndim=3, low=0.0, low_open=True)),
-    _e("grokking_mnist.init_params",
+    _e("grokking.init_params",
        lambda: dict(configs=_grokking_configs(), input_dim=16, settings={**_full_grokking_settings()}),
        configs=k.record("GrokkingConfig sequence"), input_dim=SIZE, settings=k.record("settings dict"), device=DEVICE),
-    _e("grokking_mnist.load_results", lambda: dict(path=_grokking_results_file()), path=k.path_in()),
-    _e("grokking_mnist.measured_epochs", lambda: dict(epochs=5, eval_every=2), epochs=SIZE, eval_every=SIZE),
-    _e("grokking_mnist.plot_history", lambda: dict(history=_grokking_history(), title="run"),
+    _e("grokking.load_results", lambda: dict(path=_grokking_results_file()), path=k.path_in()),
+    _e("grokking.measured_epochs", lambda: dict(epochs=5, eval_every=2), epochs=SIZE, eval_every=SIZE),
+    _e("grokking.plot_history", lambda: dict(history=_grokking_history(), title="run"),
        history=k.dataset("GrokkingHistory"), test_level=k.fraction(optional=True, one_ok=True), title=OPT_TEXT),
-    _e("grokking_mnist.run_and_save",
+    _e("grokking.run_and_save",
        lambda: dict(path=os.path.join(scratch_dir(), "grokking-out.json"), configs=_grokking_configs(),
                     data=_mnist_like(), progress=False, **GROKKING_SETTINGS),
        path=k.path_out(), configs=k.record("GrokkingConfig sequence"), n_train=SIZE, n_test=SIZE,
        data=k.fixed("None loads MNIST, which a test cannot assume; fuzzed through train_grokking"), batched=FLAG,
         device=DEVICE, command=OPT_TEXT, progress=FLAG, **GROKKING_KINDS),
-    _e("grokking_mnist.train_grokking",
+    _e("grokking.train_grokking",
        lambda: dict(data=_mnist_like(), configs=_grokking_configs(), progress=False, **GROKKING_SETTINGS),
        data=k.dataset("MnistData"), configs=k.record("GrokkingConfig sequence"), batched=FLAG, device=DEVICE,
        progress=FLAG, **GROKKING_KINDS),
     # mnist
-    _e("mnist.balanced_sample", lambda: dict(labels=np.arange(20) % 10, n=10, rng=np.random.default_rng(0)),
+    _e("core.balanced_sample", lambda: dict(labels=np.arange(20) % 10, n=10, rng=np.random.default_rng(0)),
        labels=LABELS, n=SIZE, rng=k.record("numpy Generator")),
-    _e("mnist.one_hot", lambda: dict(labels=[0, 3, 9], n_classes=10, scale=1.0),
+    _e("core.one_hot", lambda: dict(labels=[0, 3, 9], n_classes=10, scale=1.0),
        labels=LABELS, n_classes=SIZE, scale=POS, dtype=k.fixed("a numpy float dtype")),
     # resnet (Sec. 8.3)
-    _e("resnet.BasicBlock", lambda: dict(in_channels=2, out_channels=4, stride=2),
+    _e("collapse.BasicBlock", lambda: dict(in_channels=2, out_channels=4, stride=2),
        in_channels=SIZE, out_channels=SIZE, stride=SIZE),
-    _e("resnet.ResNet18", lambda: dict(num_classes=4, in_channels=1, width=2, blocks_per_stage=(1, 1, 1, 1)),
+    _e("collapse.ResNet18", lambda: dict(num_classes=4, in_channels=1, width=2, blocks_per_stage=(1, 1, 1, 1)),
        num_classes=k.size(minimum=2), in_channels=SIZE, width=SIZE, blocks_per_stage=k.fixed("a tuple of block counts")),
-    _e("resnet.TrainConfig", lambda: dict(epochs=2, batch_size=8, width=2),
+    _e("collapse.TrainConfig", lambda: dict(epochs=2, batch_size=8, width=2),
        dataset=k.choice("cifar10", "mnist", "random"), data_root=TEXT, download=FLAG, epochs=SIZE, batch_size=SIZE,
        lr=POS, momentum=NONNEG, weight_decay=NONNEG, lr_decay_epochs=k.fixed("an increasing tuple of epochs"),
        lr_decay=LEVEL, loss=k.choice("cross_entropy", "mse"), width=SIZE, n_train=OPT_SIZE, n_test=OPT_SIZE,
        n_metric=OPT_SIZE, max_batches=OPT_SIZE, eval_batch_size=SIZE, seed=SEED, device=k.device(spelling_only=True), amp=FLAG,
        channels_last=FLAG),
-    _e("resnet.random_images", lambda: dict(n_train=8, n_test=4, n_classes=4, channels=1, size=8, seed=0),
+    _e("collapse.random_images", lambda: dict(n_train=8, n_test=4, n_classes=4, channels=1, size=8, seed=0),
        n_train=SIZE, n_test=SIZE, n_classes=k.size(minimum=2), channels=SIZE, size=SIZE, seed=SEED),
-    _e("resnet.train_collapse", lambda: dict(data=_images(), config=_train_config(), progress=False),
+    _e("collapse.train_collapse", lambda: dict(data=_images(), config=_train_config(), progress=False),
        data=k.dataset("ImageData"), config=k.record("TrainConfig"), progress=OPT_FLAG, pin_threads=FLAG),
-    _e("resnet.run_and_save",
+    _e("collapse.run_and_save",
        lambda: dict(config=_train_config(), path=os.path.join(scratch_dir(), "collapse-out.json"), data=_images(),
                     progress=False),
        config=k.record("TrainConfig"), path=k.path_out(), data=k.dataset("ImageData"), command=OPT_TEXT,
        progress=OPT_FLAG, pin_threads=FLAG),
-    _e("resnet.load_results", lambda: dict(path=_collapse_results_file()), path=k.path_in()),
-    _e("resnet.terminal_phase", lambda: dict(history=_perfect_history()), history=k.dataset("CollapseHistory")),
-    _e("resnet.plot_history", lambda: dict(history=_collapse_history(), title="run"),
+    _e("collapse.load_results", lambda: dict(path=_collapse_results_file()), path=k.path_in()),
+    _e("collapse.terminal_phase", lambda: dict(history=_perfect_history()), history=k.dataset("CollapseHistory")),
+    _e("collapse.plot_history", lambda: dict(history=_collapse_history(), title="run"),
        history=k.dataset("CollapseHistory"), title=OPT_TEXT),
     # plotting
     _e("plotting.convergence_plot", lambda: dict(step_sizes=[0.1, 0.05, 0.025], errors=[1e-2, 5e-3, 2.5e-3]),
@@ -651,7 +650,7 @@ ENTRY_LIST = [
 
 
 def _mlp_params():
-    from labhelpers import mlp
+    from labhelpers.emergence import mlp
 
     return mlp.train_mlp_batched(**{**_mlp_settings(), "steps": 2}).final_params
 
@@ -683,7 +682,7 @@ def _two_layer_xy():
 
 
 def _teacher():
-    from labhelpers import grokking
+    from labhelpers.grokking import scalar as grokking
 
     return grokking.sparse_teacher(dim=6, n_train=4, n_relevant=2, n_test=5, seed=0)
 
@@ -695,25 +694,25 @@ def _axes():
 
 
 def _grokking_config():
-    from labhelpers import grokking_mnist as gm
+    from labhelpers.grokking import mnist as gm
 
     return gm.GrokkingConfig("run", weight_scale=5.0, target_scale=3.0)
 
 
 def _grokking_configs():
-    from labhelpers import grokking_mnist as gm
+    from labhelpers.grokking import mnist as gm
 
     return gm.PAPER_CONFIGS[:2]
 
 
 def _full_grokking_settings():
-    from labhelpers import grokking_mnist as gm
+    from labhelpers.grokking import mnist as gm
 
     return {**gm.DEFAULT_SETTINGS, **GROKKING_SETTINGS}
 
 
 def _grokking_init():
-    from labhelpers import grokking_mnist as gm
+    from labhelpers.grokking import mnist as gm
 
     return gm.init_params(_grokking_configs(), 16, _full_grokking_settings())
 
@@ -730,28 +729,33 @@ _NEEDS_FILES = "reads MNIST or CIFAR-10 from disk or the internet, which a test 
 
 EXEMPT: dict[str, str] = {
     **{f"labhelpers.{name}": _RECORD for name in (
-        "ntk_grid.KernelGrid", "ntk_grid.KernelPath", "collapse.CollapseMetrics", "mlp.MLPTrajectory",
-        "parity.ParityData", "simulate.Trajectory", "checks.Verdict", "collapse_training.CollapseRun",
-        "collapse_training.PerEpochMetrics", "emergence.PowerLawFit", "emergence.ResourceExponents",
-        "emergence.TimeCalibration", "grokking.GrokkingRun", "grokking_mnist.GrokkingHistory", "mnist.MnistData",
-        "relu.NeuronRun", "resnet.CollapseHistory", "resnet.ImageData", "resnet.TerminalPhase",
+        "regimes.KernelGrid", "regimes.KernelPath", "collapse.CollapseMetrics", "emergence.MLPTrajectory",
+        "emergence.ParityData", "core.Trajectory", "checks.Verdict", "collapse.CollapseRun",
+        "collapse.PerEpochMetrics", "emergence.PowerLawFit", "emergence.ResourceExponents",
+        "emergence.TimeCalibration", "grokking.GrokkingRun", "grokking.GrokkingHistory", "core.MnistData",
+        "regimes.NeuronRun", "collapse.CollapseHistory", "collapse.ImageData", "collapse.TerminalPhase",
     )},
-    "labhelpers._divergence.DivergenceError": "an exception type (a ValueError) raised by the trainers",
-    "labhelpers._divergence.DivergenceGuard": "the trainers' shared step check, tested with them; not for users",
-    "labhelpers.models.Model": "an abstract base class; every concrete model is fuzzed",
+    "labhelpers.runs.results_file": "the path of a file shipped in labhelpers/results; tested in tests/test_results_files.py",
+    "labhelpers.runs.read_results": "reads a stored run; its refusals are tested in tests/test_results_files.py",
+    "labhelpers.runs.write_json": "writes a trainer's results atomically; tested in tests/test_results_files.py",
+    "labhelpers.runs.record": "the provenance of the running process (no arguments that come from a user)",
+    "labhelpers.runs.cpu_threads_pinned": "a context manager the trainers use; tested with their determinism",
+    "labhelpers.core.DivergenceError": "an exception type (a ValueError) raised by the trainers",
+    "labhelpers.core.DivergenceGuard": "the trainers' shared step check, tested with them; not for users",
+    "labhelpers.core.Model": "an abstract base class; every concrete model is fuzzed",
     **{f"labhelpers.widgets.{name}": _DRAWS for name in (
         "collapse_explorer", "emergence_explorer", "feedback_explorer", "grokking_explorer", "regimes_explorer",
     )},
     "labhelpers.widgets.SliderFigure": "a figure around a caller's draw function; tested in tests/test_widgets.py",
     "labhelpers.collapse.draw_feature_plane": "draws into a caller's Axes given coordinates from class_plane",
-    "labhelpers.mnist.load_mnist": _NEEDS_FILES,
-    "labhelpers.resnet.load_cifar10": _NEEDS_FILES,
-    "labhelpers.resnet.mnist_images": _NEEDS_FILES,
-    "labhelpers.resnet.load_data": _NEEDS_FILES,
-    "labhelpers.grokking_mnist.benchmark": _NEEDS_FILES + " (and times two full trainings)",
-    "labhelpers.grokking_mnist.load_benchmark": "needs a benchmark file, which only benchmark() (MNIST) writes",
-    "labhelpers.grokking_mnist.main": "the command line; its options go through run_and_save, fuzzed above",
-    "labhelpers.resnet.main": "the command line; its options go through TrainConfig, fuzzed above",
+    "labhelpers.core.load_mnist": _NEEDS_FILES,
+    "labhelpers.collapse.load_cifar10": _NEEDS_FILES,
+    "labhelpers.collapse.mnist_images": _NEEDS_FILES,
+    "labhelpers.collapse.load_data": _NEEDS_FILES,
+    "labhelpers.grokking.benchmark": _NEEDS_FILES + " (and times two full trainings)",
+    "labhelpers.grokking.load_benchmark": "needs a benchmark file, which only benchmark() (MNIST) writes",
+    "labhelpers.grokking.main": "the command line; its options go through run_and_save, fuzzed above",
+    "labhelpers.collapse.main": "the command line; its options go through TrainConfig, fuzzed above",
 }  # fmt: skip
 
 ENTRIES: dict[str, Entry] = {entry.target: entry for entry in ENTRY_LIST}

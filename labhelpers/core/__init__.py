@@ -1,0 +1,101 @@
+"""The shared maths and chapter 1: models (Eq. 3-5), the feedback principle (Sec. 3), closed-form modes
+(Eq. 7-10), gradient flow and descent, data moments, MNIST, and the validation every module uses.
+"""
+
+from __future__ import annotations
+
+from . import data, divergence, feedback, mnist, models, modes, simulate
+from .data import (
+    Moments,
+    empirical_moments,
+    gaussian_features,
+    random_moments,
+    teacher_moments,
+    teacher_targets,
+    whiten,
+    whitened_moments,
+)
+from .divergence import (
+    DivergenceError,
+    DivergenceGuard,
+)
+from .feedback import (
+    conservation_drift,
+    imbalance,
+    imbalance_drift,
+    layers_from_product,
+    product_flow,
+)
+from .mnist import (
+    MnistData,
+    balanced_sample,
+    load_mnist,
+    one_hot,
+)
+from .models import (
+    DeepLinearNetwork,
+    DiagonalLinearNetwork,
+    LinearModel,
+    LinearNetwork,
+    Model,
+    ParameterOverflowError,
+    autograd_flow,
+)
+from .modes import (
+    half_rise_time,
+    linear_mode,
+    linear_saturation_time,
+    product_mode,
+    saturation_time,
+    sigmoidal_mode,
+)
+from .simulate import (
+    Trajectory,
+    gradient_descent,
+    gradient_flow,
+)
+
+__all__ = [
+    "data",
+    "divergence",
+    "feedback",
+    "mnist",
+    "models",
+    "modes",
+    "simulate",
+    "DeepLinearNetwork",
+    "DiagonalLinearNetwork",
+    "DivergenceError",
+    "DivergenceGuard",
+    "LinearModel",
+    "LinearNetwork",
+    "MnistData",
+    "Model",
+    "Moments",
+    "ParameterOverflowError",
+    "Trajectory",
+    "autograd_flow",
+    "balanced_sample",
+    "conservation_drift",
+    "empirical_moments",
+    "gaussian_features",
+    "gradient_descent",
+    "gradient_flow",
+    "half_rise_time",
+    "imbalance",
+    "imbalance_drift",
+    "layers_from_product",
+    "linear_mode",
+    "linear_saturation_time",
+    "load_mnist",
+    "one_hot",
+    "product_flow",
+    "product_mode",
+    "random_moments",
+    "saturation_time",
+    "sigmoidal_mode",
+    "teacher_moments",
+    "teacher_targets",
+    "whiten",
+    "whitened_moments",
+]
