@@ -1,7 +1,7 @@
 """The first, hidden cell of every notebook: install labhelpers in Colab, and nothing elsewhere.
 
 The repository URL is read from ``_config.yml`` (its one home). ``python scripts/colab_cell.py`` prints
-the cell; ``tests/test_notebooks.py`` checks that every notebook starts with exactly this cell.
+the cell; ``tests/book/test_notebooks.py`` checks that every notebook starts with exactly this cell.
 """
 
 from __future__ import annotations

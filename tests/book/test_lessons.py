@@ -16,7 +16,7 @@ import jupytext
 import nbformat
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 import make_student_copies as generator  # noqa: E402
 from colab_cell import colab_cell_source  # noqa: E402

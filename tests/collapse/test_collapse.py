@@ -7,7 +7,7 @@ Tolerances:
 - Invariances (relabelling, sample order, scaling, translation) hold to ``INVARIANT = 1e-10`` relative:
   the computations differ only in rounding.
 - Eq. 12: mode strengths of ``lh.gradient_flow`` (DOP853, rtol 1e-10) against ``lh.sigmoidal_mode``
-  within ``RTOL = 1e-6`` relative, as in tests/test_modes.py.
+  within ``RTOL = 1e-6`` relative, as in tests/core/test_modes.py.
 - The unconstrained feature model from init scale ``sigma = 1e-4``: the conserved imbalance is
   ``O(sigma^2 N)``, so the converged values of ``ufm_limit`` hold to ``UFM_RTOL = 1e-3`` relative (the
   largest deviation measured is 8 % of that tolerance; from ``sigma = 1e-3`` it was 81 %). The

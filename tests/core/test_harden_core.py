@@ -1,6 +1,6 @@
 """Hardening of the chapter-1 core (issue 11): edge domains of product_mode, divergence and cost of descent.
 
-product_mode is compared with an independent 1000-digit evaluation (tests/modes_reference.py). The
+product_mode is compared with an independent 1000-digit evaluation (tests/core/modes_reference.py). The
 tolerance is ``1e-11 |reference| + 2e-15 * scale``, where ``scale = max(|S|, |theta0|, |C|)``: a relative
 error of 1e-11, with an absolute floor of ten rounding units of the problem's scale where theta crosses
 zero. Measured on this grid: worst relative error 3.5e-13 (where |theta| > 1e-3 scale; margin 29x), and
