@@ -735,6 +735,9 @@ EXEMPT: dict[str, str] = {
         "emergence.TimeCalibration", "grokking.GrokkingRun", "grokking.GrokkingHistory", "core.MnistData",
         "regimes.NeuronRun", "collapse.CollapseHistory", "collapse.ImageData", "collapse.TerminalPhase",
     )},
+    **{f"labhelpers.runs.{name}": "the trainers' scaffold: it takes the trainer's own functions and tensors; tested "
+       "in tests/runs/test_loop.py and through every trainer" for name in (
+        "train_loop", "epoch_batches", "optimizer_step", "show_progress", "Records", "Throughput")},
     "labhelpers.runs.results_file": "the path of a file shipped in labhelpers/results; tested in tests/runs/test_results_files.py",
     "labhelpers.runs.read_results": "reads a stored run; its refusals are tested in tests/runs/test_results_files.py",
     "labhelpers.runs.write_json": "writes a trainer's results atomically; tested in tests/runs/test_results_files.py",
