@@ -99,6 +99,19 @@ _RESNET_HISTORY_ITEMS = {
     "epoch_seconds": _TIME,
 }
 
+# What runs.loop.Throughput.as_dict() records; optional, since runs stored before the scaffold lack it.
+THROUGHPUT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["train_seconds", "samples", "samples_per_second", "gflops_per_second"],
+    "additionalProperties": False,
+    "properties": {
+        "train_seconds": _TIME,
+        "samples": {"type": "integer", "minimum": 0},
+        "samples_per_second": {"type": "number", "minimum": 0},
+        "gflops_per_second": {"type": ["number", "null"], "minimum": 0},
+    },
+}
+
 RESNET_RUN_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["format", "config", "history", "provenance"],
@@ -110,6 +123,7 @@ RESNET_RUN_SCHEMA: dict[str, Any] = {
             "required": list(_RESNET_HISTORY_ITEMS),
             "properties": {key: _list_of(item) for key, item in _RESNET_HISTORY_ITEMS.items()},
         },
+        "throughput": THROUGHPUT_SCHEMA,
         "provenance": PROVENANCE_SCHEMA,
     },
 }
@@ -180,6 +194,7 @@ GROKKING_RUN_SCHEMA: dict[str, Any] = {
                 "train_loss": _list_of(_list_of(_LOSS)),
             },
         },
+        "throughput": THROUGHPUT_SCHEMA,
         "provenance": PROVENANCE_SCHEMA,
     },
 }

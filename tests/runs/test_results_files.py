@@ -308,3 +308,17 @@ def test_a_folder_is_refused_before_a_run_starts(tmp_path):
         gm.run_and_save(tmp_path, progress=False)  # refused before MNIST is even loaded
     with pytest.raises(ValueError, match="path must be a file path"):
         rn.run_and_save(rn.TrainConfig(dataset="random", epochs=1), None)
+
+
+_THROUGHPUT = {"train_seconds": 2.0, "samples": 1000, "samples_per_second": 500.0, "gflops_per_second": None}
+
+
+@pytest.mark.parametrize("kind", ["resnet", "grokking"])
+def test_a_recorded_throughput_loads_and_a_bad_one_is_refused(tmp_path, kind):
+    """Runs trained on the scaffold (labhelpers.runs.loop) record their throughput; older files lack it."""
+    good = _shipped(kind) | {"throughput": dict(_THROUGHPUT)}
+    path = tmp_path / f"good_{kind}.json"
+    path.write_text(json.dumps(good))
+    SHIPPED[kind][1](path)
+    _refused(tmp_path, kind, good | {"throughput": _THROUGHPUT | {"samples": -1}}, "throughput")
+    _refused(tmp_path, kind, good | {"throughput": _THROUGHPUT | {"extra": 1}}, "throughput")
