@@ -47,15 +47,15 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from ..core import validation as check
-from ..core.divergence import DivergenceGuard
-from ..core.mnist import N_CLASSES as MNIST_CLASSES
-from ..core.mnist import load_mnist
-from ..runs import provenance as provenance_
-from ..runs import schema as results_schema
-from ..runs.threads import cpu_threads_pinned as _cpu_threads_pinned
-from .mnist_mlp import PerEpochMetrics
-from .saxe import collapse_metrics
+from ...core import validation as check
+from ...core.divergence import DivergenceGuard
+from ...core.mnist import N_CLASSES as MNIST_CLASSES
+from ...core.mnist import load_mnist
+from ...runs import provenance as provenance_
+from ...runs import schema as results_schema
+from ...runs.threads import cpu_threads_pinned as _cpu_threads_pinned
+from ..mnist_mlp import PerEpochMetrics
+from ..saxe import collapse_metrics
 
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 RESULTS_FORMAT = "labhelpers.resnet/collapse-run/1"
@@ -1195,7 +1195,7 @@ def plot_history(history: CollapseHistory, *, title: str | None = None):
     import matplotlib.pyplot as plt
     from matplotlib.ticker import NullFormatter
 
-    from ..plotting import PALETTE
+    from ...plotting import PALETTE
 
     history = _check_history(history)
     if title is not None and not isinstance(title, str):
