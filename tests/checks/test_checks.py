@@ -497,7 +497,7 @@ class TestDisplay:
         shown = []
         monkeypatch.setattr(display, "display", lambda *args, **kwargs: shown.append((args, kwargs)))
         count = {"now": 7}
-        monkeypatch.setattr(checks, "_execution_count", lambda: count["now"])
+        monkeypatch.setattr(checks.verdict, "_execution_count", lambda: count["now"])
 
         verdict = check("Exercise 9", 1.0, 1.0)
         assert len(shown) == 1

@@ -1,0 +1,262 @@
+"""Self-checks of a student's function: run it on cases, compare with the reference, name the mistake.
+
+Book: the lessons' exercises that ask for a function (lessons 1-5).
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import warnings
+from collections.abc import Mapping
+from typing import Any, Callable
+
+import numpy as np
+
+from .values import (
+    _check_hint_pairs,
+    _check_name,
+    _check_show,
+    _check_tolerance,
+    _compare,
+    _contains_ellipsis,
+    _count,
+    _error_text,
+    _generic_hint,
+    _guarded,
+    _hint_kind,
+    _reference_array,
+    _safely_true,
+    _short,
+    _student_array,
+)
+from .verdict import _MAX_TEXT, CORRECT, INCORRECT, NOT_ATTEMPTED, Verdict, _deliver, _ordinal
+
+
+# ---------------------------------------------------------------- check a function
+def _call(function: Callable[..., Any], case: Any) -> Any:
+    """Call ``function`` on one test case, on copies so that in-place edits cannot leak."""
+    case = copy.deepcopy(case)
+    if isinstance(case, tuple):
+        return function(*case)
+    if isinstance(case, Mapping):
+        return function(**case)
+    return function(case)
+
+
+def _outputs(value: Any, argument: str) -> tuple[np.ndarray, ...] | np.ndarray:
+    """An instructor function's result: a tuple of arrays (several outputs) or one array."""
+    if isinstance(value, tuple):
+        return tuple(_reference_array(f"{argument}, output {k + 1}", v) for k, v in enumerate(value))
+    return _reference_array(argument, value)
+
+
+def _describe_case(function: Callable[..., Any], case: Any) -> str:
+    if isinstance(case, Mapping):
+        items = list(case.items())
+    else:
+        args = case if isinstance(case, tuple) else (case,)
+        try:
+            names = list(inspect.signature(function).parameters)
+        except (TypeError, ValueError):
+            names = []
+        items = [(names[k] if k < len(names) else f"arg{k + 1}", v) for k, v in enumerate(args)]
+    text = ", ".join(f"{key}={_short(value, 40)}" for key, value in items)
+    return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 3] + "..."
+
+
+def _run_student(student_fn: Callable[..., Any], case: Any, name: str) -> tuple[str, Any]:
+    """``("ok", output)``, or ``(status, message)`` when the call did not give numbers to compare."""
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            output = _call(student_fn, case)
+    except NotImplementedError as error:
+        stub = str(error).strip()
+        if stub and stub not in name:  # a stub of another exercise, called from this one
+            return NOT_ATTEMPTED, (
+                f'Your function calls a stub that still raises NotImplementedError ("{stub}"): finish that '
+                "exercise first, or delete its `raise` line if you have filled it in."
+            )
+        return NOT_ATTEMPTED, (
+            "The function still raises NotImplementedError. Fill in the `...` and delete the "
+            "`raise NotImplementedError` line."
+        )
+    except TypeError as error:
+        if "ellipsis" in str(error):
+            return NOT_ATTEMPTED, f"Some `...` are still left in the function ({_error_text(error)}). Fill them in."
+        return INCORRECT, f"your function raised {_error_text(error)}."
+    except SystemExit as error:
+        return INCORRECT, f"your function called `sys.exit` ({_error_text(error)}); end it with `return` instead."
+    except KeyboardInterrupt:
+        return INCORRECT, "your function was interrupted (KeyboardInterrupt): does it loop forever?"
+    except BaseException as error:  # the student's bug, reported without a traceback
+        return INCORRECT, f"your function raised {_error_text(error)}."
+    if output is None:
+        return NOT_ATTEMPTED, "The function returned `None`: fill in the `...` and end it with a `return` line."
+    if _contains_ellipsis(output):
+        return NOT_ATTEMPTED, "The function still returns `...`: fill in the missing lines."
+    return "ok", output
+
+
+def _split_output(output: Any, expected: tuple[np.ndarray, ...] | np.ndarray) -> tuple[list[Any] | None, str | None]:
+    """Match the student's output to the reference's structure (several outputs or one)."""
+    if isinstance(expected, tuple):
+        n = len(expected)
+        if not isinstance(output, (tuple, list)):
+            return None, f"it should return {n} values (as in `return x, y`), but it returned {_short(output)}"
+        if len(output) != n:
+            return None, f"it should return {n} values, but it returned {len(output)}"
+        return list(output), None
+    return [output], None
+
+
+def check_function(
+    name: str,
+    student_fn: Any,
+    reference_fn: Callable[..., Any],
+    cases: list[Any] | tuple[Any, ...],
+    *,
+    rtol: float = 1e-6,
+    atol: float = 1e-9,
+    hints: Mapping[str, Callable[..., Any]] | list[tuple[Callable[..., Any], str]] | None = None,
+    show: bool = True,
+) -> Verdict:
+    """Call a student's function on test inputs and compare it with a reference implementation.
+
+    Parameters
+    ----------
+    name : str
+        The exercise, shown at the start of the message.
+    student_fn : callable
+        The student's function. A stub that raises ``NotImplementedError``, still computes with a
+        ``...``, or returns ``None`` or ``...`` counts as "not attempted yet".
+    reference_fn : callable
+        The right implementation. It returns a number, an array, or a tuple of them (several
+        outputs, which the student's function must return in the same order).
+    cases : list
+        Test inputs. Each is a tuple of positional arguments, a dict of keyword arguments, or a
+        single argument. Each call gets fresh copies, so in-place changes do not leak.
+    rtol, atol : float
+        Tolerances of ``numpy.allclose``, applied to every output.
+    hints : mapping or list, optional
+        Common mistakes, tried in order when an output is wrong. Either ``{message: wrong_fn}``,
+        where ``wrong_fn`` implements the mistake (same signature as ``reference_fn``; it matches
+        when the student's outputs agree with it on every case), or a list of
+        ``(predicate, message)`` pairs with ``predicate(output, expected_output)`` called on the
+        first failing case (tuples of arrays for several outputs).
+    show : bool
+        Display the verdict now (default).
+
+    Returns
+    -------
+    Verdict
+        Its ``status`` is ``"not attempted"``, ``"incorrect"`` or ``"correct"``.
+
+    Raises
+    ------
+    ValueError
+        Only for the instructor's arguments: ``reference_fn`` (or a hint function) not callable or
+        failing on a case, ``cases`` empty, bad tolerances or hints; never because of ``student_fn``.
+    """
+    name = _check_name(name)
+    if not callable(reference_fn):
+        raise ValueError(f"reference_fn must be callable; got {_short(reference_fn)}")
+    if not isinstance(cases, (list, tuple)) or len(cases) == 0:
+        raise ValueError(f"cases must be a non-empty list of test inputs; got {_short(cases)}")
+    rtol, atol = _check_tolerance("rtol", rtol), _check_tolerance("atol", atol)
+    show = _check_show(show)
+    expected = [_instructor_outputs(reference_fn, case, k, "reference_fn") for k, case in enumerate(cases)]
+    kind = _hint_kind(hints)
+    mistakes: list[tuple[str, list[Any]]] = []
+    pairs: list[tuple[Callable[..., Any], str]] = []
+    if kind == "mapping":
+        for message, wrong_fn in hints.items():
+            if not callable(wrong_fn):
+                raise ValueError(
+                    f"hints[{message!r}] must be a function implementing the mistake; got {_short(wrong_fn)}"
+                )
+            wrong = [_instructor_outputs(wrong_fn, case, k, f"hints[{message!r}]") for k, case in enumerate(cases)]
+            if all(_same_outputs(w, e, rtol, atol) for w, e in zip(wrong, expected)):
+                raise ValueError(f"hints[{message!r}] agrees with reference_fn on every case, so it can never be shown")
+            mistakes.append((message, wrong))
+    elif kind == "pairs":
+        pairs = _check_hint_pairs(hints)
+
+    status, message = _guarded(
+        "function", _judge_function, name, student_fn, reference_fn, cases, expected, rtol, atol, mistakes, pairs
+    )
+    return _deliver(name, status, message, show)
+
+
+def _judge_function(
+    name: str,
+    student_fn: Any,
+    reference_fn: Callable[..., Any],
+    cases: list[Any] | tuple[Any, ...],
+    expected: list[Any],
+    rtol: float,
+    atol: float,
+    mistakes: list[tuple[str, list[Any]]],
+    pairs: list[tuple[Callable[..., Any], str]],
+) -> tuple[str, str]:
+    """The status and message of :func:`check_function` (instructor arguments already checked)."""
+    if student_fn is None or student_fn is Ellipsis:
+        return NOT_ATTEMPTED, "Define the function by filling in the `...`, then run this cell again."
+    if not callable(student_fn):
+        return INCORRECT, f"A function is needed here, but this is {_short(student_fn)}."
+
+    outputs, failure = [], None
+    for k, (case, reference) in enumerate(zip(cases, expected)):
+        where = f"Test input {k + 1} of {len(cases)} ({_describe_case(reference_fn, case)})"
+        status, output = _run_student(student_fn, case, name)
+        if status != "ok":
+            return status, output if status == NOT_ATTEMPTED else f"{where}: {output}"
+        parts, problem = _split_output(output, reference)
+        if problem is not None:
+            return INCORRECT, f"{where}: {problem}."
+        references = reference if isinstance(reference, tuple) else (reference,)
+        arrays = []
+        for j, (part, ref) in enumerate(zip(parts, references)):
+            what = "the output" if len(references) == 1 else f"the {_ordinal(j + 1)} returned value"
+            array, problem = _student_array(part, what)
+            if problem is None:
+                problem = _compare(array, ref, rtol, atol, what)
+            if problem:  # unreadable, wrong shape, NaN or inf
+                return INCORRECT, f"{where}: {problem}"
+            arrays.append(array.reshape(ref.shape))
+            if problem == "" and failure is None:
+                failure = (k, j, where)
+        outputs.append(tuple(arrays) if isinstance(reference, tuple) else arrays[0])
+
+    if failure is None:
+        return CORRECT, f"Your function matches the reference on {_count(len(cases), 'test input')}."
+    for message, wrong in mistakes:
+        if all(_same_outputs(o, w, rtol, atol) for o, w in zip(outputs, wrong)):
+            return INCORRECT, message
+    k, j, where = failure
+    for predicate, message in pairs:
+        if _safely_true(predicate, outputs[k], expected[k]):
+            return INCORRECT, message
+    several = isinstance(expected[k], tuple)
+    got, ref = (outputs[k][j], expected[k][j]) if several else (outputs[k], expected[k])
+    what = f"the {_ordinal(j + 1)} returned value" if several else "the output"
+    return INCORRECT, f"{where}: {_generic_hint(got, ref, rtol, atol, what)}"
+
+
+def _instructor_outputs(function: Callable[..., Any], case: Any, k: int, argument: str):
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            value = _call(function, case)
+    except Exception as error:
+        raise ValueError(f"{argument} raised {_error_text(error)} on cases[{k}]") from error
+    return _outputs(value, f"{argument} on cases[{k}]")
+
+
+def _same_outputs(a: Any, b: Any, rtol: float, atol: float) -> bool:
+    a_parts = a if isinstance(a, tuple) else (a,)
+    b_parts = b if isinstance(b, tuple) else (b,)
+    return len(a_parts) == len(b_parts) and all(
+        x.shape == y.shape and np.allclose(x, y, rtol=rtol, atol=atol) for x, y in zip(a_parts, b_parts)
+    )
