@@ -268,28 +268,8 @@ def phase_portrait(
     legend = _check_legend(legend)
     if _check_axes(ax) is None:
         _, ax = plt.subplots(figsize=(4.6, 4.6))
-    grid = np.linspace(-extent, extent, density)
-    A, B = np.meshgrid(grid, grid)
-    with np.errstate(over="ignore", invalid="ignore"):  # a huge S or extent: arrows of infinite speed, drawn alike
-        residual = S - A * B
-        ax.streamplot(A, B, B * residual, A * residual, color="0.75", density=0.9, linewidth=0.7, arrowsize=0.8)
-    fine = np.linspace(-extent, extent, 400)
-    with np.errstate(divide="ignore", over="ignore"):
-        minima_b = S / fine
-    inside = np.abs(minima_b) <= extent
-    ax.plot(np.where(inside, fine, np.nan), np.where(inside, minima_b, np.nan), color="k", lw=2, label=r"minima $ab=S$")
-    for C in np.atleast_1d(imbalances):
-        # Long enough that both coordinates leave the plotted square.
-        s_max = np.arcsinh(extent / np.sqrt(abs(C))) + 0.1 if C != 0 else extent
-        s = np.linspace(-s_max, s_max, 400)
-        if C > 0:
-            a_c, b_c = np.sqrt(C) * np.cosh(s), np.sqrt(C) * np.sinh(s)
-        elif C < 0:
-            a_c, b_c = np.sqrt(-C) * np.sinh(s), np.sqrt(-C) * np.cosh(s)
-        else:
-            a_c, b_c = s, s
-        for sa, sb in ((1, 1), (-1, -1)) if C != 0 else ((1, 1), (1, -1)):
-            ax.plot(sa * a_c, sb * b_c, color=PALETTE[2], lw=0.9, ls="--", alpha=0.8)
+    _draw_flow_and_minima(ax, S, extent, density)
+    _draw_hyperbolas(ax, imbalances, extent)
     ax.plot([], [], color=PALETTE[2], lw=0.9, ls="--", label=r"conserved $a^2-b^2=C$")
     if paths is not None:
         a_path, b_path = paths
@@ -303,6 +283,36 @@ def phase_portrait(
     ax.set_ylabel("second layer $b$")
     _place_legend(ax, legend)
     return ax
+
+
+def _draw_flow_and_minima(ax, S: float, extent: float, density: int) -> None:
+    """The flow field of Eq. 6 (``da/dt = b (S - a b)``, ``db/dt = a (S - a b)``) and the minima ``a b = S``."""
+    grid = np.linspace(-extent, extent, density)
+    A, B = np.meshgrid(grid, grid)
+    with np.errstate(over="ignore", invalid="ignore"):  # a huge S or extent: arrows of infinite speed, drawn alike
+        residual = S - A * B
+        ax.streamplot(A, B, B * residual, A * residual, color="0.75", density=0.9, linewidth=0.7, arrowsize=0.8)
+    fine = np.linspace(-extent, extent, 400)
+    with np.errstate(divide="ignore", over="ignore"):
+        minima_b = S / fine
+    inside = np.abs(minima_b) <= extent
+    ax.plot(np.where(inside, fine, np.nan), np.where(inside, minima_b, np.nan), color="k", lw=2, label=r"minima $ab=S$")
+
+
+def _draw_hyperbolas(ax, imbalances, extent: float) -> None:
+    """The conserved hyperbolas ``a^2 - b^2 = C`` (Eq. 8), both branches, long enough to leave the square."""
+    for C in np.atleast_1d(imbalances):
+        # Long enough that both coordinates leave the plotted square.
+        s_max = np.arcsinh(extent / np.sqrt(abs(C))) + 0.1 if C != 0 else extent
+        s = np.linspace(-s_max, s_max, 400)
+        if C > 0:
+            a_c, b_c = np.sqrt(C) * np.cosh(s), np.sqrt(C) * np.sinh(s)
+        elif C < 0:
+            a_c, b_c = np.sqrt(-C) * np.sinh(s), np.sqrt(-C) * np.cosh(s)
+        else:
+            a_c, b_c = s, s
+        for sa, sb in ((1, 1), (-1, -1)) if C != 0 else ((1, 1), (1, -1)):
+            ax.plot(sa * a_c, sb * b_c, color=PALETTE[2], lw=0.9, ls="--", alpha=0.8)
 
 
 def _trajectory_pair(trajectories) -> tuple[np.ndarray, np.ndarray]:
