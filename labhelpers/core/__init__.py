@@ -55,6 +55,9 @@ from .simulate import (
     gradient_flow,
 )
 
+# isort: split
+from .explore import feedback_curves  # last: it uses this package's names above
+
 __all__ = [
     "data",
     "divergence",
@@ -98,4 +101,5 @@ __all__ = [
     "teacher_targets",
     "whiten",
     "whitened_moments",
+    "feedback_curves",
 ]

@@ -1,4 +1,4 @@
-"""Tests for labhelpers.widgets.slider: the live + static slider figure and the feedback explorer (Sec. 3)."""
+"""Tests for labhelpers.widgets: the live + static slider figure and the feedback explorer (Sec. 3)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 import labhelpers as lh
-from labhelpers.widgets.slider import WIDGET_VIEW_MIMETYPE, SliderFigure, feedback_curves, feedback_explorer
+from labhelpers.core import feedback_curves
+from labhelpers.widgets import WIDGET_VIEW_MIMETYPE, SliderFigure, feedback_explorer
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 TINY = {"figsize": (2.0, 1.5), "dpi": 30, "layout": None}  # no layout engine: fast frames
@@ -281,7 +282,7 @@ def test_emergence_explorer_rejects_bad_arguments(kwargs, match):
 
 def test_emergence_curves_are_the_skill_model():
     S = 2.0
-    curves = lh.widgets.emergence_curves((0.5, 1.0), (1e-3, 0.1), n_shown=3, n_skills=50, target_scale=S, n_times=61)
+    curves = lh.emergence.emergence_curves((0.5, 1.0), (1e-3, 0.1), n_shown=3, n_skills=50, target_scale=S, n_times=61)
     t = curves["times"]
     assert curves["strengths"].shape == (61, 2, 2, 3) and curves["loss"].shape == (61, 2, 2)
     assert np.all(np.diff(np.log(t)) > 0)
@@ -336,7 +337,7 @@ def test_regimes_explorer_rejects_bad_arguments(kwargs, match):
 
 def test_regimes_curves_are_the_closed_forms():
     s = np.array([2.0, 1.0])
-    curves = lh.widgets.regimes_curves((0.0, 10.0), (1e-2, 0.3), target_scales=s, n_times=81)
+    curves = lh.regimes.regimes_curves((0.0, 10.0), (1e-2, 0.3), target_scales=s, n_times=81)
     t = curves["times"]
     assert curves["theta"].shape == (81, 2, 2, 2) and curves["kernel_distance"].shape == (81, 2, 2)
     assert np.all(np.diff(np.log(t)) > 0)
@@ -376,14 +377,14 @@ def test_static_html_is_the_same_in_every_run(monkeypatch):
 @pytest.mark.parametrize(
     "call, match",
     [
-        (lambda: lh.widgets.feedback_curves(n_times=10**9), "n_times"),
-        (lambda: lh.widgets.feedback_curves(n_times=2.0), "n_times"),
-        (lambda: lh.widgets.feedback_curves(initial_scales=np.linspace(0.01, 0.5, 65)), "initial_scales"),
-        (lambda: lh.widgets.feedback_curves(variance=True), "variance"),
-        (lambda: lh.widgets.emergence_curves(n_skills=10**12), "n_skills"),
-        (lambda: lh.widgets.emergence_curves(n_times=np.int64(10**6)), "n_times"),
-        (lambda: lh.widgets.collapse_curves(seed=-1), "seed"),
-        (lambda: lh.widgets.collapse_curves(seed=True), "seed"),
+        (lambda: lh.feedback_curves(n_times=10**9), "n_times"),
+        (lambda: lh.feedback_curves(n_times=2.0), "n_times"),
+        (lambda: lh.feedback_curves(initial_scales=np.linspace(0.01, 0.5, 65)), "initial_scales"),
+        (lambda: lh.feedback_curves(variance=True), "variance"),
+        (lambda: lh.emergence.emergence_curves(n_skills=10**12), "n_skills"),
+        (lambda: lh.emergence.emergence_curves(n_times=np.int64(10**6)), "n_times"),
+        (lambda: lh.collapse.collapse_curves(seed=-1), "seed"),
+        (lambda: lh.collapse.collapse_curves(seed=True), "seed"),
     ],
 )
 def test_curves_refuse_sizes_they_cannot_afford(call, match):
@@ -395,15 +396,15 @@ def test_curves_refuse_sizes_they_cannot_afford(call, match):
 @pytest.mark.parametrize(
     "curves, kwargs, name",
     [
-        (lh.widgets.feedback_curves, {"initial_scales": (1e-310, 1e-309)}, "initial_scales"),
-        (lh.widgets.feedback_curves, {"variance": 1e308}, "variance"),
-        (lh.widgets.feedback_curves, {"target_scale": 1e308}, "target_scale"),
-        (lh.widgets.emergence_curves, {"alphas": (1e300, 2e300)}, "alphas"),
-        (lh.widgets.grokking_curves, {"ratios": (1e-311, 1e-310)}, "ratios"),
-        (lh.widgets.grokking_curves, {"target_scale": 5e-324}, "target_scale"),
-        (lh.widgets.regimes_curves, {"lams": (0.0, 1e300)}, "lams"),
-        (lh.widgets.regimes_curves, {"target_scales": (2e-310, 1e-310)}, "target_scales"),
-        (lh.widgets.collapse_curves, {"init_scales": (1e298, 1e299)}, "init_scales"),
+        (lh.feedback_curves, {"initial_scales": (1e-310, 1e-309)}, "initial_scales"),
+        (lh.feedback_curves, {"variance": 1e308}, "variance"),
+        (lh.feedback_curves, {"target_scale": 1e308}, "target_scale"),
+        (lh.emergence.emergence_curves, {"alphas": (1e300, 2e300)}, "alphas"),
+        (lh.grokking.grokking_curves, {"ratios": (1e-311, 1e-310)}, "ratios"),
+        (lh.grokking.grokking_curves, {"target_scale": 5e-324}, "target_scale"),
+        (lh.regimes.regimes_curves, {"lams": (0.0, 1e300)}, "lams"),
+        (lh.regimes.regimes_curves, {"target_scales": (2e-310, 1e-310)}, "target_scales"),
+        (lh.collapse.collapse_curves, {"init_scales": (1e298, 1e299)}, "init_scales"),
     ],
 )
 def test_explorer_data_refuses_extreme_slider_values(curves, kwargs, name):
@@ -415,22 +416,22 @@ def test_explorer_data_names_the_argument_behind_a_refused_flow():
     small = {"initial_scales": (0.01, 0.1), "imbalances": (0.0, 1.0), "n_times": 11}
     for t_max in (1e308, 5e-324):  # beyond the solver's budget; times that round onto each other
         with pytest.raises(ValueError, match="t_max"):
-            lh.widgets.feedback_curves(1.0, t_max=t_max, **small)
+            lh.feedback_curves(1.0, t_max=t_max, **small)
     with pytest.raises(ValueError, match="imbalances"):
-        lh.widgets.feedback_curves(1.0, **{**small, "imbalances": (0.0, 1e100)})
+        lh.feedback_curves(1.0, **{**small, "imbalances": (0.0, 1e100)})
     ufm = {"init_scales": (0.01,), "n_classes": 3, "n_per_class": 2, "feature_dim": 3, "n_times": 11}
     with pytest.raises(ValueError, match="^snapshot_times ends at 1e\\+100"):
-        lh.widgets.collapse_curves(snapshot_times=(0.0, 1e100), **ufm)
+        lh.collapse.collapse_curves(snapshot_times=(0.0, 1e100), **ufm)
     with pytest.raises(ValueError, match="feature_dim"):
-        lh.widgets.collapse_curves(snapshot_times=(0.0, 1.0), **{**ufm, "feature_dim": 10**12})
+        lh.collapse.collapse_curves(snapshot_times=(0.0, 1.0), **{**ufm, "feature_dim": 10**12})
     with pytest.raises(ValueError, match="alphas holds 700"):  # skill 6's frequency 6^-701 underflows to 0
-        lh.widgets.emergence_curves(alphas=(700.0,), initial_scales=(0.01,), n_skills=10, n_times=11)
+        lh.emergence.emergence_curves(alphas=(700.0,), initial_scales=(0.01,), n_skills=10, n_times=11)
     with pytest.raises(ValueError, match="alphas must be strictly positive"):
-        lh.widgets.emergence_curves(alphas=(0.0, 1.0), n_skills=10, n_times=11)
+        lh.emergence.emergence_curves(alphas=(0.0, 1.0), n_skills=10, n_times=11)
 
 
 def test_explorer_data_stays_finite_at_the_moderate_limits():
-    grok = lh.widgets.grokking_curves(ratios=(1e-100, 1e100), Zs=(1e-100, 1e100), widths=(4,), n_times=11)
-    regimes = lh.widgets.regimes_curves(lams=(0.0, 1e100), initial_scales=(1.0, 1e100), n_times=11)
+    grok = lh.grokking.grokking_curves(ratios=(1e-100, 1e100), Zs=(1e-100, 1e100), widths=(4,), n_times=11)
+    regimes = lh.regimes.regimes_curves(lams=(0.0, 1e100), initial_scales=(1.0, 1e100), n_times=11)
     for curves in (grok, regimes):
         assert all(np.all(np.isfinite(v)) for v in curves.values() if isinstance(v, np.ndarray))

@@ -1,4 +1,4 @@
-"""Tests for the collapse explorer of labhelpers.widgets.slider (Sec. 5): the UFM's features and NC1 over time."""
+"""Tests for the collapse explorer of labhelpers.widgets (Sec. 5): the UFM's features and NC1 over time."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 import labhelpers as lh
-from labhelpers.collapse import saxe as co
-from labhelpers.widgets.slider import SliderFigure, collapse_curves, collapse_explorer
+from labhelpers import collapse as co
+from labhelpers.collapse import collapse_curves
+from labhelpers.widgets import SliderFigure, collapse_explorer
 
 
 def png_size(png: bytes) -> tuple[int, int]:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import labhelpers as lh
-from labhelpers.grokking import scalar as grok
+from labhelpers import grokking as grok
 
 
 def png_size(png: bytes) -> tuple[int, int]:
@@ -34,7 +34,7 @@ def test_grokking_explorer_rejects_bad_arguments(kwargs, match):
 
 def test_grokking_curves_are_the_closed_forms():
     S = 2.0
-    curves = lh.widgets.grokking_curves((0.01, 100.0), (1.0, 5.0), (4,), target_scale=S, n_times=121)
+    curves = lh.grokking.grokking_curves((0.01, 100.0), (1.0, 5.0), (4,), target_scale=S, n_times=121)
     t = curves["times"]
     assert curves["slope"].shape == (121, 2, 2) and np.all(np.diff(np.log(t)) > 0)
     # gain of the aligned features + retreat of the anti-aligned ones = slope (beta_0 = 0), and both are Theorem I.1
