@@ -1,8 +1,20 @@
-"""Chapter 2, emergence: sparse parity, the skill model and its scaling laws (Sec. 4), the parity MLP."""
+"""Chapter 2, emergence: sparse parity, the skill model, its scaling laws and calibration, the parity MLP.
+
+Book: chapter 2 (book/emergence.md). One module per part of the chapter: :mod:`.parity` (the multitask
+sparse parity problem), :mod:`.skills` (the skill model), :mod:`.mlp` (a two-layer network learns the same
+skills), :mod:`.calibration` (the skill model's clock and thresholds fitted to the network) and
+:mod:`.scaling` (scaling laws).
+"""
 
 from __future__ import annotations
 
-from . import mlp, parity, skills
+from . import calibration, mlp, parity, scaling, skills
+from .calibration import (
+    TimeCalibration,
+    crossing_time,
+    fit_threshold,
+    fit_time_scale,
+)
 from .mlp import (
     MLPTrajectory,
     mlp_output,
@@ -14,20 +26,18 @@ from .parity import (
     SparseParity,
     power_law_frequencies,
 )
-from .skills import (
+from .scaling import (
     PowerLawFit,
     ResourceExponents,
-    TimeCalibration,
-    crossing_time,
-    emergence_time,
-    empirical_skill_moments,
     fit_power_law,
-    fit_threshold,
-    fit_time_scale,
     loss_in_data,
     loss_in_parameters,
     loss_in_time,
     scaling_exponents,
+)
+from .skills import (
+    emergence_time,
+    empirical_skill_moments,
     simulate_skill_model,
     skill_loss,
     skill_moments,
@@ -36,9 +46,14 @@ from .skills import (
     skill_strength_in_parameters,
 )
 
+# isort: split
+from .explore import emergence_curves  # last: it uses this package's names above
+
 __all__ = [
+    "calibration",
     "mlp",
     "parity",
+    "scaling",
     "skills",
     "MLPTrajectory",
     "ParityData",
@@ -66,4 +81,5 @@ __all__ = [
     "skill_strength_in_parameters",
     "train_mlp_batched",
     "train_mlp_loop",
+    "emergence_curves",
 ]

@@ -28,6 +28,12 @@ is 1 when the network outputs the target on task ``k``.
 The defaults show emergence on a CPU: with ``SparseParity(n_tasks=5, n_bits=20, bits_per_task=3,
 alpha=0.5)`` and ``seeds=range(8)``, the five skills rise sigmoidally, one after another in order of
 frequency (half strength near steps 300, 650, 1100, 1600, 2050), in about 10 s on 2 CPU cores.
+
+Both trainers run on the course's training scaffold (:func:`labhelpers.runs.train_loop`) with one shared
+step (:func:`_train_step`); their setup (validated arguments, seeds, weights, data) is in
+:mod:`labhelpers.emergence.mlp_setup`.
+
+Book: chapter 2, "A two-layer network learns the same skills" (Sec. em-mlp) and "Batched training".
 """
 
 from __future__ import annotations
@@ -37,19 +43,29 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from ..core import validation as check
-from ..core.divergence import DivergenceGuard
+from ..runs.loop import Records, Throughput, optimizer_step, train_loop
+from .mlp_setup import (  # noqa: F401  (OPTIMIZERS, MAX_SAMPLE_PASSES: this module's public constants before the split)
+    _PARAM_NAMES,
+    MAX_SAMPLE_PASSES,
+    OPTIMIZERS,
+    _batched_forward,
+    _data,
+    _flops_per_sample,
+    _guard,
+    _index_stream,
+    _init_params,
+    _optimizer,
+    _run_forward,
+    _run_seeds,
+    _setup,
+    _stack,
+    _trainable,
+)
 from .parity import SparseParity
 
-OPTIMIZERS = ("adam", "sgd")
-_INDEX_CHUNK = 256  # minibatch indices are drawn this many steps at a time, per run
-_PARAM_NAMES = ("W1", "b1", "W2", "b2")
-MAX_SAMPLE_PASSES = 10**11
-"""The most sample passes a call may cost, each one forward and backward pass through one network, counted
-as runs x (steps x batch_size + records x evaluated samples). About a day on 2 CPU cores at width 256; the
-book's runs take 10^6 to 10^8."""
+_RECORDED = ("skill_strength", "test_loss", "train_loss")  # what _measure returns, in its order
 
 
 @dataclass
@@ -66,6 +82,8 @@ class MLPTrajectory:
       ``b1`` ``(R, width)``, ``W2`` ``(R, width)``, ``b2`` ``(R,)``, and ``mask`` ``(R, width)`` (1 for a
       real hidden unit of that run).
     - ``info``: the configuration (seeds, widths, n_train, optimiser, ...) and the wall time.
+    - ``throughput``: how fast the training steps ran (:class:`labhelpers.runs.Throughput`: samples per
+      second, measurements excluded, and GFLOP/s at about 6 FLOPs per weight and sample), or None.
     """
 
     steps: np.ndarray
@@ -74,6 +92,7 @@ class MLPTrajectory:
     test_loss: np.ndarray
     final_params: dict[str, np.ndarray]
     info: dict[str, Any] = field(default_factory=dict)
+    throughput: Throughput | None = None
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -87,181 +106,6 @@ class MLPTrajectory:
     def loss(self) -> np.ndarray:
         """The test loss, shape ``(T, R)`` (the loss plotting helpers expect)."""
         return self.test_loss
-
-
-# ---------------------------------------------------------------------------- validation
-def _per_run(name: str, value, n_runs: int) -> list[int]:
-    """An integer, or one integer per run, as a list of ``n_runs`` integers >= 1."""
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return [check.positive_int(name, value)] * n_runs
-    try:
-        values = list(value)
-    except TypeError as error:
-        raise ValueError(f"{name} must be an integer or a sequence of {n_runs} integers; got {value!r}") from error
-    if len(values) != n_runs:
-        raise ValueError(f"{name} must have one entry per run ({n_runs}, the length of seeds); got {len(values)}")
-    return [check.positive_int(f"{name}[{r}]", v) for r, v in enumerate(values)]
-
-
-def _seeds(seeds) -> list[int]:
-    """One seed per run, each in ``[0, 2**63 - 1]``; a single integer means one run."""
-    if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool):
-        seeds = [seeds]
-    if isinstance(seeds, (str, bytes, dict)):
-        raise ValueError(f"seeds must be a sequence of integers >= 0, one per run; got {check._describe(seeds)}")
-    try:
-        seeds = list(seeds)
-    except TypeError as error:
-        raise ValueError(f"seeds must be a sequence of integers >= 0, one per run; got {seeds!r}") from error
-    if not seeds:
-        raise ValueError("seeds must list at least one run; got an empty sequence")
-    return [check.seed(f"seeds[{r}]", seed) for r, seed in enumerate(seeds)]
-
-
-def _config(problem, **settings) -> dict:
-    """Validate the training arguments shared by both trainers; per-run ones become lists of length R."""
-    if not isinstance(problem, SparseParity):
-        raise ValueError(f"problem must be a labhelpers.emergence.parity.SparseParity; got {type(problem).__name__}")
-    seeds = _seeds(settings["seeds"])
-    n_runs = len(seeds)
-    config = {
-        "seeds": seeds,
-        "widths": _per_run("widths", settings["widths"], n_runs),
-        "n_train": _per_run("n_train", settings["n_train"], n_runs),
-        "steps": check.positive_int("steps", settings["steps"]),
-        "batch_size": check.positive_int("batch_size", settings["batch_size"]),
-        "lr": check.positive_scalar("lr", settings["lr"]),
-        "optimizer": check.one_of("optimizer", settings["optimizer"], OPTIMIZERS),
-        "init_scale": check.positive_scalar("init_scale", settings["init_scale"]),
-        "target_scale": check.positive_scalar("target_scale", settings["target_scale"]),
-        "weight_decay": check.positive_scalar("weight_decay", settings["weight_decay"], allow_zero=True),
-        "record_every": check.positive_int("record_every", settings["record_every"]),
-        "n_eval": check.positive_int("n_eval", settings["n_eval"]),
-        "n_probe": check.positive_int("n_probe", settings["n_probe"]),
-        "data_seed": check.seed("data_seed", settings["data_seed"]),
-        "eval_seed": check.seed("eval_seed", settings["eval_seed"]),
-    }  # fmt: skip
-    n_train = config["n_train"]
-    # Beyond the run's length (or the pool) these change nothing: keep what the record shows a plain int.
-    config["record_every"] = min(config["record_every"], config["steps"])
-    config["n_probe"] = min(config["n_probe"], max(n_train))
-    _check_cost(problem, config)
-    record = list(range(0, config["steps"] + 1, config["record_every"]))
-    if record[-1] != config["steps"]:
-        record.append(config["steps"])
-    config["recorded_steps"] = record
-    return config
-
-
-def _check_cost(problem: SparseParity, config: dict) -> None:
-    """Refuse up front a run beyond :data:`MAX_SAMPLE_PASSES`, or one whose arrays cannot fit in memory.
-
-    The cost is ``runs x (steps x batch_size + records x (n_tasks x n_eval + n_probe))`` sample passes.
-    """
-    n_runs, width, d = len(config["seeds"]), max(config["widths"]), problem.input_dim
-    n_records = config["steps"] // config["record_every"] + 2
-    n_evaluated = problem.n_tasks * config["n_eval"] + min(config["n_probe"], max(config["n_train"]))
-    passes = n_runs * (config["steps"] * config["batch_size"] + n_records * n_evaluated)
-    if passes > MAX_SAMPLE_PASSES:
-        raise ValueError(
-            f"runs x (steps x batch_size + records x evaluated samples) = {n_runs} x ({config['steps']} x "
-            f"{config['batch_size']} + {n_records} x {n_evaluated}) = {passes:.3g} sample passes is beyond the "
-            f"{MAX_SAMPLE_PASSES:.0e} this trainer runs (days of CPU time); lower steps, batch_size, seeds or "
-            "n_eval, or raise record_every"
-        )
-    check.fits_in_memory("n_train", (max(config["n_train"]) + n_evaluated) * (d + 2), bytes_per_value=4)
-    # parameters with gradients and Adam's two moments, and the hidden units of the largest forward pass
-    hidden = n_runs * width * (4 * (d + 3) + max(config["batch_size"], n_evaluated))
-    check.fits_in_memory("widths", hidden, bytes_per_value=4)
-    check.fits_in_memory("record_every", n_records * n_runs * (problem.n_tasks + 2))
-
-
-# ---------------------------------------------------------------------------- shared pieces
-def _run_seeds(seed: int) -> tuple[int, int]:
-    """Two independent seeds (initial weights, minibatch order) derived from one run seed."""
-    init, batches = np.random.SeedSequence(seed).spawn(2)
-    return int(init.generate_state(1)[0]), int(batches.generate_state(1)[0])
-
-
-def _init_params(torch, seed: int, input_dim: int, width: int, init_scale: float, dtype) -> dict:
-    """PyTorch's default ``nn.Linear`` initialisation, ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``, times ``init_scale``.
-
-    Drawn on the CPU from the run's own generator, so a run starts from the same weights on any device,
-    alone or in a batch.
-    """
-    generator = torch.Generator().manual_seed(seed)
-
-    def uniform(shape, fan_in):
-        return (2.0 * torch.rand(shape, generator=generator, dtype=torch.float64) - 1.0) * (init_scale / fan_in**0.5)
-
-    params = {
-        "W1": uniform((input_dim, width), input_dim),
-        "b1": uniform((width,), input_dim),
-        "W2": uniform((width,), width),
-        "b2": uniform((), width),
-    }
-    return {name: value.to(dtype) for name, value in params.items()}
-
-
-def _stack(torch, runs: list[dict], widths: list[int], input_dim: int, dtype) -> tuple[dict, np.ndarray]:
-    """Stack per-run parameters along a leading run axis, padding narrower runs with zero hidden units.
-
-    Returns the stacked CPU tensors and the mask ``(R, max width)``, 1 for a run's real units.
-    """
-    n_runs, width = len(runs), max(widths)
-    stacked = {
-        "W1": torch.zeros(n_runs, input_dim, width, dtype=dtype),
-        "b1": torch.zeros(n_runs, width, dtype=dtype),
-        "W2": torch.zeros(n_runs, width, dtype=dtype),
-        "b2": torch.zeros(n_runs, dtype=dtype),
-    }
-    mask = np.zeros((n_runs, width))
-    for r, (run, w) in enumerate(zip(runs, widths)):
-        stacked["W1"][r, :, :w] = run["W1"]
-        stacked["b1"][r, :w] = run["b1"]
-        stacked["W2"][r, :w] = run["W2"]
-        stacked["b2"][r] = run["b2"]
-        mask[r, :w] = 1.0
-    return stacked, mask
-
-
-def _optimizer(torch, tensors, config):
-    if config["optimizer"] == "adam":
-        return torch.optim.Adam(tensors, lr=config["lr"], weight_decay=config["weight_decay"])
-    return torch.optim.SGD(tensors, lr=config["lr"], weight_decay=config["weight_decay"])
-
-
-def _index_stream(torch, seed: int, n_train: int, batch_size: int, steps: int):
-    """Minibatch indices of one run, step by step: uniform with replacement from its first ``n_train`` samples."""
-    generator = torch.Generator().manual_seed(seed)
-    for start in range(0, steps, _INDEX_CHUNK):
-        block = torch.randint(0, n_train, (min(_INDEX_CHUNK, steps - start), batch_size), generator=generator)
-        yield from block
-
-
-def _eval_seed(eval_seed: int, task: int) -> int:
-    """Seed of task ``task``'s held-out data: ``eval_seed + task``, wrapped into ``[0, 2**63 - 1]``."""
-    return (eval_seed + task) % (check.MAX_SEED + 1)
-
-
-def _data(torch, problem, config, device, dtype):
-    """The shared training pool and the held-out single-skill data, as tensors on ``device``."""
-    S = config["target_scale"]
-    pool = problem.sample(max(config["n_train"]), seed=config["data_seed"])
-    evals = [
-        problem.single_skill_data(k, config["n_eval"], seed=_eval_seed(config["eval_seed"], k))
-        for k in range(problem.n_tasks)
-    ]
-
-    def tensor(array):
-        return torch.as_tensor(np.asarray(array), dtype=dtype, device=device)
-
-    return {
-        "X": tensor(pool.X),
-        "y": tensor(S * pool.y),
-        "X_eval": tensor(np.concatenate([e.X for e in evals])),
-        "y_eval": tensor(S * np.concatenate([e.y for e in evals])),
-    }
 
 
 def _measure(torch, output_eval, output_probe, data, config, problem, n_train):
@@ -282,8 +126,8 @@ def _measure(torch, output_eval, output_probe, data, config, problem, n_train):
     return [t.detach().cpu().numpy().astype(float) for t in (strength, test_loss, train_loss)]
 
 
-def _result(config, history, params, mask, wall, method, device):
-    strengths, test_losses, train_losses = (np.stack(h) for h in zip(*history))
+def _result(config, values, params, mask, wall, method, device, throughput):
+    strengths, test_losses, train_losses = (np.stack(values[name]) for name in _RECORDED)
     final = {name: params[name].detach().cpu().numpy().astype(float) for name in _PARAM_NAMES}
     final["mask"] = mask
     info = {key: value for key, value in config.items() if key != "recorded_steps"}
@@ -302,53 +146,57 @@ def _result(config, history, params, mask, wall, method, device):
         test_loss=test_losses,
         final_params=final,
         info=info,
+        throughput=throughput,
     )
 
 
-def _torch_dtype(torch, dtype):
-    choices = {"float32": torch.float32, "float64": torch.float64}
-    if isinstance(dtype, torch.dtype) and dtype in choices.values():
-        return dtype
-    if not isinstance(dtype, str) or dtype not in choices:
-        raise ValueError(f"dtype must be 'float32' or 'float64' (or the torch dtype); got {check._describe(dtype)}")
-    return choices[dtype]
+# ---------------------------------------------------------------------------- the shared training step
+def _train_step(forward, data: dict, draw, optimizer, guard):
+    """The step both trainers share: draw a minibatch, take one optimiser step on ``1/2 mean (f - y)^2``.
 
-
-def _setup(torch, problem, settings: dict) -> tuple[dict, Any, Any, bool]:
-    """Validated config, torch dtype and device, and whether to show progress, from a trainer's arguments."""
-    settings = {key: value for key, value in settings.items() if key not in ("torch", "problem")}
-    device, dtype, progress = settings.pop("device"), settings.pop("dtype"), settings.pop("progress")
-    config = _config(problem, **settings)
-    progress = check.optional_flag("progress", progress)
-    show = config["steps"] >= 2000 if progress is None else progress
-    dtype = _torch_dtype(torch, dtype)
-    for name in ("lr", "weight_decay"):  # the optimiser multiplies tensors of this dtype by them
-        if config[name] > torch.finfo(dtype).max:
-            raise ValueError(
-                f"{name} must be at most {torch.finfo(dtype).max:.3g} for dtype {dtype}; got {config[name]:.3g}"
-            )
-    _check_target_scale(config["target_scale"], torch.finfo(dtype))
-    return config, dtype, check.device("device", device), show
-
-
-def _check_target_scale(S: float, finfo) -> None:
-    """Refuse a target scale whose square leaves the normal range of the dtype.
-
-    The skill strength divides by ``mean(y^2) = S^2`` (module docstring): below ``sqrt(tiny)`` it is 0/0, above
-    ``sqrt(max)`` inf/inf.
+    ``draw()`` gives the minibatch indices, ``(R, B)`` for stacked runs or ``(B,)`` for one run, and the
+    loss is the mean over the last axis: one loss per run, or one loss. The losses are checked before the
+    update (:func:`labhelpers.runs.optimizer_step`). Returns the step function for
+    :func:`labhelpers.runs.train_loop`, which counts the samples it trained on.
     """
-    low, high = float(finfo.tiny) ** 0.5, float(finfo.max) ** 0.5
-    if not low <= S <= high:
-        raise ValueError(
-            f"target_scale must lie in [{low:.3g}, {high:.3g}] for dtype {finfo.dtype}: the skill strength divides "
-            f"by the mean square of the targets, S^2, which must stay a normal number; got {S!r}"
-        )
+
+    def step(unit: int) -> int:
+        index = draw()
+        residual = forward(data["X"][index]) - data["y"][index]
+        losses = 0.5 * (residual**2).mean(dim=-1)  # one loss per run
+        optimizer_step(optimizer, losses, guard, unit)
+        return index.numel()
+
+    return step
 
 
-def _guard(config: dict, what: str) -> DivergenceGuard:
-    """The divergence check of one training loop, quoting the settings that can cause a divergence."""
-    keys = ("optimizer", "lr", "init_scale", "target_scale", "weight_decay")
-    return DivergenceGuard(what, **{key: config[key] for key in keys})
+def _measurer(torch, outputs, data, config, problem, n_train, guard):
+    """The measurement at a recorded step: skill strengths and losses of the networks ``outputs`` computes
+    (shape ``(R, n)``), with the test loss checked for overflow after training has started."""
+    n_probe_used = min(config["n_probe"], data["X"].shape[0])
+
+    def measure(unit: int) -> dict:
+        with torch.no_grad():
+            values = _measure(
+                torch, outputs(data["X_eval"]), outputs(data["X"][:n_probe_used]), data, config, problem, n_train
+            )
+        if unit > 0:
+            guard.check_values(unit, "the test loss", values[1])
+        return dict(zip(_RECORDED, values))
+
+    return measure
+
+
+def _train(torch, forward, outputs, optimizer, draw, guard, data, config, problem, n_train, **loop):
+    """Train on the scaffold: :func:`_train_step` for ``config["steps"]`` steps, measured at the recorded steps.
+
+    ``forward`` is the network in training (its loss is the mean over the last axis), ``outputs`` the same
+    networks' outputs ``(R, n)`` for the measurements. ``loop`` goes to :func:`labhelpers.runs.train_loop`
+    (``desc``, ``progress``, ``flops_per_sample``). Returns its records and throughput.
+    """
+    step = _train_step(forward, data, draw, optimizer, guard)
+    measure = _measurer(torch, outputs, data, config, problem, n_train, guard)
+    return train_loop(config["steps"], step, measure, recorded=config["recorded_steps"], **loop)
 
 
 # ---------------------------------------------------------------------------- batched training
@@ -445,52 +293,26 @@ def train_mlp_batched(
         for seed, w in zip(config["seeds"], config["widths"])
     ]
     params, mask = _stack(torch, inits, config["widths"], d, dtype)
-    params = {name: value.to(device).requires_grad_(True) for name, value in params.items()}
-    mask_t = torch.as_tensor(mask, dtype=dtype, device=device)
+    params = _trainable(params, device)
+    forward = _batched_forward(torch, params, torch.as_tensor(mask, dtype=dtype, device=device))
     opt = _optimizer(torch, [params[n] for n in _PARAM_NAMES], config)
-
-    def forward(X):  # X: (R, B, d) per run, or (B, d) shared by all runs
-        if X.ndim == 2:
-            X = X.expand(n_runs, *X.shape)
-        hidden = torch.relu(torch.baddbmm(params["b1"][:, None, :], X, params["W1"]))
-        # Masking the output weights silences padded units and zeroes every gradient that reaches them;
-        # the product-and-sum is cheaper on the CPU than a batched matrix-vector product.
-        return (hidden * (params["W2"] * mask_t)[:, None, :]).sum(dim=-1) + params["b2"][:, None]
-
-    n_probe_used = min(config["n_probe"], data["X"].shape[0])
-
-    def measure():
-        with torch.no_grad():
-            return _measure(
-                torch,
-                forward(data["X_eval"]),
-                forward(data["X"][:n_probe_used]),
-                data,
-                config,
-                problem,
-                config["n_train"],
-            )
-
     streams = [
         _index_stream(torch, _run_seeds(s)[1], n, config["batch_size"], config["steps"])
         for s, n in zip(config["seeds"], config["n_train"])
     ]
-    record = set(config["recorded_steps"])
-    history = [measure()] if 0 in record else []
+
+    def draw():
+        return torch.stack([next(stream) for stream in streams]).to(device)  # (R, B)
+
     guard = _guard(config, f"MLP training ({n_runs} runs batched)")
-    for step in tqdm(range(1, config["steps"] + 1), disable=not show, desc=f"MLP, {n_runs} runs batched"):
-        index = torch.stack([next(stream) for stream in streams]).to(device)  # (R, B)
-        residual = forward(data["X"][index]) - data["y"][index]
-        loss = 0.5 * (residual**2).mean(dim=1)  # one loss per run
-        guard.check(step, loss)
-        opt.zero_grad(set_to_none=True)
-        loss.sum().backward()
-        opt.step()
-        if step in record:
-            history.append(measure())
-            guard.check_values(step, "the test loss", history[-1][1])
+    records, throughput = _train(
+        torch, forward, forward, opt, draw, guard, data, config, problem, config["n_train"],
+        desc=f"MLP, {n_runs} runs batched", progress=show,
+        flops_per_sample=_flops_per_sample(d, max(config["widths"])),  # padded units are computed too
+    )  # fmt: skip
     wall = time.perf_counter() - started
-    return _result(config, history, params, mask, wall, "batched (stacked runs, torch.baddbmm)", device)
+    method = "batched (stacked runs, torch.baddbmm)"
+    return _result(config, records.values, params, mask, wall, method, device, throughput)
 
 
 # ---------------------------------------------------------------------------- one run at a time
@@ -533,48 +355,55 @@ def train_mlp_loop(
     started = time.perf_counter()
     data = _data(torch, problem, config, device, dtype)
     n_runs, d = len(config["seeds"]), problem.input_dim
-    n_probe_used = min(config["n_probe"], data["X"].shape[0])
-    record = set(config["recorded_steps"])
 
-    runs, run_histories = [], []
+    runs, run_records, throughputs = [], [], []
     for r, (seed, w, n) in enumerate(zip(config["seeds"], config["widths"], config["n_train"])):
         init_seed, batch_seed = _run_seeds(seed)
-        params = _init_params(torch, init_seed, d, w, config["init_scale"], dtype)
-        params = {name: value.to(device).requires_grad_(True) for name, value in params.items()}
+        params = _trainable(_init_params(torch, init_seed, d, w, config["init_scale"], dtype), device)
         opt = _optimizer(torch, [params[name] for name in _PARAM_NAMES], config)
-
-        def forward(X, params=params):
-            return torch.relu(X @ params["W1"] + params["b1"]) @ params["W2"] + params["b2"]
-
-        def measure(forward=forward, n=n):
-            with torch.no_grad():
-                out_eval, out_probe = forward(data["X_eval"])[None], forward(data["X"][:n_probe_used])[None]
-                return _measure(torch, out_eval, out_probe, data, config, problem, [n])
-
-        history = [measure()] if 0 in record else []
-        guard = _guard(config, f"MLP training (run {r + 1} of {n_runs}, seed {seed})")
+        forward = _run_forward(torch, params)
         stream = _index_stream(torch, batch_seed, n, config["batch_size"], config["steps"])
-        for step in tqdm(range(1, config["steps"] + 1), disable=not show, desc=f"MLP, run {r + 1}/{n_runs}"):
-            index = next(stream).to(device)
-            loss = 0.5 * ((forward(data["X"][index]) - data["y"][index]) ** 2).mean()
-            guard.check(step, loss)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            if step in record:
-                history.append(measure())
-                guard.check_values(step, "the test loss", history[-1][1])
+        guard = _guard(config, f"MLP training (run {r + 1} of {n_runs}, seed {seed})")
+        records, throughput = _train(
+            torch, forward, _one_of_a_batch(forward), opt, _drawer(stream, device), guard, data, config, problem, [n],
+            desc=f"MLP, run {r + 1}/{n_runs}", progress=show, flops_per_sample=_flops_per_sample(d, w),
+        )  # fmt: skip
         runs.append(params)
-        run_histories.append(history)
+        run_records.append(records)
+        throughputs.append(throughput)
 
     # Put the runs side by side, as the batched version records them.
-    history = [
-        [np.concatenate(parts) for parts in zip(*(h[i] for h in run_histories))] for i in range(len(run_histories[0]))
-    ]
+    values = _side_by_side(run_records)
     finals = [{name: value.detach().cpu() for name, value in run.items()} for run in runs]
     stacked, mask = _stack(torch, finals, config["widths"], d, dtype)
     wall = time.perf_counter() - started
-    return _result(config, history, stacked, mask, wall, "loop (one run at a time, torch.matmul)", device)
+    method = "loop (one run at a time, torch.matmul)"
+    return _result(config, values, stacked, mask, wall, method, device, _total(throughputs))
+
+
+def _one_of_a_batch(forward):
+    """One network's outputs as a batch of one run, ``(1, n)``, for the measurements."""
+    return lambda X: forward(X)[None]
+
+
+def _drawer(stream, device):
+    """The next minibatch indices ``(B,)`` of one run's stream, on ``device``."""
+    return lambda: next(stream).to(device)
+
+
+def _side_by_side(run_records: list[Records]) -> dict[str, list[np.ndarray]]:
+    """The records of runs trained one after another, joined along the run axis at each recorded step."""
+    return {
+        name: [np.concatenate(parts) for parts in zip(*(records.values[name] for records in run_records))]
+        for name in _RECORDED
+    }
+
+
+def _total(throughputs: list[Throughput]) -> Throughput:
+    """The throughput of runs trained one after another; FLOPs per sample averaged over the samples."""
+    samples = sum(t.samples for t in throughputs)
+    flops = sum(t.samples * t.flops_per_sample for t in throughputs)
+    return Throughput(sum(t.train_seconds for t in throughputs), samples, flops / samples if samples else None)
 
 
 def mlp_output(params: dict, X, *, device="cpu") -> np.ndarray:

@@ -1,4 +1,8 @@
-"""Emergence and scaling laws from the skill model (Sec. 4.3-4.4, App. E; Nam et al. 2024a).
+"""The skill model: exact skill strengths in time, data and parameters, its loss and its simulation.
+
+Book: chapter 2, "The skill model" (Sec. em-skill-model) and the skill model's side of "Emergence in time",
+"Emergence in data" and "Emergence in parameters" (Sec. em-mlp); the paper's Sec. 4.3-4.4 and App. E
+(Nam et al. 2024a).
 
 The skill model (Eq. 11) is a diagonal linear network whose features are the skill functions ``g_k``
 of the multitask sparse parity problem (:mod:`labhelpers.emergence`):
@@ -11,27 +15,17 @@ Because ``E[g_k g_l] = δ_kl p_k``, the skills are independent modes with input 
 
 ``L = S^2/2 sum_k p_k (1 - R_k)^2``                                            (:func:`skill_loss`)
 
-and limiting one resource at a time gives the resource laws of App. E:
+Limiting one resource at a time (App. E): in time, :func:`skill_strength` (Eq. 9); in data, a skill is
+learned iff the training set holds it (:func:`skill_strength_in_data`); in parameters, iff it is among the
+model's first ``N`` skills (:func:`skill_strength_in_parameters`). The losses these give, and their power
+laws, are in :mod:`labhelpers.emergence.scaling`; the calibration of a trained network against the skill
+model is in :mod:`labhelpers.emergence.calibration`. :func:`simulate_skill_model` integrates the flow of
+the layers numerically, to test the closed forms against.
 
-- time ``T`` (infinite data and parameters): ``R_k(T)`` from Eq. 9, ``L(T) ~ T^(-alpha/(alpha+1))``;
-- data ``D`` (infinite time): skill ``k`` is learned iff it appears in the training set at least once
-  (App. E, Eq. 60), so ``E[L(D)] = S^2/2 sum_k p_k (1 - p_k)^D ~ D^(-alpha/(alpha+1))``;
-- parameters ``N`` (only the first ``N`` skills in the model, infinite time):
-  ``L(N) = S^2/2 sum_{k >= N} p_k ~ N^(-alpha)`` (0-based ``k``: the skills beyond the first ``N``).
-
-A trained network is compared with the skill model through three calibration helpers, one per
-resource: :func:`fit_time_scale` (optimiser steps per unit of gradient-flow time, and the effective
-initial strength), and :func:`fit_threshold` for data (samples of a skill needed to learn it: the
-``shots`` of :func:`skill_strength_in_data`) and for parameters (hidden units needed per skill).
-:func:`crossing_time` reads emergence times off any recorded curve.
-
-Skills are indexed from 0 as in :mod:`labhelpers.emergence`. Every closed form is vectorised numpy; sums
-over skills are taken in chunks of the other axis so that a million skills fit in memory.
+Skills are indexed from 0 as in :mod:`labhelpers.emergence`. Every closed form is vectorised numpy.
 """
 
 from __future__ import annotations
-
-from typing import NamedTuple
 
 import numpy as np
 from scipy.special import betainc, expit
@@ -43,9 +37,7 @@ from ..core.models import DiagonalLinearNetwork
 from ..core.simulate import MAX_EVALUATIONS, Trajectory, gradient_flow
 from .parity import ParityData, SparseParity
 
-_CHUNK_ENTRIES = 2**22  # entries of a (grid chunk, skills) block: ~32 MB in float64
 _FLOW_WORK = 1e11  # multiply-adds one simulate_skill_model call may spend (a minute or two on a laptop)
-_MAX_TERMS = 1e10  # (grid point, skill) terms one loss call may sum: a minute or two of CPU
 _TEMPORARIES = 12.0  # float64 arrays of the broadcast shape a closed form holds at once
 _LEARNED = -7.0  # log-odds below which 1 - R_k is taken from the log-odds (R_k > 0.999; see _strength_gap)
 
@@ -62,40 +54,6 @@ def _probabilities(name: str, value) -> np.ndarray:
     if np.any(array > 1):
         raise ValueError(f"{name} must be probabilities in [0, 1]; got a maximum of {array.max()}")
     return array
-
-
-def _miss_probability(D: np.ndarray, p: np.ndarray, shots: float = 1.0) -> np.ndarray:
-    """``P(Bin(D, p) < shots)``: the chance that ``D`` samples hold fewer than ``shots`` of a skill.
-
-    ``(1 - p)^D`` for one shot. Otherwise ``I_{1-p}(D - shots + 1, shots)`` (regularised incomplete
-    beta), which is the binomial lower tail for integer ``D`` and stays accurate when it is tiny; 1 when
-    ``D < shots``.
-    """
-    if shots == 1.0:
-        certain = p >= 1.0
-        log_miss = np.log1p(-np.where(certain, 0.0, p))
-        return np.where(certain, (D == 0).astype(float), np.exp(D * log_miss))
-    enough = D >= shots
-    tail = betainc(np.where(enough, D - shots + 1.0, 1.0), shots, 1.0 - p)
-    return np.where(enough, tail, 1.0)
-
-
-def _sum_over_skills(name: str, grid: np.ndarray, p: np.ndarray, term) -> np.ndarray:
-    """``sum_k term(grid[..., None], p)`` over the skill axis, in chunks of the flattened grid.
-
-    Costs ``grid.size x p.size`` terms; beyond ``_MAX_TERMS`` the call is refused up front, naming ``name``.
-    """
-    if float(grid.size) * p.size > _MAX_TERMS:
-        raise ValueError(
-            f"{name} has {grid.size} points and frequencies {p.size} skills: {float(grid.size) * p.size:.3g} "
-            f"terms, beyond the {_MAX_TERMS:.0e} one call sums (minutes of CPU); use fewer points or skills"
-        )
-    flat = grid.ravel()
-    out = np.empty(flat.shape)
-    step = max(1, _CHUNK_ENTRIES // p.size)
-    for start in range(0, flat.size, step):
-        out[start : start + step] = term(flat[start : start + step, None], p).sum(axis=1)
-    return out.reshape(grid.shape)
 
 
 # ---------------------------------------------------------------------------- skill strengths
@@ -330,192 +288,6 @@ def skill_loss(strengths, frequencies, *, target_scale=1.0) -> np.ndarray:
     return loss
 
 
-def loss_in_time(t, frequencies, *, target_scale=1.0, theta0=1e-3) -> np.ndarray:
-    """``L(T) = S^2/2 sum_k p_k (1 - R_k(T))^2`` with ``R_k`` from :func:`skill_strength` (Eq. 9, 11).
-
-    Scales as ``T^(-alpha/(alpha+1))`` between the first and the last skill's emergence time.
-
-    Parameters
-    ----------
-    t : array_like
-        Times ``>= 0``, any shape.
-    frequencies : array_like, shape (n_skills,)
-        Skill frequencies ``p_k``.
-    target_scale, theta0 : float
-        As in :func:`skill_strength`.
-
-    Returns
-    -------
-    numpy.ndarray
-        The loss at each time, shape of ``t``.
-    """
-    T = check.positive("t", t, allow_zero=True)
-    p = _frequencies(frequencies, allow_zero=True)
-    S = check.positive_scalar("target_scale", target_scale)
-    theta0 = check.positive_scalar("theta0", theta0)
-    _strength_arguments(0.0, p[:1], S, theta0)  # validates theta0 against S once
-    S, theta0 = np.float64(S), np.float64(theta0)  # numpy scalars: S**2 overflows to inf, not OverflowError
-    with np.errstate(over="ignore", invalid="ignore"):
-        loss = _sum_over_skills("t", T, p, lambda t_, p_: 0.5 * S**2 * p_ * _strength_gap(t_, p_, S, theta0)[1] ** 2)
-    return _finite_loss(loss, S)
-
-
-def _finite_loss(loss: np.ndarray, S) -> np.ndarray:
-    """The loss, or a clear error where ``S^2/2`` times it leaves the float range."""
-    if not np.all(np.isfinite(loss)):
-        raise ValueError(
-            f"the loss S^2/2 sum_k p_k (...) overflows float64 for target_scale={check._describe(S)}; "
-            "use a smaller target_scale (the loss scales as its square)"
-        )
-    return loss
-
-
-def loss_in_data(n_samples, frequencies, *, target_scale=1.0, shots=1) -> np.ndarray:
-    """Expected loss after training to convergence on ``D`` samples: ``S^2/2 sum_k p_k (1 - p_k)^D`` (App. E).
-
-    Under the assumption of :func:`skill_strength_in_data` (a skill is learned iff it appears, or iff it
-    appears at least ``shots`` times: then ``(1 - p_k)^D`` becomes ``P(Bin(D, p_k) < shots)``). Scales as
-    ``D^(-alpha/(alpha+1))`` for any fixed ``shots``.
-
-    Parameters
-    ----------
-    n_samples : array_like
-        Training-set sizes ``D >= 0``, any shape.
-    frequencies : array_like, shape (n_skills,)
-        Skill frequencies ``p_k``.
-    target_scale : float
-        Target scale ``S > 0``.
-    shots : float
-        Samples of a skill needed to learn it, ``>= 1`` (default 1, the skill model).
-
-    Returns
-    -------
-    numpy.ndarray
-        The loss for each ``D``, shape of ``n_samples``.
-    """
-    D = check.positive("n_samples", n_samples, allow_zero=True)
-    p = _frequencies(frequencies, allow_zero=True)
-    S = np.float64(check.positive_scalar("target_scale", target_scale))
-    shots = _shots(shots)
-    with np.errstate(over="ignore", invalid="ignore"):
-        loss = _sum_over_skills("n_samples", D, p, lambda d_, p_: 0.5 * S**2 * p_ * _miss_probability(d_, p_, shots))
-    return _finite_loss(loss, S)
-
-
-def loss_in_parameters(n_skills, frequencies, *, target_scale=1.0) -> np.ndarray:
-    """Loss after training to convergence with only the first ``N`` skills: ``S^2/2 sum_{k >= N} p_k`` (App. E).
-
-    Scales as ``N^(-alpha)``. The tail sums are accumulated from the rarest skill upwards, so they keep
-    full relative precision even when they are tiny.
-
-    Parameters
-    ----------
-    n_skills : array_like of int
-        Numbers ``N`` of skills in the model, ``0 <= N <= n_skills_total``.
-    frequencies : array_like, shape (n_skills_total,)
-        Skill frequencies ``p_k``.
-    target_scale : float
-        Target scale ``S > 0``.
-
-    Returns
-    -------
-    numpy.ndarray
-        The loss for each ``N``, shape of ``n_skills``.
-    """
-    p = _frequencies(frequencies, allow_zero=True)
-    N = _counts("n_skills", n_skills)
-    S = np.float64(check.positive_scalar("target_scale", target_scale))
-    if np.any(N > p.size):
-        raise ValueError(f"n_skills must be at most the number of skills {p.size}; got {check._describe(N)}")
-    tails = np.append(np.cumsum(p[::-1])[::-1], 0.0)  # tails[N] = sum_{k >= N} p_k
-    with np.errstate(over="ignore", invalid="ignore"):
-        return _finite_loss(0.5 * S**2 * tails[N.astype(int)], S)
-
-
-# ---------------------------------------------------------------------------- exponents
-class ResourceExponents(NamedTuple):
-    """Predicted exponents of the loss in each resource, ``L ~ resource^exponent`` (App. E)."""
-
-    time: np.ndarray | float
-    data: np.ndarray | float
-    parameters: np.ndarray | float
-
-
-def scaling_exponents(alpha) -> ResourceExponents:
-    """Exponents of the resource laws for frequencies ``p_k ∝ k^-(alpha+1)``: time and data
-    ``-alpha/(alpha+1)``, parameters ``-alpha`` (App. E; Michaud et al. 2023; Nam et al. 2024a).
-
-    Broadcasts over ``alpha > 0``; returns floats for a scalar ``alpha``. ``alpha = 0`` is refused: the laws
-    come from sums over infinitely many skills of ``p_k ∝ k^-(alpha+1)``, which converge only for
-    ``alpha > 0`` (at ``alpha = 0`` the frequencies cannot be normalised and no power law exists).
-    """
-    a = check.as_array("alpha", alpha)
-    if np.any(a <= 0):
-        raise ValueError(
-            "alpha must be strictly positive: p_k ∝ k^-(alpha+1) sums to a finite total over infinitely many "
-            f"skills only for alpha > 0, and the resource laws need that limit; got {check._describe(alpha)}"
-        )
-    time_data = -a / (a + 1.0)
-    if a.ndim == 0:
-        return ResourceExponents(float(time_data), float(time_data), float(-a))
-    return ResourceExponents(time_data, time_data.copy(), -a)
-
-
-class PowerLawFit(NamedTuple):
-    """A fitted power law ``y = prefactor * x^slope``; call it to evaluate the fitted line."""
-
-    slope: float
-    prefactor: float
-
-    def __call__(self, x) -> np.ndarray:
-        x = check.positive("x", x)
-        with np.errstate(over="ignore", under="ignore"):
-            y = self.prefactor * x**self.slope
-        if not np.all(np.isfinite(y)):
-            raise ValueError(f"the fitted power law overflows float64 at x={check._describe(x)}")
-        return y
-
-
-def fit_power_law(x, y, *, x_range=None) -> PowerLawFit:
-    """Least-squares fit of ``log y = slope * log x + log prefactor`` over ``x_range``.
-
-    Each point counts once, so give points evenly spaced in ``log x`` (e.g. ``np.geomspace``) for a fit
-    that weighs every decade alike.
-
-    Parameters
-    ----------
-    x, y : array_like, shape (n,)
-        Positive abscissae and values (e.g. times and losses).
-    x_range : (float, float), optional
-        Use only the points with ``x_range[0] <= x <= x_range[1]`` (default: all).
-
-    Returns
-    -------
-    PowerLawFit
-        ``(slope, prefactor)``; ``slope`` is the exponent to compare with :func:`scaling_exponents`.
-    """
-    x = check.as_array("x", x, ndim=1)
-    y = check.as_array("y", y, ndim=1)
-    check.same_length(x=x, y=y)
-    if x_range is not None:
-        bounds = check.as_array("x_range", x_range, ndim=1)
-        if bounds.shape != (2,) or not bounds[0] < bounds[1]:
-            raise ValueError(f"x_range must be two increasing numbers (low, high); got {check._describe(x_range)}")
-        keep = (x >= bounds[0]) & (x <= bounds[1])
-        x, y = x[keep], y[keep]
-    if x.size < 2 or np.unique(x).size < 2:
-        raise ValueError(
-            f"x must hold at least 2 distinct values (in x_range, if given) to fit a line; got {x.size} points, "
-            f"{np.unique(x).size} distinct"
-        )
-    if np.any(x <= 0) or np.any(y <= 0):
-        raise ValueError("x and y must be strictly positive in the fitted range (their logs are fitted)")
-    slope, intercept = np.polyfit(np.log(x), np.log(y), 1)
-    if not (np.isfinite(slope) and -709.0 < intercept < 709.0):
-        raise ValueError(f"the fitted prefactor e^{intercept:.4g} leaves the float range; rescale x or y")
-    return PowerLawFit(float(slope), float(np.exp(intercept)))
-
-
 # ---------------------------------------------------------------------------- simulation of the skill model
 def skill_moments(frequencies, *, target_scale=1.0) -> Moments:
     """Population second moments of the skill model: skills as inputs of variance ``p_k``, target ``S sum_k g_k``.
@@ -681,228 +453,3 @@ def _stable_step(moments: Moments) -> float | None:
     """``1 / rate`` of the fastest skill at its fixed point, ``rate = 2 |sigma_xy_k|`` (Eq. 9), or None."""
     fastest = 2.0 * float(np.max(np.abs(moments.sigma_xy))) if moments.sigma_xy.size else 0.0
     return 1.0 / fastest if fastest > 0 else None
-
-
-# ---------------------------------------------------------------------------- reading and calibrating curves
-def crossing_time(times, curves, level=0.5) -> np.ndarray:
-    """First time each recorded curve reaches ``level``, interpolated linearly between records.
-
-    Used to read emergence (half-rise) times off simulations and trained networks alike.
-
-    Parameters
-    ----------
-    times : array_like, shape (T,)
-        Increasing record times (or optimiser steps).
-    curves : array_like, shape (T,) or (T, ...)
-        Values at those times; every trailing index is one curve.
-    level : float
-        The level to reach (e.g. 0.5 for half strength).
-
-    Returns
-    -------
-    numpy.ndarray, shape ``curves.shape[1:]``
-        The crossing time of each curve: ``times[0]`` for a curve that starts at or above ``level``,
-        NaN for one that never reaches it.
-    """
-    t = check.as_array("times", times, ndim=1)
-    if t.size < 2 or np.any(np.diff(t) <= 0):
-        raise ValueError(f"times must be increasing with at least 2 entries; got {check._describe(times)}")
-    values = check.as_array("curves", curves)
-    if values.ndim == 0 or values.shape[0] != t.size:
-        raise ValueError(f"curves must have the time axis first, of length {t.size}; got shape {values.shape}")
-    level = float(check.as_array("level", level, ndim=0))
-    flat = values.reshape(t.size, -1)
-    above = flat >= level
-    reached = above.any(axis=0)
-    first = np.argmax(above, axis=0)
-    before = np.maximum(first - 1, 0)
-    columns = np.arange(flat.shape[1])
-    v0, v1 = flat[before, columns], flat[first, columns]
-    t0, t1 = t[before], t[first]
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        crossing = np.where(first == 0, t[0], t0 + (level - v0) / (v1 - v0) * (t1 - t0))
-        # Differences beyond the float range (values or times near +-1e308): interpolate from halved values.
-        share = np.clip((level / 2 - v0 / 2) / (v1 / 2 - v0 / 2), 0.0, 1.0)
-        overflowed = ~np.isfinite(v1 - v0) | ~np.isfinite(t1 - t0) | ~np.isfinite(crossing)
-        crossing = np.where(overflowed, t0 * (1.0 - share) + t1 * share, crossing)
-    return np.where(reached, crossing, np.nan).reshape(values.shape[1:])
-
-
-class TimeCalibration(NamedTuple):
-    """The skill model's clock fitted to a trained network (:func:`fit_time_scale`).
-
-    ``steps_per_time`` (kappa) converts gradient-flow time into optimiser steps, ``step = kappa * t``;
-    ``theta0`` is the effective initial ``theta_k`` of every skill, for the target scale ``target_scale``.
-    """
-
-    steps_per_time: float
-    theta0: float
-    target_scale: float = 1.0
-
-    def strength(self, steps, frequencies) -> np.ndarray:
-        """Predicted skill strengths after ``steps`` optimiser steps (Eq. 9 with ``t = steps / kappa``)."""
-        kappa = check.positive_scalar("steps_per_time", self.steps_per_time)
-        with np.errstate(over="ignore"):
-            t = check.positive("steps", steps, allow_zero=True) / kappa
-        if not np.all(np.isfinite(t)):
-            raise ValueError(f"steps / steps_per_time overflows float64 for steps_per_time={kappa:.3g}")
-        return skill_strength(t, frequencies, target_scale=self.target_scale, theta0=self.theta0)
-
-    def emergence_steps(self, frequencies) -> np.ndarray:
-        """Predicted step at which each skill reaches half strength, ``kappa`` times :func:`emergence_time`."""
-        kappa = check.positive_scalar("steps_per_time", self.steps_per_time)
-        with np.errstate(over="ignore"):
-            steps = kappa * emergence_time(frequencies, target_scale=self.target_scale, theta0=self.theta0)
-        if not np.all(np.isfinite(steps)):
-            raise ValueError(f"the emergence steps overflow float64 for steps_per_time={kappa:.3g}")
-        return steps
-
-
-def fit_time_scale(steps, strengths, frequencies, *, target_scale=1.0, skills=None, window=(0.05, 0.95)):
-    """Fit the skill model's two free constants to measured skill strengths: steps per unit time and ``theta0``.
-
-    The skill model (Eq. 9 with ``E[x^2] -> p_k``) predicts ``R_k = 1 / (1 + (S/theta0 - 1) e^{-2 S p_k t})``,
-    so its logit is a straight line in time, ``ln(R_k / (1 - R_k)) = 2 S p_k t - ln(S/theta0 - 1)``. A
-    network is trained in optimiser steps, ``t = step / kappa``, and starts from an effective ``theta0``
-    that nothing in it fixes. Both constants enter linearly, as ``1/kappa`` and ``ln(S/theta0 - 1)``: one
-    least-squares fit of the logits of all chosen skills at once, over the points inside ``window``
-    (where the logit is well measured).
-
-    Parameters
-    ----------
-    steps : array_like, shape (T,)
-        Recorded optimiser steps.
-    strengths : array_like, shape (T, n_skills)
-        Measured skill strengths (e.g. the mean over seeds of ``MLPTrajectory.skill_strength``).
-    frequencies : array_like, shape (n_skills,)
-        Skill frequencies ``p_k > 0``.
-    target_scale : float
-        Target scale ``S`` of the skill model.
-    skills : sequence of int, optional
-        Which skills to fit (default: all).
-    window : (float, float)
-        Strengths ``low < R < high`` that enter the fit, with ``0 < low < high < 1``.
-
-    Returns
-    -------
-    TimeCalibration
-        ``(steps_per_time, theta0, target_scale)``, with methods for the calibrated predictions.
-    """
-    s = check.as_array("steps", steps, ndim=1)
-    R = check.as_array("strengths", strengths, ndim=2)
-    p = _frequencies(frequencies)
-    if R.shape != (s.size, p.size):
-        raise ValueError(f"strengths must have shape (len(steps), n_skills) = {(s.size, p.size)}; got {R.shape}")
-    S = check.positive_scalar("target_scale", target_scale)
-    try:
-        chosen = np.arange(p.size) if skills is None else np.unique(np.asarray(skills))
-    except (TypeError, ValueError) as error:  # ragged lists and the like
-        raise ValueError(f"skills must list skill indices in [0, {p.size}); got {check._describe(skills)}") from error
-    if chosen.size == 0 or not np.issubdtype(chosen.dtype, np.integer) or chosen.min() < 0 or chosen.max() >= p.size:
-        raise ValueError(f"skills must list skill indices in [0, {p.size}); got {check._describe(skills)}")
-    low, high = _window(window)
-    inside = (R > low) & (R < high)
-    inside[:, np.setdiff1d(np.arange(p.size), chosen)] = False
-    if inside.sum() < 2:
-        raise ValueError(f"fit_time_scale needs at least 2 strengths inside window {window}; got {inside.sum()}")
-    rows, cols = np.nonzero(inside)
-    rate_steps, shift = _rate_steps(S, p[cols], s[rows])
-    design = np.stack([rate_steps, -np.ones(rows.size)], axis=1)
-    logit = np.log(R[rows, cols] / (1.0 - R[rows, cols]))
-    (slope, log_delay), *_ = np.linalg.lstsq(design, logit, rcond=None)
-    if slope <= 0:
-        raise ValueError(
-            "strengths do not rise with steps at the rates 2 S p_k that target_scale and frequencies give: no "
-            f"positive time scale fits them (target_scale={S:.3g}); check the three arguments together"
-        )
-    with np.errstate(over="ignore", under="ignore", divide="ignore"):
-        kappa, theta0 = np.ldexp(1.0 / slope, shift), S / (1.0 + np.exp(log_delay))  # 1/kappa = slope 2^-shift
-    if not (np.isfinite(kappa) and kappa >= np.finfo(float).tiny):
-        raise ValueError(
-            f"the fitted steps per unit time ({kappa:.3g}) leaves the normal float range: target_scale={S:.3g} "
-            f"times frequencies (down to {p[cols].min():.3g}) times steps (up to {np.abs(s).max():.3g}) is "
-            "too small or too large; rescale target_scale or frequencies"
-        )
-    if not 0.0 < theta0 < S:
-        raise ValueError(
-            f"the fit leaves the float range (steps per unit time {kappa:.3g}, theta0 {theta0:.3g}); "
-            "rescale steps or check that the strengths rise"
-        )
-    return TimeCalibration(float(kappa), float(theta0), S)
-
-
-def _rate_steps(S: float, p: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, int]:
-    """``2 S p_k step`` (the logit's slope per unit of ``1/kappa``) as ``(values, shift)``: true values ``values 2^shift``.
-
-    ``shift`` is 0, and the values the plain product, wherever that product is finite and not subnormal
-    (the book's fits); otherwise the product is taken from mantissas and exponents apart, scaled by
-    ``2^-shift`` to be near 1, so that a subnormal or huge ``target_scale`` or ``frequencies`` still fits.
-    """
-    tiny = np.finfo(float).tiny
-    with np.errstate(over="ignore", under="ignore"):
-        rate = 2.0 * S * p
-        direct = rate * s  # 2 S p s, evaluated left to right as written
-    plain = np.isfinite(direct) & (rate >= tiny) & ((np.abs(direct) >= tiny) | (s == 0))
-    if np.all(plain):
-        return direct, 0
-    (mS, eS), (mp, ep), (ms, es) = np.frexp(S), np.frexp(p), np.frexp(s)
-    mantissa, exponent = 2.0 * mS * mp * ms, eS + ep + es
-    nonzero = mantissa != 0
-    shift = int(np.max(exponent[nonzero])) if np.any(nonzero) else 0
-    with np.errstate(under="ignore"):
-        return np.ldexp(mantissa, exponent - shift), shift
-
-
-def _window(window) -> tuple[float, float]:
-    bounds = check.as_array("window", window, ndim=1)
-    if bounds.shape != (2,) or not 0 < bounds[0] < bounds[1] < 1:
-        raise ValueError(f"window must be two numbers 0 < low < high < 1; got {check._describe(window)}")
-    return float(bounds[0]), float(bounds[1])
-
-
-def fit_threshold(resource, strengths) -> float:
-    """Threshold ``c`` of the step model ``R = 1[resource >= c]`` that best fits measured strengths.
-
-    The resource laws of App. E treat a skill as learned or not, depending on whether its share of a
-    resource passes a threshold: the number of training samples that ask for it (data; ``shots`` in
-    :func:`skill_strength_in_data`), or the hidden units available to it (parameters). The fit minimises
-    ``sum (R - 1[resource >= c])^2`` over all thresholds; the answer is the geometric mean of the two
-    measured resource values it falls between.
-
-    Parameters
-    ----------
-    resource : array_like
-        Strictly positive resource of each measurement (e.g. samples of skill ``k`` in the training set).
-    strengths : array_like
-        Measured skill strength of each measurement, same shape.
-
-    Returns
-    -------
-    float
-        The fitted threshold; the smallest resource if every measurement counts as learned, ``inf`` if
-        none does.
-    """
-    x = check.positive("resource", resource).ravel()
-    R = check.as_array("strengths", strengths).ravel()
-    if x.size != R.size or x.size == 0:
-        raise ValueError(
-            f"resource and strengths must be non-empty and of one size; got {np.size(resource)} and {np.size(strengths)}"
-        )
-    values, group = np.unique(x, return_inverse=True)
-    with np.errstate(over="ignore"):
-        miss = np.bincount(group, weights=R**2, minlength=values.size)  # cost if predicted 0
-        hit = np.bincount(group, weights=(1.0 - R) ** 2, minlength=values.size)  # cost if predicted 1
-    # Threshold at values[j]: groups below j predicted 0, from j on predicted 1; j = n: none learned.
-    cost = np.concatenate([[0.0], np.cumsum(miss)]) + np.concatenate([np.cumsum(hit[::-1])[::-1], [0.0]])
-    if not np.all(np.isfinite(cost)):
-        raise ValueError(f"strengths are too large to square in float64 (up to {np.abs(R).max():.3g})")
-    j = int(np.argmin(cost))
-    if j == 0:
-        return float(values[0])
-    if j == values.size:
-        return float("inf")
-    with np.errstate(over="ignore", under="ignore"):
-        product = values[j - 1] * values[j]
-    if np.isfinite(product) and product >= np.finfo(float).tiny:
-        return float(np.sqrt(product))
-    return float(np.sqrt(values[j - 1]) * np.sqrt(values[j]))  # the product left the float range

@@ -1,4 +1,4 @@
-"""The skill model and its resource laws (labhelpers.emergence.skills) against simulation and theory.
+"""The skill model, its resource laws and calibration (labhelpers.emergence) against simulation and theory.
 
 Stated tolerances:
 
@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 
 import labhelpers as lh
-from labhelpers.emergence import parity
-from labhelpers.emergence import skills as em
+from labhelpers import emergence as em
+from labhelpers.emergence import parity, scaling
 
 RTOL = 1e-6
 EXPONENT_TOL = 0.02
@@ -173,7 +173,7 @@ def test_sums_over_many_skills_are_chunked_exactly(monkeypatch):
     p = parity.power_law_frequencies(5000, 0.5)
     t = np.geomspace(1.0, 1e5, 17)
     whole = em.loss_in_time(t, p)
-    monkeypatch.setattr(em, "_CHUNK_ENTRIES", 3 * 5000)  # three times per chunk
+    monkeypatch.setattr(scaling, "_CHUNK_ENTRIES", 3 * 5000)  # three times per chunk
     np.testing.assert_allclose(em.loss_in_time(t, p), whole, rtol=1e-14)
     np.testing.assert_allclose(em.loss_in_time(t.reshape(17, 1), p)[:, 0], whole, rtol=1e-14)
 

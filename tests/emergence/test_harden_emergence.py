@@ -14,9 +14,9 @@ import mpmath
 import numpy as np
 import pytest
 
+from labhelpers import emergence as em
 from labhelpers.core.divergence import DivergenceError
-from labhelpers.emergence import mlp, parity
-from labhelpers.emergence import skills as em
+from labhelpers.emergence import mlp, mlp_setup, parity, skills
 
 REL = 1e-12
 FAST = 2.0
@@ -137,9 +137,9 @@ def test_skill_model_solver_is_bounded():
     assert time.perf_counter() - start < FAST
     # The default budget shrinks as 1e11 / n_skills^2 evaluations, and refuses beyond 31 622 skills (the
     # moments of that many skills alone take 16 GB, so the rule is checked on its own).
-    assert em._evaluation_budget(20, None) == 500_000 and em._evaluation_budget(10_000, None) == 1000
+    assert skills._evaluation_budget(20, None) == 500_000 and skills._evaluation_budget(10_000, None) == 1000
     with pytest.raises(ValueError, match="skills"):
-        em._evaluation_budget(40_000, None)
+        skills._evaluation_budget(40_000, None)
 
 
 def test_closed_forms_refuse_sizes_up_front():
@@ -312,8 +312,8 @@ def test_skill_model_checks_moments_again_and_the_time_grid():
 
 
 def test_trainers_take_any_legal_seed_and_clamp_what_changes_nothing(tiny):
-    assert mlp._eval_seed(2**63 - 1, 0) == 2**63 - 1 and mlp._eval_seed(2**63 - 1, 2) == 1
-    assert mlp._eval_seed(1_000_000, 2) == 1_000_002  # the default seeds are unchanged
+    assert mlp_setup._eval_seed(2**63 - 1, 0) == 2**63 - 1 and mlp_setup._eval_seed(2**63 - 1, 2) == 1
+    assert mlp_setup._eval_seed(1_000_000, 2) == 1_000_002  # the default seeds are unchanged
     run = mlp.train_mlp_batched(tiny, seeds=[0], **{**SMALL, "record_every": 10**30, "n_probe": 10**30})
     same = mlp.train_mlp_batched(tiny, seeds=[0], **{**SMALL, "record_every": 3, "n_probe": 64})
     np.testing.assert_array_equal(run.skill_strength, same.skill_strength)

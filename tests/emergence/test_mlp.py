@@ -140,3 +140,43 @@ def test_bad_problem_and_params_raise(tiny):
 def test_divergence_is_reported(tiny):
     with pytest.raises(ValueError, match="diverged"):
         mlp.train_mlp_batched(tiny, **_tiny_kwargs(optimizer="sgd", lr=1e6, init_scale=10.0))
+
+
+def test_throughput_is_recorded(tiny):
+    # Both trainers report the training samples they passed and about 6 FLOPs per weight and sample.
+    kwargs = _tiny_kwargs()
+    batched = mlp.train_mlp_batched(tiny, **kwargs)
+    loop = mlp.train_mlp_loop(tiny, **kwargs)
+    d = tiny.input_dim
+
+    def flops(width):
+        return 6.0 * (d * width + 2 * width + 1)
+
+    assert batched.throughput.samples == loop.throughput.samples == 3 * 40 * 16
+    assert batched.throughput.flops_per_sample == flops(16)  # the batch computes every run at the largest width
+    assert loop.throughput.flops_per_sample == pytest.approx(np.mean([flops(w) for w in (8, 16, 12)]), rel=1e-12)
+    for run in (batched, loop):
+        assert run.throughput.train_seconds > 0 and run.throughput.gflops_per_second > 0
+    bare = mlp.MLPTrajectory(np.arange(1), np.zeros((1, 1, 1)), np.zeros((1, 1)), np.zeros((1, 1)), {})
+    assert bare.throughput is None  # the default, for trajectories built by hand
+
+
+def test_the_shared_step_is_one_optimiser_step():
+    # One step of plain SGD on 1/2 mean (f - y)^2, for one run (a 0-d loss) and for stacked runs (one loss each).
+    import torch
+
+    from labhelpers.core.divergence import DivergenceGuard
+
+    data = {"X": torch.tensor([[1.0], [2.0], [3.0]]), "y": torch.tensor([1.0, 0.0, 2.0])}
+    for shape in ((1,), (2, 1)):
+        w = torch.full(shape, 0.5, requires_grad=True)
+        opt = torch.optim.SGD([w], lr=0.1)
+        index = torch.tensor([0, 2]).expand(*shape[:-1], 2) if len(shape) > 1 else torch.tensor([0, 2])
+
+        def forward(X, w=w):
+            return (X * w[..., None, :]).sum(dim=-1) if X.ndim == 3 else X @ w
+
+        step = mlp._train_step(forward, data, lambda index=index: index, opt, DivergenceGuard("test"))
+        assert step(1) == index.numel()
+        # residuals 0.5 - 1 = -0.5 and 1.5 - 2 = -0.5: gradient mean(r x) = -1, so w = 0.5 + 0.1
+        np.testing.assert_allclose(w.detach().numpy(), np.full(shape, 0.6), rtol=1e-6)
