@@ -1,29 +1,26 @@
-"""Chapter 4, lazy and rich regimes: lambda-balanced initialisations, kernels and kernel distance, the
-grid of runs and the ReLU network (Sec. 6).
+"""Chapter 4, lazy and rich regimes: lambda-balanced initialisations (balanced), kernels and kernel distance
+(kernels), the grid of runs (grid, on the gradient step of descent), the kernel along training (paths) and
+the ReLU network (relu) (Sec. 6).
 """
 
 from __future__ import annotations
 
-from . import balanced, grid, relu
+from . import balanced, descent, grid, kernels, paths, relu
 from .balanced import (
-    aligned_kernel_distance,
-    kernel_distance,
     lambda_balanced,
     lambda_mode,
-    ntk,
-    ntk_autodiff,
     random_lambda_balanced,
     symmetric_init,
 )
 from .grid import (
     KernelGrid,
-    KernelPath,
     lambda_scale_grid,
     train_grid,
     train_grid_loop,
-    train_path,
     weight_to_target_grid,
 )
+from .kernels import aligned_kernel_distance, kernel_distance, ntk, ntk_autodiff
+from .paths import KernelPath, train_path
 from .relu import (
     NeuronRun,
     neuron_balanced,
@@ -34,9 +31,15 @@ from .relu import (
     train_two_layer,
 )
 
+# isort: split
+from .explore import regimes_curves  # last: it uses this package's names above
+
 __all__ = [
     "balanced",
+    "descent",
     "grid",
+    "kernels",
+    "paths",
     "relu",
     "KernelGrid",
     "KernelPath",
@@ -60,4 +63,5 @@ __all__ = [
     "train_path",
     "train_two_layer",
     "weight_to_target_grid",
+    "regimes_curves",
 ]

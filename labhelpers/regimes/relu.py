@@ -26,7 +26,10 @@ second sum is ``(sum_j a_j^2) x . x'`` whatever the first layer does; with a ReL
 
 :func:`train_two_layer` trains a batch of such networks (any leading dimensions, e.g. one per ``lam``) as
 one computation, with full-batch gradient descent, and records the loss, the kernel distance from the
-start (:func:`~labhelpers.regimes.kernel_distance`) and how far each layer moved.
+start (:func:`~labhelpers.regimes.kernel_distance`) and how far each layer moved; it runs on the training
+scaffold (:func:`~labhelpers.runs.train_loop`) and reports its :class:`~labhelpers.runs.Throughput`.
+
+Book: chapter 4, Sec. "Why it matters for non-linear networks" (``rg-relu``).
 """
 
 from __future__ import annotations
@@ -40,7 +43,8 @@ import numpy as np
 from ..core import validation as check
 from ..core.divergence import DivergenceGuard
 from ..core.feedback import layers_from_product
-from .balanced import kernel_distance
+from ..runs.loop import Throughput, train_loop
+from .kernels import kernel_distance
 
 ACTIVATIONS = ("relu", "linear")
 MAX_WORK = 1e13
@@ -225,6 +229,8 @@ class NeuronRun:
       for each layer: how far it moved, measured in units of its own initial size.
     - ``initial``, ``final``: ``{"W1": (*batch, d, p), "a": (*batch, p)}``.
     - ``info``: activation, steps, lr and wall time in seconds.
+    - ``throughput``: samples per second (and GFLOP/s) of the training steps alone
+      (:class:`~labhelpers.runs.Throughput`); ``None`` for a run not trained here.
     """
 
     steps: np.ndarray
@@ -235,6 +241,7 @@ class NeuronRun:
     initial: dict[str, np.ndarray]
     final: dict[str, np.ndarray]
     info: dict[str, Any] = field(default_factory=dict)
+    throughput: Throughput | None = None
 
 
 def train_two_layer(
@@ -281,6 +288,27 @@ def train_two_layer(
     -------
     NeuronRun
     """
+    W1, a, X, y, steps, lr, n_records = _training_problem(W1, a, X, y, steps, lr, activation, n_records)
+    recorded = np.unique(np.round(np.linspace(0, steps, n_records)).astype(int))
+    start = time.perf_counter()
+    (d, p), samples = W1.shape[-2:], X.shape[0] * int(np.prod(W1.shape[:-2]))  # per step
+    descent = _Descent(W1.copy(), a.copy(), X, y, lr, activation, _guard(W1, a, X, y, lr, activation), samples)
+    flops = 6.0 * d * p  # 3 d p multiply-adds per sample (forward and both gradients), 2 FLOPs each
+    with np.errstate(over="ignore", invalid="ignore"):
+        records, throughput = train_loop(
+            steps, descent.step, descent.snapshot, recorded=recorded[1:], flops_per_sample=flops
+        )
+    path = {name: np.stack(values) for name, values in records.values.items()}
+    if not all(np.all(np.isfinite(v)) for v in path.values()):
+        raise ValueError(f"gradient descent diverged (weights overflowed) within {steps} steps at lr={lr}; lower lr")
+    run = _neuron_run(path, W1, a, X, y, recorded, lr, activation)
+    run.info = {"activation": activation, "steps": steps, "lr": lr, "seconds": time.perf_counter() - start}
+    run.throughput = throughput
+    return run
+
+
+def _training_problem(W1, a, X, y, steps, lr, activation, n_records):
+    """Check the arguments of :func:`train_two_layer` and refuse a run too costly or too large for memory."""
     W1, a = _layers(W1, a)
     if W1.shape[:-2] != a.shape[:-1]:
         raise ValueError(f"W1 and a must have the same batch shape; got {W1.shape[:-2]} and {a.shape[:-1]}")
@@ -293,7 +321,7 @@ def train_two_layer(
     check.one_of("activation", activation, ACTIVATIONS)
     n_records = check.positive_int("n_records", n_records, minimum=2)
     check.fits_in_memory("the record schedule (n_records)", 3.0 * n_records)
-    n_records = min(n_records, steps + 1)  # records at distinct steps only (as np.unique below keeps them)
+    n_records = min(n_records, steps + 1)  # records at distinct steps only (as np.unique keeps them)
     networks, (d, p), n = float(np.prod(W1.shape[:-2], dtype=float)), W1.shape[-2:], X.shape[0]
     work = steps * networks * 3.0 * n * d * p
     if work > MAX_WORK:
@@ -304,33 +332,51 @@ def train_two_layer(
     check.fits_in_memory("the records (weights and kernels)", 3.0 * n_records * networks * (d * p + p + n * n))
     if np.any(np.linalg.norm(W1, axis=(-2, -1)) == 0) or np.any(np.linalg.norm(a, axis=-1) == 0):
         raise ValueError("W1 and a must be nonzero in every network: their relative change is measured against them")
-    recorded = np.unique(np.round(np.linspace(0, steps, n_records)).astype(int))
-    n = X.shape[0]
-    start = time.perf_counter()
-    first, readout = W1.copy(), a.copy()
-    snapshots = {"W1": [], "a": []}
-    guard = DivergenceGuard(
+    return W1, a, X, y, steps, lr, n_records
+
+
+def _guard(W1, a, X, y, lr: float, activation: str) -> DivergenceGuard:
+    """The divergence check of :func:`train_two_layer`, quoting the sizes that set the curvature."""
+    return DivergenceGuard(
         f"gradient descent on the two-layer {activation} networks",
         lr=lr,
         **{f"max|{name}|": float(np.abs(v).max()) for name, v in (("W1", W1), ("a", a), ("X", X), ("y", y))},
     )
-    step = 0
-    with np.errstate(over="ignore", invalid="ignore"):
-        for target in recorded:
-            for now in range(step, target):
-                hidden, switch = _phi(X @ first, activation)
-                residual = y - np.einsum("...np,...p->...n", hidden, readout)
-                guard.check(now, float(np.max(residual * residual)))  # NaN and inf propagate
-                grad_readout = np.einsum("...np,...n->...p", hidden, residual) / n
-                back = switch * residual[..., :, None] * readout[..., None, :]
-                first = first + lr * (X.T @ back) / n
-                readout = readout + lr * grad_readout
-            step = target
-            snapshots["W1"].append(first)
-            snapshots["a"].append(readout)
-    path = {name: np.stack(values) for name, values in snapshots.items()}
-    if not all(np.all(np.isfinite(v)) for v in path.values()):
-        raise ValueError(f"gradient descent diverged (weights overflowed) within {steps} steps at lr={lr}; lower lr")
+
+
+@dataclass
+class _Descent:
+    """Full-batch gradient descent on a batch of two-layer networks: the weights ``first`` (``W1``) and
+    ``readout`` (``a``), and the step of :func:`train_two_layer`; ``samples`` per step (``n`` per network)."""
+
+    first: np.ndarray
+    readout: np.ndarray
+    X: np.ndarray
+    y: np.ndarray
+    lr: float
+    activation: str
+    guard: DivergenceGuard
+    samples: int
+
+    def step(self, unit: int) -> int:
+        """Gradient step ``unit`` (1, 2, ...; the guard numbers it ``unit - 1``, from 0) on every network;
+        returns the samples it trained on."""
+        X, y, n = self.X, self.y, self.X.shape[0]
+        hidden, switch = _phi(X @ self.first, self.activation)
+        residual = y - np.einsum("...np,...p->...n", hidden, self.readout)
+        self.guard.check(unit - 1, float(np.max(residual * residual)))  # NaN and inf propagate
+        grad_readout = np.einsum("...np,...n->...p", hidden, residual) / n
+        back = switch * residual[..., :, None] * self.readout[..., None, :]
+        self.first = self.first + self.lr * (X.T @ back) / n
+        self.readout = self.readout + self.lr * grad_readout
+        return self.samples
+
+    def snapshot(self, unit: int) -> dict[str, np.ndarray]:
+        return {"W1": self.first, "a": self.readout}
+
+
+def _neuron_run(path, W1, a, X, y, recorded, lr: float, activation: str) -> NeuronRun:
+    """The record of :func:`train_two_layer` from the weights at the recorded steps."""
     K = relu_ntk(path["W1"], path["a"], X, activation=activation)
     if np.any(np.linalg.norm(K[0], axis=(-2, -1)) == 0):
         raise ValueError(
@@ -350,5 +396,4 @@ def train_two_layer(
         relative_change=change,
         initial={"W1": W1.copy(), "a": a.copy()},
         final={"W1": path["W1"][-1], "a": path["a"][-1]},
-        info={"activation": activation, "steps": steps, "lr": lr, "seconds": time.perf_counter() - start},
     )

@@ -5,9 +5,9 @@ import time
 import numpy as np
 import pytest
 
+from labhelpers import regimes
+from labhelpers import regimes as ntk_grid
 from labhelpers.core.divergence import DivergenceError
-from labhelpers.regimes import balanced as regimes
-from labhelpers.regimes import grid as ntk_grid
 from labhelpers.regimes import relu
 
 

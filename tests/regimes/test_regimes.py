@@ -16,8 +16,8 @@ import pytest
 import torch
 
 import labhelpers as lh
-from labhelpers.regimes import balanced as regimes
-from labhelpers.regimes import grid as ntk_grid
+from labhelpers import regimes
+from labhelpers import regimes as ntk_grid
 
 BALANCE_TOL = 1e-12
 DRIFT_TOL = 1e-8
