@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from . import data, divergence, feedback, mnist, models, modes, simulate
+from . import data, descent, divergence, feedback, mnist, models, modes, simulate
 from .data import (
     Moments,
     empirical_moments,
@@ -15,6 +15,7 @@ from .data import (
     whiten,
     whitened_moments,
 )
+from .descent import gradient_descent
 from .divergence import (
     DivergenceError,
     DivergenceGuard,
@@ -51,7 +52,6 @@ from .modes import (
 )
 from .simulate import (
     Trajectory,
-    gradient_descent,
     gradient_flow,
 )
 
@@ -66,6 +66,7 @@ __all__ = [
     "models",
     "modes",
     "simulate",
+    "descent",
     "DeepLinearNetwork",
     "DiagonalLinearNetwork",
     "DivergenceError",

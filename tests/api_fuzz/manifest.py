@@ -157,7 +157,7 @@ def _trajectory():
 
 @_cached
 def _ufm_trajectory():
-    from labhelpers.collapse import saxe as collapse
+    from labhelpers import collapse
 
     return collapse.train_ufm(3, 4, 3, init_scale=0.1, t_max=2.0, n_times=11)
 
@@ -206,7 +206,7 @@ def _grokking_history():
 
 @_cached
 def _grokking_results_file():
-    from labhelpers.grokking import mnist as gm
+    from labhelpers import grokking as gm
 
     path = os.path.join(scratch_dir(), "grokking.json")
     gm.run_and_save(path, gm.PAPER_CONFIGS[:2], data=_mnist_like(), progress=False, **GROKKING_SETTINGS)
@@ -254,7 +254,7 @@ def _collapse_run():
 
 
 def _grokking_params():
-    from labhelpers.grokking import scalar as grokking
+    from labhelpers import grokking
 
     return grokking.mirrored_init(4, 0.5, seed=0)
 
@@ -682,7 +682,7 @@ def _two_layer_xy():
 
 
 def _teacher():
-    from labhelpers.grokking import scalar as grokking
+    from labhelpers import grokking
 
     return grokking.sparse_teacher(dim=6, n_train=4, n_relevant=2, n_test=5, seed=0)
 
