@@ -1,16 +1,25 @@
 """Chapter 3, neural collapse: Saxe modes, the unconstrained feature model, NC1-NC4, the MNIST MLP and
 ResNet18 runs (Sec. 5).
+
+One module per part of the chapter: :mod:`.saxe` (greedy dynamics, Sec. nc-greedy), :mod:`.metrics` (NC1-NC4,
+Sec. nc-metrics), :mod:`.ufm` (the unconstrained feature model, Sec. nc-ufm), :mod:`.plots` (its pictures),
+:mod:`.mnist_mlp` (Sec. nc-mlp) and the package :mod:`.resnet` (Sec. nc-resnet).
 """
 
 from __future__ import annotations
 
-from . import mnist_mlp, resnet, saxe
-from .mnist_mlp import (
-    CollapseRun,
-    PerEpochMetrics,
-    plot_collapse_run,
-    train_collapse_mlp,
+from . import metrics, mnist_mlp, plots, resnet, saxe, ufm
+from .metrics import (
+    CollapseMetrics,
+    class_means,
+    collapse_metrics,
+    nc1,
+    nc2,
+    nc3,
+    nc4,
 )
+from .mnist_mlp import CollapseRun, PerEpochMetrics, train_collapse_mlp
+from .plots import class_plane, draw_feature_plane, plot_collapse_run, plot_feature_snapshots
 from .resnet import (
     BasicBlock,
     CollapseHistory,
@@ -30,31 +39,20 @@ from .resnet import (
     train_collapse,
 )
 from .saxe import (
-    CollapseMetrics,
-    UnconstrainedFeatures,
     aligned_init,
-    class_means,
-    class_plane,
-    collapse_metrics,
-    draw_feature_plane,
     effective_rank,
     hierarchical_correlation,
     hierarchical_singular_values,
     mode_basis,
     mode_strengths,
-    nc1,
-    nc2,
-    nc3,
-    nc4,
     numerical_rank,
-    one_hot,
-    plot_feature_snapshots,
     random_correlation,
     saxe_modes,
-    simplex_etf,
-    train_ufm,
-    ufm_limit,
 )
+from .ufm import UnconstrainedFeatures, one_hot, simplex_etf, train_ufm, ufm_limit
+
+# isort: split
+from .explore import collapse_curves  # last: it uses this package's names above
 
 __all__ = [
     "resnet",
@@ -74,8 +72,11 @@ __all__ = [
     "terminal_phase",
     "plot_history",
     "main",
+    "metrics",
     "mnist_mlp",
+    "plots",
     "saxe",
+    "ufm",
     "CollapseMetrics",
     "CollapseRun",
     "PerEpochMetrics",
@@ -104,4 +105,5 @@ __all__ = [
     "train_collapse_mlp",
     "train_ufm",
     "ufm_limit",
+    "collapse_curves",
 ]

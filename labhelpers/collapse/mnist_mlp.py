@@ -10,13 +10,18 @@ correctly (the *terminal phase* of Papyan, Han & Donoho 2020), and records after
 - NC1-NC4 (App. F, Eq. 65-68) of the penultimate features of the training set and the last layer,
   computed by :func:`labhelpers.collapse.collapse_metrics`,
 
-in one :class:`CollapseRun`. :func:`plot_collapse_run` draws it. The plot helper reads only ``epochs``
-and ``metrics[...]``, so it also draws the ResNet18 history of :mod:`labhelpers.collapse`.
+in one :class:`CollapseRun`, with the throughput of the training. :func:`plot_collapse_run` (from
+:mod:`.plots`, also found here) draws it; it reads only ``epochs`` and ``metrics[...]``, so it also draws the
+ResNet18 history of :mod:`labhelpers.collapse`.
 
+The run is built on the course's training scaffold (:func:`labhelpers.runs.train_loop`): ``_MLPTraining``
+holds the data, network and optimiser (init), one epoch of minibatch SGD (step) and the evaluation (measure).
 Torch code is device-agnostic (``device=``; the CPU by default), seeded without touching torch's global
 random state, and shows a tqdm progress bar over epochs. On the CPU the run uses one torch thread
 (``labhelpers.runs.cpu_threads_pinned``), so it gives the same numbers whatever the caller's thread
 setting, which is restored afterwards.
+
+Book: chapter 3, "Neural collapse in an MLP on MNIST digits" (Sec. nc-mlp).
 """
 
 from __future__ import annotations
@@ -30,11 +35,25 @@ import numpy as np
 from ..core import floats as _floats
 from ..core import validation as check
 from ..core.divergence import DivergenceError, DivergenceGuard
+from ..runs.loop import Throughput, epoch_batches, optimizer_step, train_loop
 from ..runs.threads import cpu_threads_pinned as _cpu_threads_pinned
-from .saxe import collapse_metrics
+from .metrics import COLLAPSE_KEYS, _zero_error_epoch, collapse_values
+from .plots import plot_collapse_run
+
+__all__ = [
+    "LOSSES",
+    "METRIC_KEYS",
+    "COLLAPSE_KEYS",
+    "MAX_SAMPLE_PASSES",
+    "FLOAT32_MAX",
+    "PerEpochMetrics",
+    "CollapseRun",
+    "classification_loss",
+    "train_collapse_mlp",
+    "plot_collapse_run",
+]
 
 LOSSES = ("mse", "cross_entropy")
-COLLAPSE_KEYS = ("nc1", "equinorm", "angle_std", "angle_shift", "etf_distance", "self_duality", "ncc_mismatch")
 METRIC_KEYS = ("train_loss", "train_accuracy", "test_loss", "test_accuracy", *COLLAPSE_KEYS)
 MAX_SAMPLE_PASSES = 10**9
 """Cost bound of :func:`train_collapse_mlp`: ``epochs x training images`` (weeks of CPU time beyond it)."""
@@ -88,17 +107,16 @@ class CollapseRun(PerEpochMetrics):
         The arguments of the run (widths, optimiser, seed, device, ...).
     seconds : float
         Wall time of the whole run, evaluation included.
+    throughput : labhelpers.runs.Throughput or None
+        How fast the network trained: samples per second and GFLOP/s (about 6 FLOPs per weight and sample
+        for the forward and backward pass), the evaluation excluded.
     """
 
     epochs: np.ndarray
     metrics: dict[str, np.ndarray]
     config: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
-
-
-def _zero_error_epoch(epochs, train_accuracy) -> int | None:
-    reached = np.flatnonzero(np.asarray(train_accuracy) >= 1.0)
-    return int(np.asarray(epochs)[reached[0]]) if reached.size else None
+    throughput: Throughput | None = None
 
 
 def _images(name: str, X, n_features: int | None = None) -> np.ndarray:
@@ -124,6 +142,21 @@ def _class_labels(name: str, y, n_samples: int, n_classes: int | None) -> np.nda
     if n_classes is not None and array.max() >= n_classes:
         raise ValueError(f"{name} must lie in 0..{n_classes - 1} (the classes of y_train); got maximum {array.max()}")
     return array.astype(np.int64)
+
+
+def _checked_data(X_train, y_train, X_test, y_test) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """The images and labels of :func:`train_collapse_mlp`, checked, and the number of classes ``C``
+    (``max(y_train) + 1``: every class must have a training image)."""
+    X_train = _images("X_train", X_train)
+    X_test = _images("X_test", X_test, X_train.shape[1])
+    y_train = _class_labels("y_train", y_train, X_train.shape[0], None)
+    C = int(y_train.max()) + 1
+    if C < 2 or np.any(np.bincount(y_train, minlength=C) == 0):
+        raise ValueError(
+            f"y_train must contain every class 0..C-1 with C >= 2; got counts {np.bincount(y_train).tolist()}"
+        )
+    y_test = _class_labels("y_test", y_test, X_test.shape[0], C)
+    return X_train, y_train, X_test, y_test, C
 
 
 def _widths(hidden) -> tuple[int, ...]:
@@ -152,24 +185,33 @@ def _build_mlp(torch, n_inputs: int, widths: tuple[int, ...], n_classes: int, in
     return body, classifier
 
 
-def _loss_fn(torch, name: str, n_classes: int):
+def classification_loss(torch, name: str, n_classes: int):
+    """The training loss of both torch trainers of the chapter (this MLP and ResNet18), ``loss(logits, y)``.
+
+    ``"cross_entropy"``, or ``"mse"``: ``1/2 ||f(x) - e_y||^2`` summed over outputs and averaged over samples,
+    the loss of Eq. 2 per sample. Logits are taken in float32 (a bfloat16 autocast output is cast first).
+    """
     functional = torch.nn.functional
     if name == "cross_entropy":
-        return lambda logits, y: functional.cross_entropy(logits, y)
-    # 1/2 ||f(x) - e_y||^2 summed over outputs, averaged over samples: the loss of Eq. 2 per sample.
-    return lambda logits, y: 0.5 * ((logits - functional.one_hot(y, n_classes).to(logits.dtype)) ** 2).sum(1).mean()
+        return lambda logits, y: functional.cross_entropy(logits.float(), y)
+    return lambda logits, y: 0.5 * ((logits.float() - functional.one_hot(y, n_classes).float()) ** 2).sum(1).mean()
+
+
+def _weight_count(n_inputs: int, widths: tuple[int, ...], n_classes: int) -> int:
+    """Weights and biases of the MLP ``n_inputs -> widths -> n_classes``."""
+    fan_ins = (n_inputs, *widths)
+    return sum((fan_in + 1) * width for fan_in, width in zip(fan_ins, (*widths, n_classes)))
 
 
 def _check_cost(shape: tuple[int, int], widths: tuple[int, ...], n_classes: int, epochs: int) -> None:
-    """Refuse up front a run beyond :data:`MAX_SAMPLE_PASSES`, or a network that cannot fit in memory."""
+    """Refuse up front a run beyond ``MAX_SAMPLE_PASSES``, or a network that cannot fit in memory."""
     n, n_inputs = shape
     if epochs * n > MAX_SAMPLE_PASSES:
         raise ValueError(
             f"epochs x training images = {epochs} x {n} = {epochs * n:.3g} is beyond the {MAX_SAMPLE_PASSES:.0e} "
             "sample passes this trainer runs (weeks of CPU time); lower epochs"
         )
-    fan_ins = (n_inputs, *widths)
-    n_weights = sum((fan_in + 1) * width for fan_in, width in zip(fan_ins, (*widths, n_classes)))
+    n_weights = _weight_count(n_inputs, widths, n_classes)
     # weights, gradients and momentum in float32, plus the features of the whole training set
     check.fits_in_memory("hidden", 3 * n_weights + n * sum(widths), bytes_per_value=4)
 
@@ -204,12 +246,11 @@ def _standardised(torch, X_train: np.ndarray, X_test: np.ndarray, device):
     return tensors
 
 
-def _metrics(h, y_train: np.ndarray, W, b, n_classes: int, epoch: int, guard: DivergenceGuard):
-    """NC1-NC4 of the penultimate features ``h``, blaming a dead or diverged network rather than the data."""
+def _metrics(h, y_train: np.ndarray, W, b, n_classes: int, epoch: int, guard: DivergenceGuard) -> dict[str, float]:
+    """NC1-NC4 of the penultimate features ``h`` (``COLLAPSE_KEYS``), blaming a dead or diverged network
+    rather than the data."""
     try:
-        return collapse_metrics(
-            h.double().cpu().numpy(), y_train, W.double().cpu().numpy(), b.double().cpu().numpy(), n_classes=n_classes
-        )
+        return collapse_values(h, y_train, W, b, n_classes)
     except ValueError as error:
         if "class mean" not in str(error):
             raise
@@ -309,15 +350,7 @@ def train_collapse_mlp(
     """
     import torch
 
-    X_train = _images("X_train", X_train)
-    X_test = _images("X_test", X_test, X_train.shape[1])
-    y_train = _class_labels("y_train", y_train, X_train.shape[0], None)
-    C = int(y_train.max()) + 1
-    if C < 2 or np.any(np.bincount(y_train, minlength=C) == 0):
-        raise ValueError(
-            f"y_train must contain every class 0..C-1 with C >= 2; got counts {np.bincount(y_train).tolist()}"
-        )
-    y_test = _class_labels("y_test", y_test, X_test.shape[0], C)
+    X_train, y_train, X_test, y_test, C = _checked_data(X_train, y_train, X_test, y_test)
     widths = _widths(hidden)
     epochs = check.positive_int("epochs", epochs)
     lr = _float32_setting("lr", lr)
@@ -349,149 +382,87 @@ def train_collapse_mlp(
     }
     started = time.perf_counter()
     with _cpu_threads_pinned(torch_device):  # the same numbers whatever the caller's thread count
-        records = _train(torch, (X_train, y_train, X_test, y_test), config, torch_device, progress)
+        records, throughput = _train(torch, (X_train, y_train, X_test, y_test), config, torch_device, progress)
 
     return CollapseRun(
         epochs=np.arange(epochs + 1),
         metrics={name: np.asarray(values, dtype=float) for name, values in records.items()},
         config=config,
         seconds=time.perf_counter() - started,
+        throughput=throughput,
     )
 
 
-def _train(torch, data, config: dict, torch_device, progress: bool | None) -> dict[str, list[float]]:
-    """The training loop of :func:`train_collapse_mlp` on checked arguments: the per-epoch records by name."""
-    from tqdm.auto import tqdm
-
-    X_train, y_train, X_test, y_test = data
-    widths, C, seed, loss = tuple(config["hidden"]), config["n_classes"], config["seed"], config["loss"]
-    lr, momentum, init_scale = config["lr"], config["momentum"], config["init_scale"]
-    weight_decay, batch_size, epochs = config["weight_decay"], config["batch_size"], config["epochs"]
-    x_tr, x_te = _standardised(torch, X_train, X_test, torch_device)
-    t_tr = torch.as_tensor(y_train, dtype=torch.int64, device=torch_device)
-    t_te = torch.as_tensor(y_test, dtype=torch.int64, device=torch_device)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        body, classifier = _build_mlp(torch, X_train.shape[1], widths, C, init_scale)
-    body, classifier = body.to(torch_device), classifier.to(torch_device)
-    parameters = [*body.parameters(), *classifier.parameters()]
-    optimizer = torch.optim.SGD(parameters, lr=lr, momentum=momentum, weight_decay=weight_decay)
-    criterion = _loss_fn(torch, loss, C)
-    order_generator = torch.Generator().manual_seed(seed + 1)
-    guard = DivergenceGuard("MLP training", lr=lr, init_scale=init_scale, momentum=momentum, loss=loss)
-
-    records = {name: [] for name in METRIC_KEYS}
-
-    @torch.no_grad()
-    def measure(epoch: int, step: int) -> dict:
-        h = body(x_tr)
-        logits = classifier(h)
-        train_loss = criterion(logits, t_tr)
-        guard.check_values(step, "the training loss", train_loss)
-        guard.check_values(step, "the penultimate features", h)
-        train_loss = float(train_loss)
-        test_logits = classifier(body(x_te))
-        W, b = classifier.weight, classifier.bias
-        nc = _metrics(h, y_train, W, b, C, epoch, guard)
-        values = {
-            "train_loss": train_loss,
-            "train_accuracy": float((logits.argmax(1) == t_tr).float().mean()),
-            "test_loss": float(criterion(test_logits, t_te)),
-            "test_accuracy": float((test_logits.argmax(1) == t_te).float().mean()),
-            **{key: float(getattr(nc, key)) for key in COLLAPSE_KEYS},
-        }
-        for name in METRIC_KEYS:
-            records[name].append(values[name])
-        return values
-
-    measure(0, 0)
-    n = x_tr.shape[0]
-    show = epochs >= 20 if progress is None else progress
-    bar = tqdm(range(1, epochs + 1), disable=not show, desc=f"MLP {'-'.join(map(str, widths))}, epochs")
-    step = 0
-    for epoch in bar:
-        order = torch.randperm(n, generator=order_generator).to(torch_device)
-        for start in range(0, n, batch_size):
-            index = order[start : start + batch_size]
-            batch_loss = criterion(classifier(body(x_tr[index])), t_tr[index])
-            step += 1
-            guard.check(step, batch_loss)
-            optimizer.zero_grad(set_to_none=True)
-            batch_loss.backward()
-            optimizer.step()
-        values = measure(epoch, step)
-        bar.set_postfix(train=f"{values['train_accuracy']:.3f}", nc1=f"{values['nc1']:.3g}")
-    return records
+def _train(torch, data, config: dict, torch_device, progress: bool | None):
+    """The training of :func:`train_collapse_mlp` on checked arguments, on the training scaffold: init
+    (``_MLPTraining``), then one epoch per unit. Returns the per-epoch records by name (from epoch 0)
+    and the :class:`~labhelpers.runs.Throughput`."""
+    run = _MLPTraining(torch, data, config, torch_device)
+    epochs, widths = config["epochs"], config["hidden"]
+    records, throughput = train_loop(
+        epochs,
+        run.train_epoch,
+        run.measure,
+        recorded=range(1, epochs + 1),
+        desc=f"MLP {'-'.join(map(str, widths))}, epochs",
+        progress=epochs >= 20 if progress is None else progress,
+        postfix=lambda values: {"train": f"{values['train_accuracy']:.3f}", "nc1": f"{values['nc1']:.3g}"},
+        flops_per_sample=6.0 * _weight_count(data[0].shape[1], tuple(widths), config["n_classes"]),
+    )
+    return records.values, throughput
 
 
-PLOTTED_KEYS = ("train_accuracy", "test_accuracy", "nc1", "etf_distance", "self_duality", "ncc_mismatch")
+class _MLPTraining:
+    """One run of :func:`train_collapse_mlp`: the standardised data, the seeded network and SGD (built here),
+    one epoch of minibatch SGD (:meth:`train_epoch`, the step) and the evaluation (:meth:`measure`)."""
 
+    def __init__(self, torch, data, config: dict, torch_device):
+        X_train, y_train, X_test, y_test = data
+        seed, C = config["seed"], config["n_classes"]
+        lr, momentum, init_scale = config["lr"], config["momentum"], config["init_scale"]
+        self.torch, self.device, self.batch_size = torch, torch_device, config["batch_size"]
+        self.y_train, self.n_classes = y_train, C
+        self.x_tr, self.x_te = _standardised(torch, X_train, X_test, torch_device)
+        self.t_tr = torch.as_tensor(y_train, dtype=torch.int64, device=torch_device)
+        self.t_te = torch.as_tensor(y_test, dtype=torch.int64, device=torch_device)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            body, classifier = _build_mlp(torch, X_train.shape[1], tuple(config["hidden"]), C, init_scale)
+        self.body, self.classifier = body.to(torch_device), classifier.to(torch_device)
+        parameters = [*self.body.parameters(), *self.classifier.parameters()]
+        self.optimizer = torch.optim.SGD(parameters, lr=lr, momentum=momentum, weight_decay=config["weight_decay"])
+        self.criterion = classification_loss(torch, config["loss"], C)
+        self.order = torch.Generator().manual_seed(seed + 1)
+        self.guard = DivergenceGuard(
+            "MLP training", lr=lr, init_scale=init_scale, momentum=momentum, loss=config["loss"]
+        )
+        self.steps = 0
 
-def plot_collapse_run(run, *, axes=None, title: str | None = None):
-    """Three panels of a run: accuracy, NC1, and NC2-NC4, against the epoch, with zero training error marked.
+    def train_epoch(self, epoch: int) -> int:
+        """One pass of minibatch SGD over the shuffled training set; returns the number of samples trained on."""
+        n = self.x_tr.shape[0]
+        for index in epoch_batches(self.torch, n, self.batch_size, self.order, self.device):
+            batch_loss = self.criterion(self.classifier(self.body(self.x_tr[index])), self.t_tr[index])
+            self.steps += 1
+            optimizer_step(self.optimizer, batch_loss, self.guard, self.steps)
+        return n
 
-    Parameters
-    ----------
-    run : CollapseRun or any object with ``epochs`` (E,) and ``metrics`` (a dict of (E,) arrays)
-        It needs ``metrics`` for ``train_accuracy``, ``test_accuracy``, ``nc1``, ``etf_distance`` (NC2),
-        ``self_duality`` (NC3) and ``ncc_mismatch`` (NC4); a :class:`labhelpers.collapse.CollapseHistory` works.
-    axes : sequence of three matplotlib Axes, optional
-        Where to draw (a new 1 x 3 figure by default).
-    title : str, optional
-        Title of the figure (only with a new figure).
-
-    Returns
-    -------
-    numpy.ndarray of matplotlib Axes
-        The three axes.
-    """
-    import matplotlib.pyplot as plt
-
-    from ..plotting import PALETTE
-
-    epochs, metrics = _run_arrays(run)
-    title = None if title is None else check.text("title", title)
-    if axes is None:
-        fig, axes = plt.subplots(1, 3, figsize=(11, 4.0), layout="constrained")
-        if title is not None:
-            fig.suptitle(title)
-    else:
-        axes = np.asarray(axes).ravel()
-        if axes.size != 3:
-            raise ValueError(f"axes must hold three matplotlib Axes; got {axes.size}")
-    accuracy, within, geometry = axes
-    accuracy.plot(epochs, 1.0 - metrics["train_accuracy"], color=PALETTE[0], label="train")
-    accuracy.plot(epochs, 1.0 - metrics["test_accuracy"], color=PALETTE[1], label="test")
-    accuracy.set_yscale("symlog", linthresh=1e-3)
-    accuracy.set(xlabel="epoch", ylabel="error rate", title="(a) classification error")
-    within.semilogy(epochs, metrics["nc1"], color="k")
-    within.set(xlabel="epoch", ylabel=r"NC1 $= \mathrm{Tr}(\Sigma_W\Sigma_B^+)/C$", title="(b) within-class spread")
-    for key, label, color in (
-        ("etf_distance", "NC2 (distance to simplex ETF)", PALETTE[2]),
-        ("self_duality", "NC3 (self-duality)", PALETTE[3]),
-        ("ncc_mismatch", "NC4 (mismatch with nearest mean)", PALETTE[4]),
-    ):
-        geometry.semilogy(epochs, np.maximum(metrics[key], 1e-4), color=color, label=label)
-    geometry.set(xlabel="epoch", ylabel="metric (floored at 1e-4)", title="(c) geometry of the last layer")
-    zero = _zero_error_epoch(epochs, metrics["train_accuracy"])
-    for ax in axes:
-        if zero is not None:
-            ax.axvline(zero, color="0.5", ls=":", lw=1.2)
-    if zero is not None:
-        accuracy.plot([], [], color="0.5", ls=":", label="zero training error")
-    accuracy.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8)
-    geometry.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8)
-    return axes
-
-
-def _run_arrays(run) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    if not hasattr(run, "epochs") or not isinstance(getattr(run, "metrics", None), dict):
-        raise ValueError(f"run must have epochs and a metrics dict (a CollapseRun); got {type(run).__name__}")
-    epochs = check.as_array("run.epochs", run.epochs, ndim=1)
-    missing = [key for key in PLOTTED_KEYS if key not in run.metrics]
-    if missing:
-        raise ValueError(f"run.metrics must hold {list(PLOTTED_KEYS)}; missing {missing}")
-    metrics = {key: check.as_array(f"run.metrics[{key!r}]", run.metrics[key], ndim=1) for key in PLOTTED_KEYS}
-    if any(values.shape != epochs.shape for values in metrics.values()) or epochs.size == 0:
-        raise ValueError(f"run.metrics arrays must have one entry per epoch ({epochs.size}); check the run")
-    return epochs, metrics
+    def measure(self, epoch: int) -> dict[str, float]:
+        """Loss and accuracy on both sets and NC1-NC4 of the training features, in ``METRIC_KEYS`` order."""
+        with self.torch.no_grad():
+            h = self.body(self.x_tr)
+            logits = self.classifier(h)
+            train_loss = self.criterion(logits, self.t_tr)
+            self.guard.check_values(self.steps, "the training loss", train_loss)
+            self.guard.check_values(self.steps, "the penultimate features", h)
+            train_loss = float(train_loss)
+            test_logits = self.classifier(self.body(self.x_te))
+            W, b = self.classifier.weight, self.classifier.bias
+            nc = _metrics(h, self.y_train, W, b, self.n_classes, epoch, self.guard)
+            return {
+                "train_loss": train_loss,
+                "train_accuracy": float((logits.argmax(1) == self.t_tr).float().mean()),
+                "test_loss": float(self.criterion(test_logits, self.t_te)),
+                "test_accuracy": float((test_logits.argmax(1) == self.t_te).float().mean()),
+                **nc,
+            }

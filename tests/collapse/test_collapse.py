@@ -24,7 +24,7 @@ from scipy.interpolate import CubicSpline
 from scipy.optimize import brentq
 
 import labhelpers as lh
-from labhelpers.collapse import saxe as co
+from labhelpers import collapse as co
 
 EXACT = 1e-12
 INVARIANT = 1e-10

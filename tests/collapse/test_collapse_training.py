@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from labhelpers.collapse import mnist_mlp as ct
-from labhelpers.collapse.saxe import collapse_metrics
+from labhelpers.collapse.metrics import collapse_metrics
 
 TINY = {"hidden": (32, 16), "epochs": 40, "lr": 0.05, "batch_size": 16, "progress": False}
 

@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 import torch
 
+from labhelpers import collapse as co
 from labhelpers.collapse import mnist_mlp as ct
 from labhelpers.collapse import resnet as rn
-from labhelpers.collapse import saxe as co
+from labhelpers.collapse.resnet import model as rn_model
 from labhelpers.core import mnist
 from labhelpers.core.divergence import DivergenceError
 
@@ -160,7 +161,7 @@ def test_resnet_divergence_names_the_step():
 def test_weight_count_is_that_of_the_network():
     model = rn.ResNet18(5, 1, width=4)
     convolutions = sum(p.numel() for p in model.parameters() if p.dim() == 4)
-    assert rn._weight_count(1, 4, (2, 2, 2, 2)) == convolutions
+    assert rn_model._weight_count(1, 4, (2, 2, 2, 2)) == convolutions
 
 
 # ---------------------------------------------------------------------------- the unconstrained feature model

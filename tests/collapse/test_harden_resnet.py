@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from labhelpers.collapse import resnet as rn
+from labhelpers.collapse.resnet import model as rn_model
 from labhelpers.runs import schema
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -51,10 +52,10 @@ def test_the_size_check_leaves_legal_networks_alone():
     assert sum(p.numel() for p in rn.ResNet18().parameters()) == 11_173_962
     block = rn.BasicBlock(64, 128, stride=2)
     weights = sum(p.numel() for p in block.parameters())
-    assert weights <= rn._block_weight_count(64, 128)  # the estimate bounds the block from above
+    assert weights <= rn_model._block_weight_count(64, 128)  # the estimate bounds the block from above
     # the ResNet18 estimate, classifier included, is its parameter count up to the batch norms (< 0.1 %)
     model = rn.ResNet18(num_classes=7, in_channels=2, width=8)
-    estimate = rn._weight_count(2, 8, (2, 2, 2, 2), 7)
+    estimate = rn_model._weight_count(2, 8, (2, 2, 2, 2), 7)
     batch_norms = sum(p.numel() for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d) for p in m.parameters())
     assert estimate == sum(p.numel() for p in model.parameters()) - batch_norms
 

@@ -16,6 +16,7 @@ import pytest
 import torch
 
 from labhelpers.collapse import resnet as rn
+from labhelpers.collapse.resnet import train as rn_train
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -124,10 +125,10 @@ def test_train_collapse_smoke_run():
 
 def test_gpu_speedups_are_used_only_on_cuda_and_as_the_config_asks():
     cuda, cpu = torch.device("cuda"), torch.device("cpu")  # a device object needs no GPU
-    assert rn._speedups(cuda, rn.TrainConfig()) == (True, torch.bfloat16)
-    assert rn._speedups(cuda, rn.TrainConfig(amp=False)) == (True, None)
-    assert rn._speedups(cuda, rn.TrainConfig(channels_last=False)) == (False, torch.bfloat16)
-    assert rn._speedups(cpu, rn.TrainConfig()) == (False, None)
+    assert rn_train._speedups(cuda, rn.TrainConfig()) == (True, torch.bfloat16)
+    assert rn_train._speedups(cuda, rn.TrainConfig(amp=False)) == (True, None)
+    assert rn_train._speedups(cuda, rn.TrainConfig(channels_last=False)) == (False, torch.bfloat16)
+    assert rn_train._speedups(cpu, rn.TrainConfig()) == (False, None)
 
 
 def test_the_gpu_code_path_runs_with_channels_last_and_bfloat16_autocast(monkeypatch):
@@ -146,7 +147,7 @@ def test_the_gpu_code_path_runs_with_channels_last_and_bfloat16_autocast(monkeyp
     data = rn.load_data(config)
     plain = rn.train_collapse(data, config, progress=False)
     monkeypatch.setattr(rn.ResNet18, "features", spy)
-    monkeypatch.setattr(rn, "_speedups", lambda device, config: (True, torch.bfloat16))
+    monkeypatch.setattr(rn_train, "_speedups", lambda device, config: (True, torch.bfloat16))
     fast = rn.train_collapse(data, config, progress=False)
     assert calls and all(call == (True, torch.bfloat16) for call in calls)
     for name in ("train_loss", "nc1", "self_duality"):
@@ -272,7 +273,7 @@ def test_mnist_images_are_one_channel_bytes_of_the_digits():
     # Standard strides: a one-channel array with another channel stride crashes oneDNN's conv backward.
     assert data.x_train.strides == (784, 784, 28, 1)
     odd = np.zeros((3, 28, 28), np.uint8)[:, None][np.arange(3)]
-    assert odd.strides[1] != 784 and rn._as_unit_float(odd, "cpu").stride() == (784, 784, 28, 1)
+    assert odd.strides[1] != 784 and rn_train._as_unit_float(odd, "cpu").stride() == (784, 784, 28, 1)
     with pytest.raises(ValueError, match="download"):
         rn.mnist_images(20, 10, download="yes")
 
