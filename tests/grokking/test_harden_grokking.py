@@ -6,10 +6,12 @@ import mpmath
 import numpy as np
 import pytest
 
+from labhelpers import grokking as grok
 from labhelpers.core.divergence import DivergenceError
 from labhelpers.core.mnist import load_mnist
 from labhelpers.grokking import mnist as gm
-from labhelpers.grokking import scalar as grok
+from labhelpers.grokking import mnist_model as gmm
+from labhelpers.grokking import mnist_results as gr
 
 mpmath.mp.dps = 60
 
@@ -200,8 +202,8 @@ def test_forward_accepts_arrays_and_names_bad_inputs():
     params = gm.init_params(gm.PAPER_CONFIGS[:2], 16, {**gm.DEFAULT_SETTINGS, **SMALL})
     X = _digits().X_train[:4]
     ones = torch.ones(2, 1, 1)
-    reference = gm.forward(params, torch.as_tensor(X), ones, ones)
-    assert torch.equal(gm.forward(params, X.astype(np.float64).tolist(), [[[1.0]], [[1.0]]], ones), reference)
+    reference = gmm.forward(params, torch.as_tensor(X), ones, ones)
+    assert torch.equal(gmm.forward(params, X.astype(np.float64).tolist(), [[[1.0]], [[1.0]]], ones), reference)
     for name, bad in (
         ("X", X[:, :3]),
         ("X", X.astype(float) * 1e300),
@@ -210,9 +212,9 @@ def test_forward_accepts_arrays_and_names_bad_inputs():
     ):
         arguments = {"X": X, "input_scales": ones, "output_scales": ones, name: bad}
         with pytest.raises(ValueError, match=rf"\b{name}\b"):
-            gm.forward(params, **arguments)
+            gmm.forward(params, **arguments)
     with pytest.raises(ValueError, match="params"):
-        gm.forward([(1, 2)], X, ones, ones)
+        gmm.forward([(1, 2)], X, ones, ones)
 
 
 @pytest.mark.parametrize(
@@ -224,11 +226,11 @@ def test_forward_accepts_arrays_and_names_bad_inputs():
         (lambda: gm.init_params(gm.PAPER_CONFIGS[:1], 16, 3), "settings"),
         (lambda: gm.measured_epochs(10**12), "epochs"),
         (lambda: gm.measured_epochs(5, 10**30), "eval_every"),
-        (lambda: gm.config_label("default"), "config"),
+        (lambda: gr.config_label("default"), "config"),
         (lambda: gm.train_grokking(_digits(), progress=False, **{**SMALL, "width": 10**12}), "width"),
         (lambda: gm.train_grokking(_digits(), progress=False, **{**SMALL, "batch_size": 10**30}), "batch_size"),
-        (lambda: gm.load_results("/no/such/file.json"), "path"),
-        (lambda: gm.load_benchmark("/"), "path"),
+        (lambda: gr.load_results("/no/such/file.json"), "path"),
+        (lambda: gr.load_benchmark("/"), "path"),
     ],
 )
 def test_mnist_errors_name_the_argument(call, name):
@@ -248,9 +250,9 @@ def test_train_grokking_takes_float64_images_and_refuses_nan_ones(history):
 def test_run_and_save_checks_sizes_and_device(tmp_path):
     for name, value in (("n_train", 1000.0), ("n_test", 0), ("device", "gpu"), ("command", 3)):
         with pytest.raises(ValueError, match=name):
-            gm.run_and_save(tmp_path / "run.json", gm.PAPER_CONFIGS[:1], data=_digits(), progress=False,
+            gr.run_and_save(tmp_path / "run.json", gm.PAPER_CONFIGS[:1], data=_digits(), progress=False,
                             **{name: value}, **SMALL)  # fmt: skip
-    run = gm.run_and_save(tmp_path / "run.json", gm.PAPER_CONFIGS[:1], data=_digits(), device="CPU",
+    run = gr.run_and_save(tmp_path / "run.json", gm.PAPER_CONFIGS[:1], data=_digits(), device="CPU",
                           progress=False, **SMALL)  # fmt: skip
     assert run.provenance["device"].startswith("cpu")
 
@@ -262,14 +264,14 @@ def test_history_readers_refuse_broken_histories(history):
     cut = dataclasses.replace(history, epochs=history.epochs[:1])
     for broken in (nan_epochs, cut):
         with pytest.raises(ValueError, match="history"):
-            gm.first_epoch(broken, "train", 0.01)
+            gr.first_epoch(broken, "train", 0.01)
         with pytest.raises(ValueError, match="history"):
-            gm.plot_history(broken)
+            gr.plot_history(broken)
     for name in ("train_level", "test_level"):
         with pytest.raises(ValueError, match=name):
-            gm.generalisation_delay(history, **{name: 1.5})
+            gr.generalisation_delay(history, **{name: 1.5})
     with pytest.raises(ValueError, match="title"):
-        gm.plot_history(history, title=3)
+        gr.plot_history(history, title=3)
 
 
 def test_generalisation_delay_is_never_minus_inf_or_nan(history):
@@ -277,6 +279,6 @@ def test_generalisation_delay_is_never_minus_inf_or_nan(history):
 
     never_fits = dataclasses.replace(history, train_accuracy=np.zeros_like(history.train_accuracy))
     with pytest.raises(ValueError, match="train_level"):  # test reached, training never: no delay to measure
-        gm.generalisation_delay(never_fits, train_level=0.5, test_level=0.01)
+        gr.generalisation_delay(never_fits, train_level=0.5, test_level=0.01)
     never_either = dataclasses.replace(never_fits, test_accuracy=np.zeros_like(history.test_accuracy))
-    assert np.all(gm.generalisation_delay(never_either, train_level=0.5, test_level=0.5) == np.inf)
+    assert np.all(gr.generalisation_delay(never_either, train_level=0.5, test_level=0.5) == np.inf)

@@ -17,13 +17,14 @@ import pytest
 
 from labhelpers.collapse import resnet as rn
 from labhelpers.grokking import mnist as gm
+from labhelpers.grokking import mnist_results as gr
 from labhelpers.runs import provenance, schema
 from labhelpers.runs.resources import results_file
 
 SHIPPED = {
     "resnet": ("resnet18_mnist_cpu.json", rn.load_results),
-    "grokking": ("grokking_mnist_cpu.json", gm.load_results),
-    "benchmark": ("grokking_mnist_benchmark_cpu.json", gm.load_benchmark),
+    "grokking": ("grokking_mnist_cpu.json", gr.load_results),
+    "benchmark": ("grokking_mnist_benchmark_cpu.json", gr.load_benchmark),
 }
 
 
@@ -66,10 +67,10 @@ def test_loaders_return_what_the_file_holds():
         np.testing.assert_array_equal(history.metrics[key], raw["history"][key])
     assert history.provenance == raw["provenance"] and history.config == raw["config"]
     raw = _shipped("grokking")
-    run = gm.load_results(results_file("grokking_mnist_cpu.json"))
+    run = gr.load_results(results_file("grokking_mnist_cpu.json"))
     np.testing.assert_array_equal(run.train_loss, raw["history"]["train_loss"])
     assert run.settings == raw["settings"] and run.method == raw["method"] and run.data == raw["data"]
-    assert gm.load_benchmark(results_file("grokking_mnist_benchmark_cpu.json")) == _shipped("benchmark")
+    assert gr.load_benchmark(results_file("grokking_mnist_benchmark_cpu.json")) == _shipped("benchmark")
 
 
 def test_schemas_match_the_modules():
@@ -79,7 +80,7 @@ def test_schemas_match_the_modules():
     assert formats == {
         "collapse-run": rn.RESULTS_FORMAT,
         "grokking run": gm.RESULTS_FORMAT,
-        "grokking benchmark": gm.BENCHMARK_FORMAT,
+        "grokking benchmark": gr.BENCHMARK_FORMAT,
     }
     assert tuple(schema.RESNET_RUN_SCHEMA["properties"]["history"]["required"]) == rn.HISTORY_KEYS
     assert set(schema.GROKKING_RUN_SCHEMA["properties"]["history"]["required"]) == set(gm.HISTORY_KEYS)
@@ -139,7 +140,7 @@ def test_bad_paths_and_oversized_files(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="path must be a file path"):
         rn.load_results(3)
     missing = tmp_path / "nowhere.json"
-    for load in (gm.load_results, rn.load_results):  # a clear ValueError naming path, the file and the folder
+    for load in (gr.load_results, rn.load_results):  # a clear ValueError naming path, the file and the folder
         with pytest.raises(ValueError, match=r"path '.*nowhere\.json'"):
             load(missing)
         with pytest.raises(ValueError, match=r"path '.*' is a folder"):
@@ -305,7 +306,7 @@ def test_a_folder_is_refused_before_a_run_starts(tmp_path):
     with pytest.raises(ValueError, match=f"{re.escape(str(tmp_path))} is a folder"):
         provenance.write_json({"a": 1}, tmp_path)
     with pytest.raises(ValueError, match="is a folder"):
-        gm.run_and_save(tmp_path, progress=False)  # refused before MNIST is even loaded
+        gr.run_and_save(tmp_path, progress=False)  # refused before MNIST is even loaded
     with pytest.raises(ValueError, match="path must be a file path"):
         rn.run_and_save(rn.TrainConfig(dataset="random", epochs=1), None)
 
