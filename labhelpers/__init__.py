@@ -11,8 +11,9 @@ One subpackage per chapter of the book, on top of a shared core:
   the interactive explorers; :mod:`labhelpers.plotting`: the course's figure style;
   :mod:`labhelpers.checks`: the lessons' self-checks.
 
-Chapters and lessons use one style: ``import labhelpers as lh``, then ``lh.gradient_flow`` for the core and
-``lh.collapse.saxe_modes`` for a chapter's own code.
+Chapters and lessons use one style: ``import labhelpers as lh``, then ``lh.gradient_flow`` for the core,
+``from labhelpers import collapse as co`` and ``co.saxe_modes`` for a chapter's own package, and
+``lh.collapse.saxe_modes`` for another chapter's (see the book's appendix "How the code is organised").
 """
 
 from . import checks, collapse, core, emergence, grokking, plotting, regimes, runs, widgets

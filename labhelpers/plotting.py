@@ -20,9 +20,24 @@ from matplotlib.patches import FancyBboxPatch
 
 from .core import validation as check
 
-# Colours, in order: modes / runs / curves. Colour-blind safe (Okabe-Ito).
+__all__ = [
+    "PALETTE",
+    "SIMULATION_STYLE",
+    "THEORY_STYLE",
+    "convergence_plot",
+    "course_map",
+    "glue",
+    "phase_portrait",
+    "relative_error",
+    "theory_vs_simulation",
+    "use_style",
+]
+
+#: The course's colours in order (modes, runs, curves), from the colour-blind-safe Okabe-Ito palette.
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
+#: How closed forms are drawn (lines), as matplotlib keyword arguments.
 THEORY_STYLE = {"lw": 2.0, "alpha": 0.9}
+#: How simulations are drawn (open markers and no line, so the theory's line shows through them).
 SIMULATION_STYLE = {"marker": "o", "ms": 4, "ls": "none", "mfc": "none", "mew": 1.2}
 
 

@@ -1,6 +1,6 @@
 """The verdict of a self-check (not attempted, incorrect, correct), how it is shown, and ready().
 
-Book: every lesson (lessons/*.md) shows a verdict under each exercise.
+Book: every lesson (``lessons/*.md``) shows a verdict under each exercise.
 """
 
 from __future__ import annotations

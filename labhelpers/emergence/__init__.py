@@ -8,7 +8,7 @@ skills), :mod:`.calibration` (the skill model's clock and thresholds fitted to t
 
 from __future__ import annotations
 
-from . import calibration, mlp, parity, scaling, skills
+from . import calibration, mlp, mlp_setup, parity, scaling, skills
 from .calibration import (
     TimeCalibration,
     crossing_time,
@@ -50,6 +50,7 @@ from .skills import (
 from .explore import emergence_curves  # last: it uses this package's names above
 
 __all__ = [
+    "mlp_setup",
     "calibration",
     "mlp",
     "parity",

@@ -30,7 +30,7 @@ alpha=0.5)`` and ``seeds=range(8)``, the five skills rise sigmoidally, one after
 frequency (half strength near steps 300, 650, 1100, 1600, 2050), in about 10 s on 2 CPU cores.
 
 Both trainers run on the course's training scaffold (:func:`labhelpers.runs.train_loop`) with one shared
-step (:func:`_train_step`); their setup (validated arguments, seeds, weights, data) is in
+step (``_train_step``); their setup (validated arguments, seeds, weights, data) is in
 :mod:`labhelpers.emergence.mlp_setup`.
 
 Book: chapter 2, "A two-layer network learns the same skills" (Sec. em-mlp) and "Batched training".
@@ -188,7 +188,7 @@ def _measurer(torch, outputs, data, config, problem, n_train, guard):
 
 
 def _train(torch, forward, outputs, optimizer, draw, guard, data, config, problem, n_train, **loop):
-    """Train on the scaffold: :func:`_train_step` for ``config["steps"]`` steps, measured at the recorded steps.
+    """Train on the scaffold: ``_train_step`` for ``config["steps"]`` steps, measured at the recorded steps.
 
     ``forward`` is the network in training (its loss is the mean over the last axis), ``outputs`` the same
     networks' outputs ``(R, n)`` for the measurements. ``loop`` goes to :func:`labhelpers.runs.train_loop`
@@ -231,7 +231,7 @@ def train_mlp_batched(
     minibatch order, so a run gives the same result alone, in any batch, and in :func:`train_mlp_loop`.
 
     Cost: ``runs x (steps x batch_size + records x (n_tasks x n_eval + n_probe))`` sample passes, refused up
-    front beyond :data:`MAX_SAMPLE_PASSES` or when the arrays cannot fit in memory. Every step's minibatch
+    front beyond ``MAX_SAMPLE_PASSES`` or when the arrays cannot fit in memory. Every step's minibatch
     loss is checked (``labhelpers.core.DivergenceGuard``): a run that diverges stops with a
     ``DivergenceError`` naming the step and the likely cause (learning rate, or init or target scale).
 

@@ -3,7 +3,7 @@
 Book: chapter 2, "A two-layer network learns the same skills" (Sec. em-mlp). The pieces that
 :func:`~labhelpers.emergence.train_mlp_batched` and :func:`~labhelpers.emergence.train_mlp_loop` share before
 their first step (:mod:`labhelpers.emergence.mlp` trains): every argument checked once, a run refused up front
-beyond :data:`MAX_SAMPLE_PASSES`, each run's two seeds (initial weights, minibatch order), PyTorch's default
+beyond ``MAX_SAMPLE_PASSES``, each run's two seeds (initial weights, minibatch order), PyTorch's default
 initialisation drawn on the CPU, the shared training pool and held-out single-skill data, the networks
 (stacked and padded, or one at a time) with their FLOP count, and the divergence check of a training loop.
 """
@@ -92,7 +92,7 @@ def _config(problem, **settings) -> dict:
 
 
 def _check_cost(problem: SparseParity, config: dict) -> None:
-    """Refuse up front a run beyond :data:`MAX_SAMPLE_PASSES`, or one whose arrays cannot fit in memory.
+    """Refuse up front a run beyond ``MAX_SAMPLE_PASSES``, or one whose arrays cannot fit in memory.
 
     The cost is ``runs x (steps x batch_size + records x (n_tasks x n_eval + n_probe))`` sample passes.
     """

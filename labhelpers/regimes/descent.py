@@ -7,15 +7,15 @@ network with its own *target divisor* ``r`` (``r = 1``: the targets as given):
 
 with ``sigma_xx = X^T X / n`` and ``sigma_xy = X^T Y / n`` (both layers updated from the same old weights).
 This is exactly gradient descent on the samples, written through their second moments so that a step
-costs the same for any ``n``. The step (:meth:`Descent.step`) works on numpy arrays or torch tensors, on one
+costs the same for any ``n``. The step (``Descent.step``) works on numpy arrays or torch tensors, on one
 network (``W1`` of shape ``(d, p)``) or a stack (``(G, d, p)``): the stacked step is four batched matrix
 products and is exactly the step of each network on its own.
 
 Used by the grids (:mod:`labhelpers.regimes.grid`: :func:`~labhelpers.regimes.train_grid`, stacked, and
 :func:`~labhelpers.regimes.train_grid_loop`, one network at a time) and by the paths in time
 (:mod:`labhelpers.regimes.paths`), all run on the training scaffold (:func:`~labhelpers.runs.train_loop`).
-Here also the checks every trainer shares: the inputs (:func:`problem`), the cost (:data:`MAX_WORK`), the
-divergence guard (:func:`guard`) and the training loss (:func:`training_loss`).
+Here also the checks every trainer shares: the inputs (``problem``), the cost (``MAX_WORK``), the
+divergence guard (``guard``) and the training loss (``training_loss``).
 
 Book: chapter 4, Sec. "Mapping the regimes: the paper's Fig. 6" (``rg-fig6``) and Sec. "Funnels,
 anti-funnels and a delayed rich regime" (``rg-funnel``).
@@ -70,7 +70,7 @@ def problem(W1, W2, X, Y, target_divisor, steps, lr):
 
 
 def _affordable(steps: int, grid: tuple[int, ...], d: int, p: int, c: int, n: int) -> None:
-    """Refuse up front a run whose cost (multiply-adds) exceeds :data:`MAX_WORK`, or whose kernels cannot fit.
+    """Refuse up front a run whose cost (multiply-adds) exceeds ``MAX_WORK``, or whose kernels cannot fit.
 
     One step of one network costs about ``d p c + d d c + d c p + d p c`` multiply-adds (the four products of
     the module docstring); the kernels of :func:`~labhelpers.regimes.ntk` hold ``(c n)^2`` numbers each.

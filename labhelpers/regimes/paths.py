@@ -51,7 +51,7 @@ class KernelPath:
         """The first recorded time at which the kernel distance of network ``k`` exceeds ``level``.
 
         ``k`` picks one network of the grid (an int for a 1-D grid, a tuple of ints for more dimensions);
-        the answer is the first entry of :attr:`times` at which ``kernel_distance[:, k] > level``, so it is
+        the answer is the first entry of ``times`` at which ``kernel_distance[:, k] > level``, so it is
         only as fine as the record schedule. Returns ``nan`` when the distance never exceeds ``level``
         within the recorded times (the network stayed that lazy).
         """

@@ -72,7 +72,7 @@ def command_line(command: str | None = None) -> str:
 
 
 def record(device: str, date: str, wall_time_s: float, command: str | None = None, **extra: Any) -> dict[str, Any]:
-    """The provenance dictionary (keys ``PROVENANCE_KEYS`` plus ``extra``); ``device`` is a name (:func:`device_name`)."""
+    """The provenance dictionary (keys ``PROVENANCE_KEYS`` plus ``extra``); ``device`` is a name (``device_name``)."""
     return {
         "device": device,
         "date": date,
