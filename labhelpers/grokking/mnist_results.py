@@ -362,7 +362,10 @@ def main(argv: list[str] | None = None) -> GrokkingHistory | dict:
     import argparse
     import sys
 
-    parser = argparse.ArgumentParser(description="Grokking on MNIST: the paper's five configurations (App. H.3)")
+    parser = argparse.ArgumentParser(
+        prog="python -m labhelpers.grokking.mnist",
+        description="Grokking on MNIST: the paper's five configurations (App. H.3)",
+    )
     parser.add_argument("--out", required=True, help="output JSON file")
     parser.add_argument("--n-train", type=int, default=1000)
     parser.add_argument("--n-test", type=int, default=4000)

@@ -18,7 +18,10 @@ def main(argv: list[str] | None = None) -> CollapseHistory:
     import argparse
 
     defaults = TrainConfig()
-    parser = argparse.ArgumentParser(description="ResNet18 neural-collapse run (Papyan et al. 2020 setting)")
+    parser = argparse.ArgumentParser(
+        prog="python -m labhelpers.collapse.resnet",
+        description="ResNet18 neural-collapse run (Papyan et al. 2020 setting)",
+    )
     parser.add_argument("--out", required=True, help="output JSON file")
     parser.add_argument("--dataset", default=defaults.dataset, choices=DATASETS)
     parser.add_argument("--data-root", default=defaults.data_root)
