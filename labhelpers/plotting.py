@@ -5,6 +5,8 @@ forms as lines and simulations as markers and reports their agreement; :func:`ph
 draws the (a, b) plane of one mode with its conserved hyperbolas ``a^2 - b^2 = C`` (Eq. 8);
 :func:`convergence_plot` shows how an error scales with the step size; :func:`course_map` draws
 the map of the book. :func:`glue` hands a computed number to the book's prose.
+
+Book: every chapter (the style and the theory-against-simulation figures) and the introduction's map.
 """
 
 from __future__ import annotations

@@ -560,3 +560,15 @@ def test_code_of_reads_code_cells(tmp_path):
     problems = usage_violations(code_of(page), chapter=own_chapter(page), lesson=True)
     assert own_chapter(page) == "collapse"
     assert len(problems) == 1 and "private name _private" in problems[0], problems
+
+
+def test_every_module_names_the_book_section_it_serves():
+    """Issue 12: each module's docstring says which part of the book it serves, in a line starting 'Book:'."""
+    missing = []
+    for path in sorted((ROOT / "labhelpers").rglob("*.py")):
+        if path.name == "__init__.py":
+            continue
+        doc = ast.get_docstring(ast.parse(path.read_text())) or ""
+        if not any(line.startswith("Book:") for line in doc.splitlines()):
+            missing.append(str(path.relative_to(ROOT)))
+    assert not missing, f"module docstrings without a 'Book:' line: {missing}"

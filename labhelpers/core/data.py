@@ -4,6 +4,8 @@ The setup of the paper (Sec. 2): inputs ``x`` in R^d with independent zero-mean 
 coordinates of chosen variances E[x_i^2], and a linear teacher ``f*(x) = S^T x`` (Eq. 1).
 Gradient flow on the population loss (Eq. 2) only needs the second moments of (x, y),
 collected in :class:`Moments`.
+
+Book: chapter 1 (the setup of the teacher and its moments), used by every chapter.
 """
 
 from __future__ import annotations

@@ -13,6 +13,8 @@ likely cause, judged from what happened:
   (or, with the same learning rate, a larger init, target or input scale, all of which raise the curvature).
 
 The caller passes its settings (``lr=..., init_scale=...``) so that the message can quote them.
+
+Book: no section of its own; every trainer of chapters 1-5 stops through it (appendix "How the code is organised").
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 In the diagonal network ``a' = b E[x^2](S - ab)`` and ``b' = a E[x^2](S - ab)`` (Eq. 6): the size of
 one layer sets the speed of the other. Two consequences live here: the conserved imbalance
 (Eq. 8 and its matrix form) and the closed equation for the product ``theta = ab``.
+
+Book: chapter 1, The dynamical feedback principle (the conserved imbalance and the product flow).
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@ Two tools follow from that:
 - :func:`rescaled` brings an array whose largest entry lies outside :data:`SAFE_RANGE` to a largest entry
   near 1, for computations that do not depend on the scale (NC metrics, standardising) or whose scale is put
   back exactly afterwards (singular values).
+
+Book: no section of its own; used by the closed forms of chapters 1-3 and 5 at extreme scales.
 """
 
 from __future__ import annotations

@@ -18,6 +18,8 @@ one call handles many runs at once (a sweep is one array computation, not a Pyth
 ``end_to_end`` uses only ``@``, ``*`` and indexing, so it works on numpy arrays and torch
 tensors alike; ``autograd_flow(model, params, moments)`` uses this to check every
 hand-derived ``flow`` against automatic differentiation.
+
+Book: chapter 1, The dynamical feedback principle (the models), used by every chapter.
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ driven by its target scale ``S_i`` and input variance ``E[x_i^2]``.
 
 All functions are pure numpy and broadcast over every argument, so a sweep over target scales,
 variances or initialisations is one call.
+
+Book: chapter 1, The dynamical feedback principle (the exact solution of one mode), used by every later chapter.
 """
 
 from __future__ import annotations

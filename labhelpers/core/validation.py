@@ -11,6 +11,8 @@ integers (``np.int64(3)``) everywhere; flags must be real booleans.
 
 We write these few checks by hand rather than use a validation library (pydantic, beartype): they must
 understand numpy arrays, broadcasting and our error wording, and they are tested on their own.
+
+Book: no section of its own; every public function of the package checks its arguments here.
 """
 
 from __future__ import annotations

@@ -17,6 +17,8 @@ nonzero on any input, so they are orthogonal, ``E[g_k g_l] = δ_kl p_k``, and th
 
 Tasks are indexed from 0 in code: task ``k`` has frequency rank ``k + 1`` (the paper's ``k + 1``), so
 ``frequencies[0]`` is the most frequent task.
+
+Book: chapter 2, From amplifying dynamics to emergence (the parity MLP), and lesson 2.
 """
 
 from __future__ import annotations

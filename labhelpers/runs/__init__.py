@@ -1,5 +1,7 @@
 """Plumbing shared by every trainer: the training scaffold (:func:`train_loop`), provenance, result files (one schema place, :mod:`.schema`), thread
 pinning, and the stored runs that ship with the package (:func:`results_file`).
+
+Book: chapters 3 and 5 plot the stored runs; every chapter that trains a network uses the scaffold.
 """
 
 from __future__ import annotations

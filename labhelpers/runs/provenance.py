@@ -2,6 +2,8 @@
 
 Every results file that ships in ``labhelpers/results`` records where, when and how it was produced, so a
 chapter can say so next to its figure.
+
+Book: chapters 3 and 5 print the provenance of their stored runs.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 Chapters plot these when they run in CPU mode; each file carries its own provenance (device, date,
 command, wall time, library versions), written by the command that produced it.
+
+Book: chapters 3 and 5 (the stored ResNet18 and MNIST runs).
 """
 
 from __future__ import annotations

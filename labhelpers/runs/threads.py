@@ -9,6 +9,8 @@ The small CPU-mode trainers therefore run their loops under :func:`cpu_threads_p
 torch to one intra-op thread for the duration (and restores the caller's setting afterwards). Runs on
 a GPU are left alone; so are the full-scale command-line runs, where speed matters more and the stored
 results record their thread count.
+
+Book: chapters 3 and 5, whose CPU runs must not depend on the thread count.
 """
 
 from __future__ import annotations
