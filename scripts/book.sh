@@ -10,5 +10,6 @@ export PYTHONHASHSEED=0  # no MPLBACKEND here: notebook kernels inherit it and A
 if [ "${BOOK_EXECUTE:-cache}" = "force" ]; then
   rm -rf _build/.jupyter_cache
 fi
+"$VENV/bin/python" scripts/fetch_mathjax.py   # MathJax served by the site: maths typeset offline
 "$VENV/bin/jupyter-book" build . -W -n --keep-going "$@"
 echo "Book built: open _build/html/index.html"

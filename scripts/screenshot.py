@@ -8,9 +8,9 @@ What it does:
 
 - serves the build (the nearest folder above the page that holds ``_static``) from a local HTTP
   server on 127.0.0.1 and a free port, in a thread;
-- makes math render without internet: the book loads MathJax 3 from a CDN, so the server rewrites
-  that script address in every HTML page it serves (on the fly; ``_build`` is never modified) to a
-  local copy of MathJax 3, installed once from the npm registry into ``~/.cache/course-mathjax``
+- makes math render without internet: the book serves its own MathJax (scripts/fetch_mathjax.py);
+  for a page built before that, which loads MathJax 3 from a CDN, the server rewrites that script
+  address in every HTML page it serves (on the fly; ``_build`` is never modified) to a local copy, installed once from the npm registry into ``~/.cache/course-mathjax``
   (``npm install mathjax@3``), or taken from ``--mathjax DIR``;
 - drives Chromium through the DevTools protocol over a pipe (``--remote-debugging-pipe``; Python's
   standard library only, no selenium, chromedriver or node packages), every host but 127.0.0.1
