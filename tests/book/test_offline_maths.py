@@ -64,3 +64,12 @@ def test_the_cached_release_is_accepted(tmp_path, monkeypatch):
     monkeypatch.setattr(fetch_mathjax, "INTEGRITY", f"sha512-{digest}")
     (tmp_path / f"mathjax-{fetch_mathjax.VERSION}.tgz").write_bytes(data)
     assert fetch_mathjax.tarball() == data
+
+
+def test_long_display_equations_scroll_inside_their_box():
+    """Issue 13, item 2 (last resort at 400 px): a display equation wider than the column scrolls sideways."""
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())["sphinx"]["config"]
+    assert "course.css" in config["html_css_files"]
+    css = (ROOT / "_assets" / "course.css").read_text()
+    rule = css[css.index('mjx-container[display="true"]') :]
+    assert "overflow-x: auto" in rule[: rule.index("}")]
