@@ -56,8 +56,11 @@ class KernelPath:
         within the recorded times (the network stayed that lazy).
         """
         level = check.scalar("level", level)
-        series = np.asarray(self.kernel_distance)[(slice(None),) + np.index_exp[k]]
-        if series.ndim != 1:
+        try:
+            series = np.asarray(self.kernel_distance)[(slice(None),) + np.index_exp[k]]
+        except (IndexError, TypeError):  # out of range, or not an integer index
+            series = None
+        if series is None or series.ndim != 1:
             raise ValueError(
                 f"k must pick one network of the grid of shape {np.shape(self.kernel_distance)[1:]}; "
                 f"got {check._describe(k)}"

@@ -108,8 +108,9 @@ def test_first_time_picks_a_network_of_a_grid_by_its_index():
     distances[2, 1, 0] = 1.0
     path = _path(distances)
     assert path.first_time((1, 0), 0.5) == 1.0 and np.isnan(path.first_time((0, 1), 0.5))
-    with pytest.raises(ValueError, match="k must pick one network"):
-        path.first_time(1, 0.5)
+    for k in (1, (2, 0), 1.5, "a"):  # a row, out of range, not an integer index
+        with pytest.raises(ValueError, match="k must pick one network"):
+            path.first_time(k, 0.5)
     with pytest.raises(ValueError, match="level"):
         _path([[0.0], [1.0]]).first_time(0, "high")
 
