@@ -5,6 +5,9 @@ forms as lines and simulations as markers and reports their agreement; :func:`ph
 draws the (a, b) plane of one mode with its conserved hyperbolas ``a^2 - b^2 = C`` (Eq. 8);
 :func:`convergence_plot` shows how an error scales with the step size; :func:`course_map` draws
 the map of the book. :func:`glue` hands a computed number to the book's prose.
+:func:`smallest_text_pt` finds a figure's smallest text, and :func:`use_style` makes every inline
+PNG record it (at the image's own pixel size) under :data:`SMALLEST_TEXT_KEY`, so the book's browser
+suite can check that every figure stays readable at the column width.
 
 Book: every chapter (the style and the theory-against-simulation figures) and the introduction's map.
 """
@@ -13,24 +16,30 @@ from __future__ import annotations
 
 from typing import Any
 
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.axis import Axis
 from matplotlib.colors import is_color_like
+from matplotlib.figure import Figure
 from matplotlib.legend import Legend
 from matplotlib.patches import FancyBboxPatch
+from matplotlib.text import Text
 
 from .core import validation as check
 
 __all__ = [
     "PALETTE",
     "SIMULATION_STYLE",
+    "SMALLEST_TEXT_KEY",
     "THEORY_STYLE",
     "convergence_plot",
     "course_map",
     "glue",
     "phase_portrait",
     "relative_error",
+    "smallest_text_pt",
     "theory_vs_simulation",
     "use_style",
 ]
@@ -54,15 +63,82 @@ def use_style() -> None:
             "font.size": 11,
             "axes.titlesize": 11,
             "axes.labelsize": 11,
-            "legend.fontsize": 9,
             "legend.frameon": False,
             "axes.spines.top": False,
             "axes.spines.right": False,
             "axes.grid": True,
             "grid.alpha": 0.25,
             "axes.prop_cycle": plt.cycler(color=PALETTE),
+            "xtick.labelsize": 10,
+            "ytick.labelsize": 10,
+            "legend.fontsize": 10,
         }
     )
+    _record_text_size_in_inline_pngs()
+
+
+#: The PNG text chunk in which course figures record their smallest text, in pixels of the image
+#: itself (font size in points x dpi / 72). Shown at a width w, an image of natural width W displays
+#: that text at ``value * w / W`` CSS pixels; the book's browser suite requires 9 or more at 1280 px.
+SMALLEST_TEXT_KEY = "Smallest text px"
+
+
+def _drawn_texts(artist):
+    """The Text artists a draw of ``artist`` shows: visible, non-empty, and on a drawn axis."""
+    if not artist.get_visible():
+        return
+    if isinstance(artist, Axis):
+        if artist.axes is not None and not artist.axes.axison:
+            return
+        # The tick labels inside the view (the Axis keeps spare ticks that it does not draw).
+        shown = [*artist.get_majorticklabels(), *artist.get_minorticklabels(), artist.label, artist.offsetText]
+        yield from (text for text in shown if text.get_visible() and text.get_text().strip())
+        return
+    if isinstance(artist, Text):
+        if artist.get_text().strip():
+            yield artist
+        return
+    for child in artist.get_children():
+        yield from _drawn_texts(child)
+
+
+def smallest_text_pt(fig) -> float:
+    """The smallest font size, in points, of any text the figure shows (inf if it shows none).
+
+    A figure changed since its last draw is laid out first (no rendering), so that its tick labels
+    exist. Hidden artists, axes drawn with ``axis("off")`` and ticks outside the view are left out,
+    as a draw leaves them out.
+    """
+    if not isinstance(fig, Figure):
+        raise ValueError(f"fig must be a matplotlib Figure; got {check._describe(fig)} ({type(fig).__name__})")
+    if fig.stale:
+        fig.draw_without_rendering()
+    sizes = [text.get_fontsize() for text in _drawn_texts(fig)]
+    return float(min(sizes)) if sizes else float("inf")
+
+
+def _png_with_text_size(fig):
+    """IPython's inline PNG of ``fig``, with its smallest text recorded under SMALLEST_TEXT_KEY."""
+    from IPython.core.pylabtools import print_figure
+
+    pixels = smallest_text_pt(fig) * fig.dpi / 72
+    return print_figure(fig, "png", base64=True, metadata={SMALLEST_TEXT_KEY: f"{pixels:.2f}"})
+
+
+def _record_text_size_in_inline_pngs() -> None:
+    """In IPython, show figures as PNGs that carry their smallest text size (a no-op elsewhere)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "display_formatter"):
+        return
+    if "inline" in matplotlib.get_backend():
+        # The inline backend registers its own PNG printer once, when its module is first imported
+        # (usually at the first figure): import it now, so that ours replaces it and is not replaced.
+        import matplotlib_inline.backend_inline  # noqa: F401
+    shell.display_formatter.formatters["image/png"].for_type(Figure, _png_with_text_size)
 
 
 LEGEND_BELOW = "below"

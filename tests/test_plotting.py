@@ -314,3 +314,43 @@ def test_phase_portrait_refuses_degenerate_planes():
     for extent in plotting.PORTRAIT_RANGE:
         lh.plotting.phase_portrait(1.0, extent=extent, density=5)
     plt.close("all")
+
+
+def test_smallest_text_pt_finds_the_smallest_drawn_text():
+    fig, (left, right) = plt.subplots(1, 2)
+    left.plot([0, 1], label="line")
+    left.legend(fontsize=7.5)
+    left.set_xlabel("t", fontsize=12)
+    right.text(0.5, 0.5, "note", fontsize=9.5)
+    right.tick_params(labelsize=8.5)
+    assert plotting.smallest_text_pt(fig) == 7.5
+    left.get_legend().set_visible(False)  # hidden text does not count
+    assert plotting.smallest_text_pt(fig) == 8.5
+    right.axis("off")  # nor the tick labels of an axis that is not drawn
+    assert plotting.smallest_text_pt(fig) == 9.5
+    plt.close(fig)
+
+
+def test_smallest_text_pt_of_a_figure_without_text_is_inf_and_bad_input_is_refused():
+    fig, ax = plt.subplots()
+    ax.axis("off")
+    assert plotting.smallest_text_pt(fig) == float("inf")
+    plt.close(fig)
+    with pytest.raises(ValueError, match="fig must be a matplotlib Figure"):
+        plotting.smallest_text_pt("figure.png")
+
+
+def test_inline_pngs_record_their_smallest_text():
+    import base64
+    import io
+
+    from PIL import Image
+
+    plotting.use_style()
+    fig, ax = plt.subplots(dpi=144)
+    ax.plot([0, 1], label="line")
+    ax.legend()
+    png = base64.b64decode(plotting._png_with_text_size(fig))
+    recorded = float(Image.open(io.BytesIO(png)).text[plotting.SMALLEST_TEXT_KEY])
+    assert recorded == pytest.approx(10 * 144 / 72, abs=0.01)  # legend and ticks: 10 pt at 144 dpi
+    plt.close(fig)

@@ -55,6 +55,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from PIL import Image
+from PIL.PngImagePlugin import PngInfo
 
 from .. import plotting
 from ..core import validation as check
@@ -217,13 +218,16 @@ class SliderFigure:
                 canvas = FigureCanvasAgg(fig)
                 canvas.draw()
                 image = Image.fromarray(np.asarray(canvas.buffer_rgba()))
+                text_px = plotting.smallest_text_pt(fig) * self.dpi / 72
         finally:
             for number in set(plt.get_fignums()) - open_before:
                 plt.close(number)
         if self.quantize:  # no dithering, so flat colours stay flat
             image = image.quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
         buffer = io.BytesIO()
-        image.save(buffer, format="PNG", compress_level=6)
+        info = PngInfo()  # the smallest text, as every course figure records it (lh.plotting.SMALLEST_TEXT_KEY)
+        info.add_text(plotting.SMALLEST_TEXT_KEY, f"{text_px:.2f}")
+        image.save(buffer, format="PNG", compress_level=6, pnginfo=info)
         return buffer.getvalue()
 
     def _start_figure(self):

@@ -297,6 +297,14 @@ def _e(target: str, build: Callable[[], dict], *, nan_ok=None, inf_ok=None, **ki
     return Entry(f"labhelpers.{target}", build, kinds, nan_ok or {}, inf_ok or {})
 
 
+def _small_figure():
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(2, 2))
+    fig.add_subplot().plot([0, 1], label="a line")
+    return fig
+
+
 def _t(n: int = 5, t_max: float = 3.0) -> np.ndarray:
     return np.linspace(0.0, t_max, n)
 
@@ -606,6 +614,8 @@ ENTRY_LIST = [
     _e("plotting.phase_portrait", lambda: dict(target_scale=1.0, density=5),
        target_scale=POS, ax=AXES, extent=POS, imbalances=k.array(ndim=1, optional=True), density=SIZE,
        trajectories=k.fixed("optional curves to overlay"), legend=LEGEND),
+    _e("plotting.smallest_text_pt", lambda: dict(fig=_small_figure()), fig=k.fixed("a matplotlib Figure"),
+       inf_ok={"result": "documented: '(inf if it shows none)', a figure without text"}),
     _e("plotting.relative_error", lambda: dict(simulation=[1.0, 2.0], theory=[1.0, 2.1], floor=1e-12),
        simulation=ARRAY, theory=ARRAY, floor=POS),
     _e("plotting.theory_vs_simulation",

@@ -435,3 +435,15 @@ def test_explorer_data_stays_finite_at_the_moderate_limits():
     regimes = lh.regimes.regimes_curves(lams=(0.0, 1e100), initial_scales=(1.0, 1e100), n_times=11)
     for curves in (grok, regimes):
         assert all(np.all(np.isfinite(v)) for v in curves.values() if isinstance(v, np.ndarray))
+
+
+def test_frames_record_their_smallest_text_like_every_course_figure(tiny):
+    import io
+
+    from PIL import Image
+
+    from labhelpers import plotting
+
+    recorded = Image.open(io.BytesIO(tiny.frame(slope=1.0, label="b"))).text[plotting.SMALLEST_TEXT_KEY]
+    # Tick labels are the smallest text: 10 pt in the course style, at the frame's dpi.
+    assert float(recorded) == pytest.approx(10 * tiny.dpi / 72, abs=0.01)
