@@ -1,6 +1,6 @@
 # Two commands matter (see README.md): `make book` and `make test`.
 # Both set up .venv from requirements/lock.txt on first use and reuse it afterwards.
-.PHONY: book test venv sync lint clean lock
+.PHONY: book test browser venv sync lint clean lock
 
 book:
 	bash scripts/book.sh
@@ -10,6 +10,10 @@ test:
 
 venv:
 	bash scripts/venv.sh
+
+# Only the browser suite (part of `make test`), on the existing _build/html.
+browser: venv
+	.venv/bin/python -m pytest -p no:xdist -q -rs tests/browser
 
 # Refresh the paired .ipynb files from their MyST sources and regenerate the student copies.
 sync: venv
