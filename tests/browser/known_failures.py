@@ -13,10 +13,6 @@ CONSOLE = (
     "script included twice) and, on a first visit, pydata-sphinx-theme's 'Got invalid theme mode' "
     '(<body data-default-mode="">)'
 )
-RAWTEX = (
-    "docstrings of plotting.convergence_plot and plotting.theory_vs_simulation write $\\eta$, $t$, "
-    "$\\theta(t)$ as plain text (use :math:`...`)"
-)
 EQ_API = (
     "at 400 px the page scrolls sideways: long non-wrapping code literals (span.pre) in the module "
     "tables and signatures"
@@ -55,8 +51,6 @@ KNOWN_FAILURES: dict[tuple[str, str], str] = {
     ("console", "py-modindex"): CONSOLE,
     ("console", "prf-prf"): CONSOLE,
     ("console", "search"): CONSOLE,
-    # raw_tex
-    ("raw_tex", "book/api/plotting"): RAWTEX,
     # equations_fit
     ("equations_fit", "book/api/core"): EQ_API,
     ("equations_fit", "book/api/emergence"): EQ_API,

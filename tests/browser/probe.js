@@ -145,7 +145,7 @@ function probe(options, done) {
       return { where: where(e), message: e.getAttribute("data-mjx-error") || e.textContent.slice(0, 80), tex: container ? texOf(container, sources) : "" };
     });
     // Text a reader sees outside code and typeset maths (candidates for raw TeX).
-    const skip = "code, pre, kbd, samp, tt, script, style, textarea, noscript, template, svg, mjx-container, .highlight";
+    const skip = "code, pre, kbd, samp, tt, script, style, textarea, noscript, template, svg, mjx-container, .highlight, .sig";  // .sig: a Python signature, whose default values are code
     const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
     out.texts = [];
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
