@@ -1,9 +1,11 @@
 """Provenance of a stored run: device, date, command, wall time, library versions, platform.
 
 Every results file that ships in ``labhelpers/results`` records where, when and how it was produced, so a
-chapter can say so next to its figure.
+chapter can say so next to its figure. The same facts about the machine that builds the book
+(:func:`machine`) and the provenance of every stored run (:func:`stored_runs`) make the book's execution
+status page.
 
-Book: chapters 3 and 5 print the provenance of their stored runs.
+Book: chapters 3 and 5 use the stored runs; the execution status page lists the machine and every run.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from . import schema as _results_schema
+from .resources import RESULTS_PACKAGE_DIR
 
 PROVENANCE_SCHEMA = _results_schema.PROVENANCE_SCHEMA
 PROVENANCE_KEYS = tuple(PROVENANCE_SCHEMA["required"])
@@ -138,3 +141,101 @@ def write_json(data: dict, path) -> Path:
             raise OSError(error.errno, f"cannot write {path}: {error.strerror}") from error
         raise
     return path
+
+
+def _cpu_model() -> str:
+    """The processor's model name (``/proc/cpuinfo`` on Linux, ``sysctl`` on macOS), else what platform knows."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text(errors="replace").splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    if sys.platform == "darwin":
+        import subprocess
+
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            found = subprocess.run(
+                ["sysctl", "-n", "machdep.cpu.brand_string"], capture_output=True, text=True, timeout=5
+            )
+            if found.returncode == 0 and found.stdout.strip():
+                return found.stdout.strip()
+    return platform.processor() or platform.machine() or "unknown"
+
+
+def _memory_gib() -> float | None:
+    """Physical memory in GiB (POSIX ``sysconf``); None where the system does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def machine() -> dict[str, Any]:
+    """The machine this process runs on: what the book's execution status page reports about its build.
+
+    Returns
+    -------
+    dict
+        ``cpu`` (model name), ``cores`` (logical CPUs), ``memory_gib`` (None if unknown), ``gpu`` (the CUDA
+        device's name, None without one), ``os`` (``platform.platform()``), ``versions`` (as
+        ``versions()``) and ``date`` (UTC, ISO 8601, as ``utc_now()``).
+    """
+    import torch
+
+    return {
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "memory_gib": _memory_gib(),
+        "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        "os": platform.platform(),
+        "versions": versions(),
+        "date": utc_now(),
+    }
+
+
+def _kind_of_format() -> dict[str, str]:
+    """Each stored file's ``format`` string and the schema kind (key of ``schema.SCHEMAS``) that reads it."""
+    kinds = {}
+    for kind, document_schema in _results_schema.SCHEMAS.items():
+        tag = document_schema.get("properties", {}).get("format", {}).get("const")
+        if tag is not None:
+            kinds[tag] = kind
+    return kinds
+
+
+def stored_runs(folder=None) -> list[dict[str, Any]]:
+    """The provenance of every stored run, one entry per ``*.json`` file, sorted by file name.
+
+    Each file is read by :func:`read_results` under the schema its ``format`` names,
+    so a broken or unknown file raises :class:`ResultsFileError` naming it rather than giving a partial table.
+
+    Parameters
+    ----------
+    folder : path, optional
+        Where the files are; default the results that ship with the package (``labhelpers/results``).
+
+    Returns
+    -------
+    list of dict
+        ``file`` (the file's name), ``kind`` (the schema kind), ``format``, the file's ``provenance``, and
+        ``data``: the message the run recorded about its training data (which digits, and any fallback),
+        None when it recorded none.
+    """
+    if folder is None:
+        from importlib import resources
+
+        folder = Path(str(resources.files("labhelpers") / RESULTS_PACKAGE_DIR))
+    if not isinstance(folder, (str, os.PathLike)) or not Path(folder).is_dir():
+        raise ValueError(f"folder must be a folder of result files; got {folder!r}")
+    kinds = _kind_of_format()
+    runs = []
+    for path in sorted(Path(folder).glob("*.json")):
+        parsed = _results_schema.parse(path, "result")
+        tag = parsed.get("format") if isinstance(parsed, dict) else None
+        if tag not in kinds:
+            raise _results_schema.invalid(path, "result", f"its format {tag!r} is none of {sorted(kinds)}")
+        document = _results_schema.read_results(path, kinds[tag])
+        provenance = document["provenance"]
+        data = provenance.get("data_message") or document.get("data", {}).get("message")
+        runs.append({"file": path.name, "kind": kinds[tag], "format": tag, "provenance": provenance, "data": data})
+    return runs
