@@ -103,7 +103,23 @@ def equation_numbers(cells) -> dict[str, int]:
     return {label: k + 1 for k, label in enumerate(labels)}
 
 
-def plain_markdown(text: str, *, equations: dict[str, int], bibliography: dict, source: Path) -> str:
+def figure_numbers(cells) -> dict[str, int]:
+    """Named figures (a code cell's ``mystnb.figure.name``) numbered 1, 2, ... in order of the lesson.
+
+    The book numbers a page's figures the same way (Fig. 1, 2, ... per page), so ``{numref}`` reads the
+    same in both versions. Figures drawn by solution cells count too: the numbers follow the book's page.
+    """
+    names = []
+    for cell in cells:
+        figure = cell.metadata.get("mystnb", {}).get("figure", {}) if cell.cell_type == "code" else {}
+        if figure.get("name"):
+            names.append(figure["name"])
+    return {name: k + 1 for k, name in enumerate(names)}
+
+
+def plain_markdown(
+    text: str, *, equations: dict[str, int], bibliography: dict, source: Path, figures: dict[str, int] | None = None
+) -> str:
     """Rewrite the MyST of one markdown cell as markdown that Jupyter and Colab render."""
     text = TARGET.sub("", text)
     text = LABELLED_EQUATION.sub(lambda m: f"\\tag{{{equations[m.group(1)]}}}\n$$", text)
@@ -130,6 +146,13 @@ def plain_markdown(text: str, *, equations: dict[str, int], bibliography: dict, 
             if content not in equations:
                 raise ValueError(f"{source.name}: {{eq}}`{content}` refers to no labelled equation of the lesson")
             return f"({equations[content]})"
+        if kind == "numref":
+            explicit = re.fullmatch(r"(.*?)\s*<(.+)>", content)
+            label = explicit.group(2) if explicit else content
+            if label not in (figures or {}):
+                raise ValueError(f"{source.name}: {{numref}}`{content}` refers to no named figure of the lesson")
+            number = (figures or {})[label]
+            return explicit.group(1).replace("%s", str(number)) if explicit else f"Fig. {number}"
         if kind == "doc":
             explicit = re.fullmatch(r"(.*?)\s*<(.+)>", content)
             if explicit:
@@ -214,9 +237,12 @@ def student_notebook(source: Path) -> nbformat.NotebookNode:
     _check_tagging(lesson.cells, source)
     cells = [_clean(c) for c in lesson.cells if SOLUTION_TAG not in _tags(c)]
     equations, bibliography = equation_numbers(lesson.cells), read_bibliography()
+    figures = figure_numbers(lesson.cells)
     for cell in cells:
         if cell.cell_type == "markdown":
-            cell.source = plain_markdown(cell.source, equations=equations, bibliography=bibliography, source=source)
+            cell.source = plain_markdown(
+                cell.source, equations=equations, bibliography=bibliography, source=source, figures=figures
+            )
     relative = _display(source.resolve())
     note = nbformat.v4.new_markdown_cell(STUDENT_NOTE.format(source=relative))
     cells.insert(_title_index(cells) + 1, note)

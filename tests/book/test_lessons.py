@@ -179,6 +179,28 @@ def test_plain_markdown_conversions():
         generator.plain_markdown("{ref}`l1-x`", equations={}, bibliography=bibliography, source=SOURCES[0])
 
 
+def test_figure_references_become_the_pages_figure_numbers():
+    cells = [
+        nbformat.v4.new_code_cell("plot()", metadata={"mystnb": {"figure": {"name": "l9-fig-a"}}}),
+        nbformat.v4.new_code_cell("x = 1"),
+        nbformat.v4.new_code_cell("plot()", metadata={"mystnb": {"figure": {"name": "l9-fig-b", "caption": "B"}}}),
+    ]
+    figures = generator.figure_numbers(cells)
+    assert figures == {"l9-fig-a": 1, "l9-fig-b": 2}
+    text = generator.plain_markdown(
+        "{numref}`l9-fig-b` and {numref}`Figure %s <l9-fig-a>`.",
+        equations={},
+        bibliography={},
+        source=SOURCES[0],
+        figures=figures,
+    )
+    assert text == "Fig. 2 and Figure 1."
+    with pytest.raises(ValueError, match="no named figure"):
+        generator.plain_markdown(
+            "{numref}`l9-fig-c`", equations={}, bibliography={}, source=SOURCES[0], figures=figures
+        )
+
+
 # ---------------------------------------------------------------- both versions run
 def execute(notebook, folder: Path) -> tuple[nbformat.NotebookNode, float]:
     from nbclient import NotebookClient
