@@ -512,13 +512,16 @@ def course_map():
 
     The feedback principle sits at the top; it amplifies (small, balanced layers) or is muted
     (unbalanced layers, large weights); below each regime sit the mechanisms and the phenomena they
-    explain, each with a sketch of its typical curve.
+    explain, each with a sketch of its typical curve. Sized for the book's column: 8.6 inches wide with
+    no text below 10 pt, so that at a 1280-px window (688 CSS px) every label shows at 10 CSS px or more.
 
     Returns
     -------
     matplotlib Figure
     """
-    fig = plt.figure(figsize=(10, 7.4))
+    import textwrap
+
+    fig = plt.figure(figsize=(8.6, 6.4))
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_xlim(0, 100)
     ax.set_ylim(0, 74)
@@ -527,7 +530,7 @@ def course_map():
     def box(x, y, w, h, text, color, *, fill="white", size=10, ls="-"):
         style = "round,pad=0.4,rounding_size=1.2"
         ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle=style, fc=fill, ec=color, lw=1.8, ls=ls))
-        ax.text(x, y, text, ha="center", va="center", fontsize=size, linespacing=1.35)
+        ax.text(x, y, text, ha="center", va="center", fontsize=size, linespacing=1.3)
 
     def arrow(x0, y0, x1, y1):
         props = dict(arrowstyle="-|>", color="0.35", lw=1.4, shrinkA=0, shrinkB=0)
@@ -546,23 +549,25 @@ def course_map():
 
     principle = (
         "Chapter 1 · the dynamical feedback principle\n"
-        r"$\dot a = b\,\mathbb{E}[x^2](S-ab),\quad \dot b = a\,\mathbb{E}[x^2](S-ab)$: each layer sets the other's speed"
+        r"$\dot a = b\,\mathbb{E}[x^2](S-ab),\quad \dot b = a\,\mathbb{E}[x^2](S-ab)$"
+        "\neach layer sets the other's speed"
     )
-    box(50, 66, 62, 9.5, principle, PALETTE[0], fill="#e8f1f8", size=11)
-    box(27, 51, 38, 6.5, "feedback amplifies\nsmall, balanced layers", "0.4")
-    box(73, 51, 38, 6.5, "feedback is muted\nunbalanced layers, or large weights for the target", "0.4")
-    arrow(40, 61.1, 30, 54.6)
-    arrow(60, 61.1, 70, 54.6)
-    for k, (x, mechanism, phenomenon, caption, where, kind) in enumerate(_MAP_COLUMNS):
-        color, parent = PALETTE[k], (27 if x < 50 else 73)
-        arrow(parent + (x - parent) * 0.35, 47.6, x, 41.2)
-        box(x, 37.5, 20, 6, mechanism, color, size=9.5)
-        arrow(x, 34.3, x, 28.6)
-        box(x, 19.3, 20, 17.6, "", color, ls="--" if "coming" in where else "-")
-        ax.text(x, 26.4, phenomenon, ha="center", va="center", fontsize=11, weight="bold")
-        ax.text(x, 23.6, caption, ha="center", va="center", fontsize=8.5)
-        ax.text(x, 11.9, where, ha="center", va="center", fontsize=9, color="0.35", style="italic")
-        icon(x, 17.3, kind)
-    limits = "Limits · what layerwise linear models leave out, and where the picture breaks (ch. 6 · coming)"
-    box(50, 4.5, 88, 4, limits, "0.55", ls="--")
+    box(50, 66.5, 64, 10, principle, PALETTE[0], fill="#e8f1f8", size=11)
+    box(25.5, 50.5, 42, 8, "feedback amplifies\nsmall, balanced layers", "0.4")
+    box(74.5, 50.5, 42, 8, "feedback is muted\nunbalanced layers, or\nlarge weights for the target", "0.4")
+    arrow(40, 61.1, 29, 54.9)
+    arrow(60, 61.1, 71, 54.9)
+    for k, (_, mechanism, phenomenon, caption, where, kind) in enumerate(_MAP_COLUMNS):
+        x = 12.5 + 25 * k  # four columns across the whole width, boxes 22 wide
+        color, parent = PALETTE[k], (25.5 if x < 50 else 74.5)
+        arrow(parent + (x - parent) * 0.35, 46.1, x, 41.6)
+        box(x, 37.8, 22, 6, mechanism, color)
+        arrow(x, 34.4, x, 30.4)
+        box(x, 19.6, 22, 20, "", color, ls="--" if "coming" in where else "-")
+        ax.text(x, 27.3, phenomenon, ha="center", va="center", fontsize=11, weight="bold")
+        ax.text(x, 23.3, textwrap.fill(caption, 22), ha="center", va="center", fontsize=10, linespacing=1.2)
+        ax.text(x, 11.3, where.replace("ch.", "chapter"), ha="center", va="center", fontsize=10, color="0.35")
+        icon(x, 16.2, kind)
+    limits = "Limits · what layerwise linear models leave out, and where the picture breaks"
+    box(50, 4.2, 96, 3.6, limits, "0.55", ls="--")
     return fig

@@ -154,6 +154,19 @@ def test_course_map_shows_the_four_phenomena():
     assert {"Emergence", "Neural collapse", "Lazy / rich regimes", "Grokking"} <= texts
     assert any(text.startswith("Chapter 1") for text in texts)
     assert len(fig.axes) == 5  # the canvas and one sketch per phenomenon
+    assert not any("coming" in text for text in texts)  # the map names only chapters that exist
+
+
+def test_course_map_is_readable_in_the_book_column():
+    with matplotlib.rc_context():
+        lh.plotting.use_style()
+        fig = lh.plotting.course_map()
+        smallest = lh.plotting.smallest_text_pt(fig)
+        width_px = fig.get_tightbbox().width * fig.dpi  # the inline PNG's natural width
+        # At a 1280-px window the book shows an image at most 688 CSS px wide.
+        css_px = smallest * fig.dpi / 72 * min(1.0, 688 / width_px)
+        plt.close(fig)
+    assert smallest >= 9 and css_px >= 10, f"smallest text {smallest:g} pt shows at {css_px:.2f} CSS px"
 
 
 def test_use_style_sets_the_palette():

@@ -45,13 +45,39 @@ def linear_mode(t, target_scale, *, variance=1.0, theta0=0.0):
 
 
 def sigmoidal_mode(t, target_scale, theta0, *, variance=1.0):
-    """Mode of the diagonal linear network from a balanced start ``a(0) = b(0)`` (Eq. 9).
+    """Mode of the diagonal linear network from a balanced start (Eq. 9).
 
-    ``theta(t) = S / (1 + (S/theta0 - 1) exp(-2 |S| E[x^2] t))``: a logistic curve, delayed by a
-    time of order ``ln(S/theta0) / (2 |S| E[x^2])``. ``theta0`` must have the sign of ``S``; for
-    other starts use :func:`product_mode`. Where ``S/theta0`` overflows the logistic is taken in logarithms,
-    and from far beyond the target (``|theta0| > 2|S|``) the denominator is a sum of non-negative terms.
+    The solution of ``theta' = 2 theta E[x^2] (S - theta)`` from
+    ``a(0) = b(0)`` (Eq. 9 of the paper; chapter 1, "A first look at
+    sigmoidal versus exponential growth"):
+
+    ``theta(t) = S / (1 + (S/theta0 - 1) exp(-2 |S| E[x^2] t))``,
+
+    a logistic curve, delayed by a time of order
+    ``ln(S/theta0) / (2 |S| E[x^2])``. ``theta0`` must have the sign of
+    ``S``; for other starts use :func:`product_mode`. From far beyond the
+    target (``|theta0| > 2|S|``) the denominator is written as a sum of
+    non-negative terms, and where ``S/theta0`` overflows the logistic is
+    taken in logarithms.
     """
+    t, S, theta0, var = _balanced_start(t, target_scale, theta0, variance)
+    with np.errstate(all="ignore"):  # inf * 0, 1/0, overflows: handled below
+        elapsed = _rate_times(np.abs(S), var, t) * 2.0  # 2 |S| E[x^2] t
+        ratio = S / theta0 - 1.0
+        theta = S / (1.0 + ratio * np.exp(-elapsed))
+        beyond = ratio < -0.5  # theta0 >> S: 1 + ratio e^{-x} cancels
+        if np.any(beyond):
+            from_beyond = _sigmoid_from_beyond(elapsed, S, theta0, var, t)
+            theta = np.where(beyond, from_beyond, theta)
+    huge = ~np.isfinite(ratio)  # |theta0| below |S| / 1.8e308
+    if np.any(huge):
+        theta = np.where(huge, _log_space_sigmoid(elapsed, S, theta0), theta)
+    return theta
+
+
+def _balanced_start(t, target_scale, theta0, variance):
+    """The broadcast arguments of :func:`sigmoidal_mode`, checked: ``t >= 0``, ``E[x^2] > 0`` and a nonzero
+    ``theta0`` with the sign of ``S``."""
     t, S, theta0, var = check.broadcastable(t=t, target_scale=target_scale, theta0=theta0, variance=variance)
     check.positive("variance", var)
     check.positive("t", t, allow_zero=True)
@@ -60,20 +86,7 @@ def sigmoidal_mode(t, target_scale, theta0, *, variance=1.0):
             "theta0 must be nonzero and have the sign of target_scale for the balanced sigmoid (Eq. 9); "
             f"got theta0={theta0.ravel()[:4]} and target_scale={S.ravel()[:4]}; use product_mode otherwise"
         )
-    with np.errstate(over="ignore"):  # (|S| E[x^2] t) 2 rounds as (2 |S| E[x^2]) t, without overflowing 2 |S|
-        elapsed = _rate_times(np.abs(S), var, t) * 2.0
-    with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):  # inf * 0, 1/0: fixed below
-        ratio = S / theta0 - 1.0
-        theta = S / (1.0 + ratio * np.exp(-elapsed))
-        # From far beyond the target (theta0 >> S) the ratio is ~ -1 and 1 + ratio e^{-x} cancels:
-        # write it as (S/theta0) e^{-x} - expm1(-x), a sum of two non-negative terms.
-        beyond = ratio < -0.5
-        if np.any(beyond):
-            theta = np.where(beyond, _sigmoid_from_beyond(elapsed, S, theta0, var, t), theta)
-    huge = ~np.isfinite(ratio)  # |theta0| below |S| / 1.8e308: solve in logarithms
-    if np.any(huge):
-        theta = np.where(huge, _log_space_sigmoid(elapsed, S, theta0), theta)
-    return theta
+    return t, S, theta0, var
 
 
 def _sigmoid_from_beyond(elapsed, S, theta0, var, t):

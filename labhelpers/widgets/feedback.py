@@ -98,7 +98,10 @@ def _draw_feedback(fig, curves: dict, i: int, j: int) -> None:
     plane.plot(a, b, color=color, lw=2.2, label="trajectory")
     plane.plot(a[0], b[0], "o", color=color, ms=6)
     plane.plot(a[-1], b[-1], "*", color=color, ms=11)
-    plane.legend(loc="lower right", fontsize=7.5)
+    # Short labels at 9 pt: readable in the book's column (10 CSS px) and clear of the minima's lower branch.
+    handles, _ = plane.get_legend_handles_labels()
+    labels = ["minima $ab = S$", "$a^2 - b^2 = C$", "trajectory"]
+    plane.legend(handles, labels, loc="lower right", fontsize=9, frameon=True, framealpha=0.9, edgecolor="none")
 
     every = max(1, len(t) // 20)
     curve.plot(t, curves["theta_theory"][:, i, j] / S, color=color, lw=2.2, label="two layers (closed form)")
@@ -109,5 +112,5 @@ def _draw_feedback(fig, curves: dict, i: int, j: int) -> None:
     curve.plot(
         t, curves["theta_linear"][:, i] / S, color=plotting.PALETTE[0], lw=1.6, ls="--", label="linear model (Eq. 10)"
     )
-    curve.legend(loc="lower right", fontsize=7.5)
+    curve.legend(loc="lower right", fontsize=9)
     curve.set_title(f"θ₀ = {theta0:g}, C = {C:g}")

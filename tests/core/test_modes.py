@@ -312,6 +312,17 @@ def test_sigmoidal_mode_rejects_bad_input():
         lh.sigmoidal_mode([1.0, 2.0], [1.0, 2.0, 3.0], 0.1)
 
 
+def test_sigmoidal_mode_source_fits_the_book_column():
+    """The feedback chapter shows this function's source (literalinclude): it must cite its equation and fit
+    the column without scrolling (80 characters; the book's limit for shown code is 88)."""
+    import inspect
+
+    source = inspect.getsource(lh.sigmoidal_mode)
+    too_long = [line for line in source.splitlines() if len(line) > 80]
+    assert not too_long, f"lines over 80 characters: {too_long}"
+    assert "(Eq. 9)" in source.splitlines()[1]
+
+
 def test_product_mode_rejects_bad_input():
     with pytest.raises(ValueError, match="variance"):
         lh.product_mode(1.0, 1.0, 0.1, variance=0.0)

@@ -260,6 +260,21 @@ def test_feedback_explorer_frames():
     assert len(set(frames)) == 4 and {png_size(f) for f in frames} == {(252, 108)}
 
 
+def test_feedback_explorer_text_is_readable_in_the_book_column():
+    """At a 1280-px window the book shows images at most 688 CSS px wide; its text must stay >= 9 CSS px."""
+    import io
+
+    from PIL import Image
+
+    from labhelpers import plotting
+
+    explorer = feedback_explorer(initial_scales=(0.01, 0.3), imbalances=(0.0, 2.0))
+    image = Image.open(io.BytesIO(explorer.frame(theta0=0.01, imbalance=2.0)))
+    smallest_px = float(image.text[plotting.SMALLEST_TEXT_KEY])
+    css_px = smallest_px * min(1.0, 688 / image.size[0])
+    assert css_px >= 9.0, f"smallest text {css_px:.2f} CSS px in a {image.size[0]}-px frame"
+
+
 # ---------------------------------------------------------------------------- the emergence explorer (Sec. 4)
 @pytest.mark.parametrize(
     "kwargs, match",
@@ -312,9 +327,24 @@ def test_emergence_explorer_frames():
     assert explorer.names == ("alpha", "theta0") and explorer.shape == (2, 2)
     assert explorer.initial == {"alpha": 0.5, "theta0": 1e-3}
     frames = explorer.frames()
-    assert len(set(frames)) == 4 and {png_size(f) for f in frames} == {(252, 108)}
+    assert len(set(frames)) == 4 and {png_size(f) for f in frames} == {(228, 126)}
     page = Page(explorer.to_html())
     assert [s["data-param"] for s in page.find("input")] == ["alpha", "theta0"]
+
+
+def test_emergence_explorer_text_is_readable_in_the_book_column():
+    """The book's frames (default dpi) fit the 688-CSS-px column, and their smallest text is >= 9 CSS px there."""
+    import io
+
+    from PIL import Image
+
+    from labhelpers import plotting
+
+    explorer = lh.widgets.emergence_explorer(alphas=(0.5, 2.0), initial_scales=(1e-3, 0.1), n_skills=200)
+    image = Image.open(io.BytesIO(explorer.frame(alpha=2.0, theta0=0.1)))
+    smallest_px = float(image.text[plotting.SMALLEST_TEXT_KEY])
+    css_px = smallest_px * min(1.0, 688 / image.size[0])
+    assert css_px >= 9.0, f"smallest text {css_px:.2f} CSS px in a {image.size[0]}-px frame"
 
 
 # ---------------------------------------------------------------------------- the regimes explorer (Sec. 6)
