@@ -12,6 +12,9 @@
 - **No ipywidgets state in the HTML.** The book shows each explorer's static fallback (the widget views are
   dropped by ``nb_mime_priority_overrides``), so the 24-48 kB of widget state myst-nb embeds from the
   executed notebook's metadata is never used: it is dropped before the pages are written.
+- **Figures numbered per page.** Without a numbered table of contents Sphinx counts figures across the
+  whole book (the first figure of lesson 1 was Fig. 9). Each page here numbers its own figures 1, 2, ...,
+  as a lesson's student copy does (scripts/make_student_copies.py), so a figure has one number in both.
 - **Execution tables describe this build.** A page with ``{nb-exec-table}`` (book/status.md) is read again on
   every build, so its table and the machine description it computes belong to the build that made the site.
   Its status column says "ran" or "failed" in words, where myst-nb writes the emoji ✅ and ❌ (a box in a
@@ -113,10 +116,20 @@ class ExecutionStatusInWords(SphinxPostTransform):
                     text.parent.replace(text, nodes.Text(self.WORDS[str(text)]))
 
 
+def _number_figures_per_page(app, env):
+    """Renumber each page's figures 1, 2, ... in the order Sphinx counted them (after its own count)."""
+    for numbers in env.toc_fignumbers.values():
+        figures = numbers.get("figure", {})
+        for k, figure_id in enumerate(sorted(figures, key=figures.get), start=1):
+            figures[figure_id] = (k,)
+    return []
+
+
 def setup(app):
     register_plugin("pybtex.style.formatting", "course_author_year", AuthorYearStyle)
     app.connect("builder-inited", _builder_adds_inline_scripts_once, priority=100)  # before the extensions' own
     app.connect("env-updated", _drop_widget_state)
     app.connect("env-get-outdated", _read_execution_tables_again)
+    app.connect("env-get-updated", _number_figures_per_page, priority=900)  # after Sphinx's own numbering (500)
     app.add_post_transform(ExecutionStatusInWords)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
