@@ -38,24 +38,27 @@ def _layers(W1, W2) -> tuple[np.ndarray, np.ndarray]:
 
 
 def ntk(W1, W2, X) -> np.ndarray:
-    """Neural tangent kernel of ``f(x) = x^T W1 W2`` on the samples ``X``, for one network or a batch.
+    """Neural tangent kernel of ``f(x) = x^T W1 W2`` on ``X``: Eq. (rg-ntk).
 
-    ``K = J J^T`` with ``J`` the Jacobian of the ``n c`` outputs with respect to all weights. In closed form,
-    with outputs indexed by ``k, l`` and samples by ``i, j``,
+    ``K = J J^T``, with ``J`` the Jacobian of the ``n c`` outputs with
+    respect to all weights. In closed form (App. G of the paper), with
+    outputs indexed by ``k, l`` and samples by ``i, j``,
 
-    ``K[(k, i), (l, j)] = delta_kl (X W1 W1^T X^T)_ij + (W2^T W2)_kl (X X^T)_ij``,
+    ``K[(k, i), (l, j)] = delta_kl (X W1 W1^T X^T)_ij``
+    ``+ (W2^T W2)_kl (X X^T)_ij``,
 
-    i.e. ``K = I_c (x) X W1 W1^T X^T + W2^T W2 (x) X X^T`` (Kronecker products, App. G). The first term is
-    the second layer's gradient, the second the first layer's. Rows and columns are ordered
-    *output-major*: row ``k n + i`` is output ``k`` on sample ``i`` (``numpy.kron`` order), so
-    ``K.reshape(..., c, n, c, n)[..., k, i, l, j]`` is the entry above.
+    i.e. ``K = I_c (x) X W1 W1^T X^T + W2^T W2 (x) X X^T`` (Kronecker
+    products). The first term is the second layer's gradient, the second the
+    first layer's. Rows and columns are ordered *output-major*: row
+    ``k n + i`` is output ``k`` on sample ``i`` (``numpy.kron`` order), so
+    the entry above is ``K.reshape(..., c, n, c, n)[..., k, i, l, j]``.
 
     Parameters
     ----------
     W1 : array_like, shape ``(..., d, p)``
         First layer; leading dimensions are a batch of networks.
     W2 : array_like, shape ``(..., p, c)``
-        Second layer; its batch dimensions broadcast against those of ``W1``.
+        Second layer; its batch dimensions broadcast against ``W1``'s.
     X : array_like, shape ``(n, d)``
         Samples, one per row.
 
@@ -66,22 +69,25 @@ def ntk(W1, W2, X) -> np.ndarray:
 
     See Also
     --------
-    ntk_autodiff : the same kernel from torch's Jacobian, to check this formula.
+    ntk_autodiff : the same kernel from torch's Jacobian, to check this.
     kernel_distance : how far two kernels are apart.
     """
     W1, W2 = _layers(W1, W2)
     X = check.as_array("X", X, ndim=2)
     if X.shape[1] != W1.shape[-2]:
-        raise ValueError(f"X must have {W1.shape[-2]} columns (the input width of W1); got shape {X.shape}")
+        problem = f"X must have {W1.shape[-2]} columns (W1's input width)"
+        raise ValueError(f"{problem}; got shape {X.shape}")
     n, c = X.shape[0], W2.shape[-1]
     batch = np.broadcast_shapes(W1.shape[:-2], W2.shape[:-2])
-    check.fits_in_memory("the tangent kernels", 3.0 * np.prod(batch, dtype=float) * (c * n) ** 2)
-    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused by _finite_kernel
+    size = 3.0 * np.prod(batch, dtype=float) * (c * n) ** 2
+    check.fits_in_memory("the tangent kernels", size)
+    # an overflow is refused by _finite_kernel, with a clear message
+    with np.errstate(over="ignore", invalid="ignore"):
         hidden = X @ W1  # (..., n, p)
         from_second = hidden @ hidden.swapaxes(-1, -2)  # (..., n, n)
         from_first = W2.swapaxes(-1, -2) @ W2  # (..., c, c)
-        batch = np.broadcast_shapes(from_second.shape[:-2], from_first.shape[:-2])
         K = np.einsum("...kl,ij->...kilj", from_first, X @ X.T)
+        batch = np.broadcast_shapes(from_second.shape[:-2], K.shape[:-4])
         K = np.broadcast_to(K, batch + K.shape[-4:]).copy()
         for k in range(c):  # the delta_kl term
             K[..., k, :, k, :] += from_second

@@ -83,7 +83,7 @@ def _setup_regimes(fig, curves: dict) -> None:
     ]
     handles.append(matplotlib.lines.Line2D([], [], color="0.4", lw=1.2, ls=":"))
     labels = [f"mode s = {s:g}" for s in curves["target_scales"]] + ["lazy limit"]
-    modes.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=8)
+    modes.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
     kernel.set_xscale("log")
     kernel.set_yscale("log")
     kernel.set_xlim(t[0], t[-1])
@@ -91,8 +91,8 @@ def _setup_regimes(fig, curves: dict) -> None:
     kernel.set_xlabel("time $t$")
     kernel.set_ylabel(r"kernel distance $d(K_0, K_t)$")
     kernel.set_title("final distance 0.0e-00")
-    kernel.text(t[0] * 1.5, 0.15, "richer ↑", color="0.35", fontsize=8.5)
-    kernel.text(t[0] * 1.5, 3e-10, "lazier ↓", color="0.35", fontsize=8.5)
+    kernel.text(t[0] * 1.5, 0.15, "richer ↑", color="0.35", fontsize=10)
+    kernel.text(t[0] * 1.5, 3e-10, "lazier ↓", color="0.35", fontsize=10)
 
 
 def _draw_regimes(fig, curves: dict, i: int, j: int) -> None:
