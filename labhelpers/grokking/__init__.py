@@ -2,15 +2,22 @@
 
 Book: chapter 5 (book/grokking.md). One module per part of the chapter: :mod:`.scalar` (the wide network with
 one input and its exact solution), :mod:`.features` (its initial features, drawn as arrows), :mod:`.diagonal`
-(the four cures and a linear network that groks), :mod:`.mnist_model` (grokking on MNIST: the stacked tanh
+(the four cures and a linear network that groks), :mod:`.simulations` (the closed forms against gradient flow),
+:mod:`.figures` (the chapter's panels), :mod:`.mnist_model` (grokking on MNIST: the stacked tanh
 MLP), :mod:`labhelpers.grokking.mnist` (its trainer) and :mod:`.mnist_results` (its stored runs, figure and command line).
 """
 
 from __future__ import annotations
 
-from . import diagonal, features, mnist, mnist_model, mnist_results, scalar
+from . import diagonal, features, figures, mnist, mnist_model, mnist_results, scalar, simulations
 from .diagonal import GrokkingRun, rescaled_problem, sparse_teacher, train_diagonal
 from .features import feature_arrows, gaussian_init, mirrored_init, ntk_init, sign_init
+from .figures import (
+    plot_delayed_generalisation,
+    plot_generalisation_vs_ratio,
+    plot_growth_factor,
+    plot_ntk_scaling,
+)
 from .mnist import GrokkingHistory, measured_epochs, train_grokking
 from .mnist_model import PAPER_CONFIGS, GrokkingConfig, forward, init_params
 from .mnist_results import (
@@ -37,6 +44,13 @@ from .scalar import (
     time_to_fraction,
     weight_scale,
 )
+from .simulations import (
+    CureComparison,
+    FlowComparison,
+    compare_cure,
+    compare_with_flow,
+    measured_growth_factor,
+)
 
 # isort: split
 from .explore import grokking_curves  # last: it uses this package's names above
@@ -45,6 +59,8 @@ __all__ = [
     "scalar",
     "features",
     "diagonal",
+    "simulations",
+    "figures",
     "mnist_model",
     "mnist",
     "mnist_results",
@@ -68,6 +84,15 @@ __all__ = [
     "rescaled_problem",
     "sparse_teacher",
     "train_diagonal",
+    "FlowComparison",
+    "CureComparison",
+    "compare_with_flow",
+    "compare_cure",
+    "measured_growth_factor",
+    "plot_ntk_scaling",
+    "plot_growth_factor",
+    "plot_delayed_generalisation",
+    "plot_generalisation_vs_ratio",
     "GrokkingConfig",
     "PAPER_CONFIGS",
     "forward",

@@ -310,10 +310,11 @@ def config_label(config: GrokkingConfig) -> str:
 def plot_history(history: GrokkingHistory, *, test_level: float | None = 0.8, title: str | None = None):
     """Train (dashed) and test (solid) accuracy against epoch, one panel per configuration (the paper's Fig. 11).
 
-    Panels are laid out three to a row; the epoch axis is logarithmic (epoch + 1). With ``test_level`` a
-    grey band marks each wait between fitting the training set and reaching that test accuracy (none when
-    the level is never reached). A last panel shows the measured weight-to-target ratio at initialisation
-    of each configuration (``GrokkingHistory.initial_ratio``).
+    Panels are laid out two to a row, sized for the book's column (6.8 in wide, so that the course's 10-pt
+    ticks and legends stay readable); the epoch axis is logarithmic (epoch + 1). With ``test_level`` a grey
+    band marks each wait between fitting the training set and reaching that test accuracy (none when the
+    level is never reached). A last panel shows the measured weight-to-target ratio at initialisation of
+    each configuration (``GrokkingHistory.initial_ratio``).
     """
     import matplotlib.pyplot as plt
 
@@ -325,9 +326,9 @@ def plot_history(history: GrokkingHistory, *, test_level: float | None = 0.8, ti
     if title is not None:
         title = check.text("title", title)
     R = len(history.configs)
-    cols = min(R + 1, 3)
+    cols = min(R + 1, 2)
     rows = -(-(R + 1) // cols)
-    fig, grid = plt.subplots(rows, cols, figsize=(3.4 * cols, 2.7 * rows), squeeze=False, layout="constrained")
+    fig, grid = plt.subplots(rows, cols, figsize=(3.4 * cols, 2.3 * rows), squeeze=False, layout="constrained")
     axes, extra = grid.ravel()[:R], grid.ravel()[R:]
     x = history.epochs + 1
     fit = first_epoch(history, "train", 1.0)
@@ -339,21 +340,25 @@ def plot_history(history: GrokkingHistory, *, test_level: float | None = 0.8, ti
             ax.axvspan(fit[r] + 1, general[r] + 1, color="0.85", zorder=0, label=f"wait for {test_level:.0%} test")
         ax.set_xscale("log")
         ax.set_ylim(0, 1.02)
-        ax.set_xlabel("epoch + 1")
-        ax.set_ylabel("accuracy")
-        ax.set_title(config_label(history.configs[r]), fontsize=9)
-    axes[0].legend(loc="center right", fontsize=8)
+        ax.set_title(config_label(history.configs[r]), fontsize=10)
+        if r % cols == 0:
+            ax.set_ylabel("accuracy")
+        if r + cols >= R:  # the lowest panel of its column
+            ax.set_xlabel("epoch + 1")
+    # One legend, where the curves leave room: under the second panel's curves (every cure fits early).
+    handles, labels = axes[0].get_legend_handles_labels()
+    axes[min(1, R - 1)].legend(handles, labels, loc="lower right")
     ratio_ax = extra[0]
     ratio_ax.barh(np.arange(R), history.initial_ratio, color=[PALETTE[k % len(PALETTE)] for k in range(R)])
-    ratio_ax.set_yticks(np.arange(R), history.names, fontsize=8)
+    ratio_ax.set_yticks(np.arange(R), [name.split()[0] for name in history.names])  # "weight downscaling": "weight"
     ratio_ax.invert_yaxis()
     ratio_ax.set_xscale("log")
-    ratio_ax.set_xlabel("RMS output / target scale at init")
-    ratio_ax.set_title("weight-to-target ratio", fontsize=9)
+    ratio_ax.set_xlabel("RMS output / target scale")
+    ratio_ax.set_title("weight-to-target ratio", fontsize=10)
     for ax in extra[1:]:
         ax.axis("off")
     if title:
-        fig.suptitle(title, fontsize=10)
+        fig.suptitle(title, fontsize=11)
     return fig
 
 

@@ -242,48 +242,69 @@ def growth_factors(A, B, S) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _riccati(t, A, B, S, Z) -> tuple[np.ndarray, ...]:
-    """``gamma(t) = num / den`` (both >= 0, see :func:`growth_factor`), with ``A`` and ``B`` broadcast."""
+    """Eq. (gk-gamma) as ``gamma = numerator / denominator``, and ``A, B``.
+
+    With ``P, D = sqrt(S^2 + 4AB) +- S`` and ``e = e^{-rt}`` (see
+    :func:`growth_factor`), Eq. (gk-gamma) reads
+    ``gamma = (P + D e + 2B (1 - e)) / (D + P e + 2A (1 - e))``,
+    a ratio of two non-negative numbers.
+    """
     t, A, B, S, Z = check.broadcastable(t=t, A=A, B=B, S=S, Z=Z)
     check.positive("t", t, allow_zero=True)
     check.positive("A", A, allow_zero=True)
     check.positive("B", B, allow_zero=True)
     check.positive("Z", Z)
-    unit = _unit(A, B, S)
+    unit = _unit(A, B, S)  # a power of two: the same gamma, no overflow
     a, b, s = A / unit, B / unit, S / unit
     root, P, D = _root_terms(a, b, s)
-    with np.errstate(over="ignore", divide="ignore", under="ignore", invalid="ignore"):
-        rate = 2.0 * (root * unit) / Z  # may overflow to inf: then the solution has converged
+    quiet = {"over": "ignore", "divide": "ignore", "under": "ignore"}
+    with np.errstate(invalid="ignore", **quiet):
+        rate = 2.0 * (root * unit) / Z  # r; inf: the flow has converged
         exponent = np.where(t == 0, 0.0, rate * t)
         decay = np.exp(-exponent)
         rise = -np.expm1(-exponent)  # 1 - e^{-rt}, accurate for small rt
-        numerator = np.where(root > 0, P + D * decay + 2.0 * b * rise, 1.0 + 2.0 * B * t / Z)
-        denominator = np.where(root > 0, D + P * decay + 2.0 * a * rise, 1.0 + 2.0 * A * t / Z)
+        numerator = np.where(
+            root > 0,
+            P + D * decay + 2.0 * b * rise,
+            1.0 + 2.0 * B * t / Z,  # S^2 + 4AB = 0: the limit r -> 0
+        )
+        denominator = np.where(
+            root > 0,
+            D + P * decay + 2.0 * a * rise,
+            1.0 + 2.0 * A * t / Z,
+        )
     return numerator, denominator, A, B
 
 
 def growth_factor(t, A, B, S, Z: float = 1.0) -> np.ndarray:
-    """Common growth factor ``gamma(t)`` of the aligned components (Theorem I.1, App. I; Eq. 15).
+    """Growth factor ``gamma(t)`` of the aligned components: Eq. (gk-gamma).
 
-    Solves ``gamma' = (2/Z)(-A gamma^2 + S gamma + B)``, ``gamma(0) = 1``:
-    ``gamma(t) = (gamma+ - Q gamma- e^{-rt}) / (1 - Q e^{-rt})`` with ``Q = (1 - gamma+)/(1 - gamma-)``
-    and ``r = (2/Z) sqrt(S^2 + 4AB)``. Evaluated in the equivalent form
+    Theorem I.1 (App. I) for Eq. 15's network: ``gamma`` solves
+    ``gamma' = (2/Z)(-A gamma^2 + S gamma + B)``, ``gamma(0) = 1``, so
+    ``gamma(t) = (gamma+ - Q gamma- e^{-rt}) / (1 - Q e^{-rt})`` with
+    ``Q = (1 - gamma+)/(1 - gamma-)`` and ``r = (2/Z) sqrt(S^2 + 4AB)``.
+    Evaluated in the equivalent form
 
-    ``gamma = (P + D e - 2B expm1(-rt)) / (D + P e - 2A expm1(-rt))``,  ``e = e^{-rt}``,
-    ``P, D = sqrt(S^2 + 4AB) +- S``,
+    ``gamma = (P + D e - 2B expm1(-rt)) / (D + P e - 2A expm1(-rt))``,
+    ``e = e^{-rt}``, ``P, D = sqrt(S^2 + 4AB) +- S``,
 
-    a ratio of non-negative terms (on ``A, B, S`` divided by a common power of two), so it is finite for
-    every ``A, B >= 0`` and ``t >= 0``: ``B = 0`` gives the logistic ``gamma = S / (S e + A (1 - e))``,
-    ``A = 0`` the linear equation's solution, and ``S^2 + 4AB = 0`` the limit
-    ``(1 + 2Bt/Z) / (1 + 2At/Z)``. Where ``gamma`` itself leaves the floating-point range (``A = 0`` and
-    ``S > 0`` at large ``t``: exponential growth) a ``ValueError`` says so; :func:`exact_slope` and
-    :func:`exact_solution` stay finite there.
+    a ratio of non-negative terms (on ``A, B, S`` divided by a common
+    power of two), so it is finite for every ``A, B >= 0`` and
+    ``t >= 0``: ``B = 0`` gives the logistic
+    ``gamma = S / (S e + A (1 - e))``, ``A = 0`` the linear equation's
+    solution, and ``S^2 + 4AB = 0`` the limit
+    ``(1 + 2Bt/Z) / (1 + 2At/Z)``. Where ``gamma`` itself leaves the
+    floating-point range (``A = 0`` and ``S > 0`` at large ``t``:
+    exponential growth) a ``ValueError`` says so; :func:`exact_slope`
+    and :func:`exact_solution` stay finite there.
 
     Parameters
     ----------
     t : array_like
         Times (>= 0).
     A, B : array_like
-        Aligned and anti-aligned scales (>= 0), e.g. from :func:`aligned_scales` at ``t = 0``.
+        Aligned and anti-aligned scales (>= 0), e.g. from
+        :func:`aligned_scales` at ``t = 0``.
     S : array_like
         Target scale.
     Z : array_like
@@ -297,7 +318,8 @@ def growth_factor(t, A, B, S, Z: float = 1.0) -> np.ndarray:
     numerator, denominator, _, _ = _riccati(t, A, B, S, Z)
     with np.errstate(over="ignore", divide="ignore"):
         gamma = numerator / denominator
-    cause = "A = 0 or A tiny next to S: the aligned part grows without bound; exact_slope stays finite"
+    cause = "A = 0 or A tiny next to S: the aligned part grows unbounded"
+    cause += "; exact_slope stays finite"
     _overflow("t and A", "gamma(t)", gamma, cause)
     return gamma
 

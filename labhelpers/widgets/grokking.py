@@ -63,7 +63,7 @@ def grokking_explorer(
         setup=lambda fig: _setup_grokking(fig, curves),
         labels={"ratio": "ratio Σ₀/S", "Z_value": "normalisation Z", "width": "width p"},
         initial={"ratio": min(rho, key=lambda r: abs(np.log(r / 0.1))), "Z_value": Z[0], "width": p[len(p) // 2]},
-        figsize=(8.6, 3.7),
+        figsize=(7.6, 4.4),  # 684 px at dpi 90: shown at its natural size in the column
         dpi=dpi,
         max_frames=max(64, len(rho) * len(Z) * len(p)),
         description="Grokking explorer: aligned and anti-aligned features of a wide scalar network",
@@ -82,8 +82,8 @@ def _setup_grokking(fig, curves: dict) -> None:
     slope.set_title("Σ₀/S = 0, Z = 0: γ₊ = 0")
     styles = (("k", 2.2, "-"), (plotting.PALETTE[0], 1.6, "-"), (plotting.PALETTE[1], 1.6, "-"), ("0.5", 0.9, ":"))
     handles = [matplotlib.lines.Line2D([], [], color=c, lw=w, ls=ls) for c, w, ls in styles]
-    labels = ["slope β/S", "gain of aligned features", "retreat of anti-aligned", "time unit Z/2S"]
-    slope.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=8)
+    labels = ["slope β/S", "aligned: gain", "anti-aligned: retreat", "time unit Z/2S"]
+    slope.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
     arrows.set_xlabel("function space (slope, in units of $S$)")
     arrows.set_ylim(-0.1, 2.05)
     arrows.set_yticks([0.45, 1.45], ["end", "start"])
@@ -100,8 +100,7 @@ def _setup_grokking(fig, curves: dict) -> None:
         ["features at the start", "their sum", "target S"],
         loc="upper center",
         bbox_to_anchor=(0.5, -0.2),
-        ncol=3,
-        fontsize=8,
+        ncol=2,
     )
 
 

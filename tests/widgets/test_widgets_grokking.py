@@ -64,5 +64,5 @@ def test_grokking_explorer_frames():
     assert explorer.names == ("ratio", "Z_value", "width") and explorer.shape == (2, 1, 2)
     assert explorer.initial == {"ratio": 0.1, "Z_value": 1.0, "width": 8}
     frames = explorer.frames()
-    assert len(set(frames)) == 4 and {png_size(f) for f in frames} == {(258, 111)}
+    assert len(set(frames)) == 4 and {png_size(f) for f in frames} == {(228, 132)}
     assert "ratio Σ₀/S" in explorer.to_html()
