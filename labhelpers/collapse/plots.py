@@ -104,7 +104,7 @@ def draw_feature_plane(ax, coords, labels, *, title: str | None = None, legend: 
     if title is not None:
         ax.set_title(title)
     if legend:
-        ax.legend(loc="lower right", fontsize=8, markerscale=1.2)
+        ax.legend(loc="lower right", markerscale=1.2)
 
 
 def _ufm_run(trajectory) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -138,13 +138,13 @@ def plot_feature_snapshots(trajectory: Trajectory, times, *, axes=None) -> np.nd
     times : array_like, shape (K,)
         Times to show; each is drawn at the nearest recorded time.
     axes : sequence of K matplotlib Axes, optional
-        Where to draw (a new 1 x K figure by default).
+        Where to draw. By default a new figure with rows of at most three snapshots, sized so that its
+        text stays readable at the book's column width.
 
     Returns
     -------
     numpy.ndarray of matplotlib Axes
     """
-    import matplotlib.pyplot as plt
 
     recorded, H, labels = _ufm_run(trajectory)
     wanted = check.positive("times", check.as_array("times", times, ndim=1), allow_zero=True)
@@ -154,14 +154,30 @@ def plot_feature_snapshots(trajectory: Trajectory, times, *, axes=None) -> np.nd
     coords = class_plane(H[index], labels, reference=H[-1])
     nc = nc1(H[index], labels)
     if axes is None:
-        _, axes = plt.subplots(1, wanted.size, figsize=(2.3 * wanted.size, 2.6), layout="constrained")
+        axes = _snapshot_grid(wanted.size)
     axes = np.atleast_1d(np.asarray(axes, dtype=object)).ravel()
     if axes.size != wanted.size:
         raise ValueError(f"axes must hold one Axes per time ({wanted.size}); got {axes.size}")
     for k, ax in enumerate(axes):
-        title = f"t = {recorded[index[k]]:.3g}\nNC1 = {np.atleast_1d(nc)[k]:.1e}"
+        title = f"t = {recorded[index[k]]:.3g}\nNC1 = {np.atleast_1d(nc)[k]:.2g}"
         draw_feature_plane(ax, coords[k], labels, title=title)
     return axes
+
+
+SNAPSHOTS_PER_ROW = 3
+
+
+def _snapshot_grid(count: int) -> np.ndarray:
+    """``count`` square panels in rows of at most :data:`SNAPSHOTS_PER_ROW`, the unused slots removed."""
+    import matplotlib.pyplot as plt
+
+    columns = min(count, SNAPSHOTS_PER_ROW)
+    rows = -(-count // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(2.4 * columns, 2.75 * rows), layout="constrained")
+    axes = np.atleast_1d(axes).ravel()
+    for spare in axes[count:]:
+        fig.delaxes(spare)
+    return axes[:count]
 
 
 PLOTTED_KEYS = ("train_accuracy", "test_accuracy", "nc1", "etf_distance", "self_duality", "ncc_mismatch")
@@ -176,7 +192,8 @@ def plot_collapse_run(run, *, axes=None, title: str | None = None):
         It needs ``metrics`` for ``train_accuracy``, ``test_accuracy``, ``nc1``, ``etf_distance`` (NC2),
         ``self_duality`` (NC3) and ``ncc_mismatch`` (NC4); a :class:`labhelpers.collapse.CollapseHistory` works.
     axes : sequence of three matplotlib Axes, optional
-        Where to draw (a new 1 x 3 figure by default).
+        Where to draw (each panel then carries its own legend). By default a new 2 x 2 figure sized for the
+        book's column: the three panels and, in the fourth place, one legend for all of them.
     title : str, optional
         Title of the figure (only with a new figure).
 
@@ -185,14 +202,15 @@ def plot_collapse_run(run, *, axes=None, title: str | None = None):
     numpy.ndarray of matplotlib Axes
         The three axes.
     """
-    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
 
     from ..plotting import PALETTE
 
     epochs, metrics = _run_arrays(run)
     title = None if title is None else check.text("title", title)
+    key = None
     if axes is None:
-        fig, axes = plt.subplots(1, 3, figsize=(11, 4.0), layout="constrained")
+        fig, key, axes = _panels_and_key()
         if title is not None:
             fig.suptitle(title)
     else:
@@ -200,28 +218,45 @@ def plot_collapse_run(run, *, axes=None, title: str | None = None):
         if axes.size != 3:
             raise ValueError(f"axes must hold three matplotlib Axes; got {axes.size}")
     accuracy, within, geometry = axes
-    accuracy.plot(epochs, 1.0 - metrics["train_accuracy"], color=PALETTE[0], label="train")
-    accuracy.plot(epochs, 1.0 - metrics["test_accuracy"], color=PALETTE[1], label="test")
+    accuracy.plot(epochs, 1.0 - metrics["train_accuracy"], color=PALETTE[0], label="train error")
+    accuracy.plot(epochs, 1.0 - metrics["test_accuracy"], color=PALETTE[1], label="test error")
     accuracy.set_yscale("symlog", linthresh=1e-3)
     accuracy.set(xlabel="epoch", ylabel="error rate", title="(a) classification error")
     within.semilogy(epochs, metrics["nc1"], color="k")
     within.set(xlabel="epoch", ylabel=r"NC1 $= \mathrm{Tr}(\Sigma_W\Sigma_B^+)/C$", title="(b) within-class spread")
-    for key, label, color in (
+    for name, label, color in (
         ("etf_distance", "NC2 (distance to simplex ETF)", PALETTE[2]),
         ("self_duality", "NC3 (self-duality)", PALETTE[3]),
         ("ncc_mismatch", "NC4 (mismatch with nearest mean)", PALETTE[4]),
     ):
-        geometry.semilogy(epochs, np.maximum(metrics[key], 1e-4), color=color, label=label)
+        geometry.semilogy(epochs, np.maximum(metrics[name], 1e-4), color=color, label=label)
     geometry.set(xlabel="epoch", ylabel="metric (floored at 1e-4)", title="(c) geometry of the last layer")
     zero = _zero_error_epoch(epochs, metrics["train_accuracy"])
-    for ax in axes:
-        if zero is not None:
-            ax.axvline(zero, color="0.5", ls=":", lw=1.2)
+    marker = []
     if zero is not None:
-        accuracy.plot([], [], color="0.5", ls=":", label="zero training error")
-    accuracy.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8)
-    geometry.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8)
+        for ax in axes:
+            ax.axvline(zero, color="0.5", ls=":", lw=1.2)
+        marker = [Line2D([], [], color="0.5", ls=":", lw=1.2, label="zero training error")]
+    if key is None:
+        accuracy.legend(handles=[*accuracy.get_lines()[:2], *marker], loc="best")
+        geometry.legend(loc="best")
+    else:
+        handles = [*accuracy.get_lines()[:2], *marker, *geometry.get_lines()[:3]]
+        key.legend(handles=handles, loc="center", frameon=False)
     return axes
+
+
+def _panels_and_key():
+    """A new figure for three panels of a run: (a) and (b) on top, (c) below them, and the fourth place
+    kept for one legend (an empty Axes without frame), 9 inches wide so that 10-point text stays readable
+    at the book's column width."""
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(9.0, 6.4), layout="constrained")
+    grid = fig.subplot_mosaic([["a", "b"], ["c", "key"]])
+    key = grid["key"]
+    key.axis("off")
+    return fig, key, np.array([grid["a"], grid["b"], grid["c"]], dtype=object)
 
 
 def _run_arrays(run) -> tuple[np.ndarray, dict[str, np.ndarray]]:

@@ -213,12 +213,14 @@ def mode_strengths(end_to_end, sigma_xy) -> np.ndarray:
 
 
 def saxe_modes(t, sigma_xy, theta0) -> np.ndarray:
-    """Eq. 12: every mode of ``sigma_xy`` along its sigmoid, ``theta_a(t) = s_a / (1 + (s_a/theta0 - 1) e^{-2 s_a t})``.
+    """Every mode of ``sigma_xy`` on its sigmoid: the paper's Eq. 12 (book: nc-saxe).
 
-    The sigmoid of :func:`labhelpers.core.sigmoidal_mode` with ``S = s_a`` and ``E[x^2] = 1`` (whitened
-    inputs), valid from the aligned balanced start of :func:`aligned_init`. It is evaluated as
-    ``s theta0 / (theta0 + (s - theta0) e^{-2 s t})``, which also covers a mode that starts at zero (it stays
-    there) and a zero singular value (``theta' = -2 theta^2``, so ``theta = theta0 / (1 + 2 theta0 t)``).
+    ``theta_a(t) = s_a / (1 + (s_a / theta0_a - 1) exp(-2 s_a t))``, the sigmoid
+    of :func:`labhelpers.core.sigmoidal_mode` with ``S = s_a`` and ``E[x^2] = 1``
+    (whitened inputs), exact from the aligned balanced start of :func:`aligned_init`.
+    It is evaluated as ``s theta0 / (theta0 + (s - theta0) exp(-2 s t))``, which also
+    covers a mode that starts at zero (it stays there) and a zero singular value
+    (``theta' = -2 theta^2``, so ``theta = theta0 / (1 + 2 theta0 t)``).
 
     Parameters
     ----------
@@ -227,8 +229,8 @@ def saxe_modes(t, sigma_xy, theta0) -> np.ndarray:
     sigma_xy : array_like, shape (d, c)
         Input-output correlation.
     theta0 : float or array_like, shape (r,)
-        Initial mode strengths, non-negative and not all zero, in the order of :func:`mode_basis`
-        (``r = min(d, c)``).
+        Initial mode strengths, non-negative and not all zero, in the order of
+        :func:`mode_basis` (``r = min(d, c)``).
 
     Returns
     -------
@@ -236,6 +238,25 @@ def saxe_modes(t, sigma_xy, theta0) -> np.ndarray:
         Shape (T, r), columns in the order of :func:`mode_basis`.
     """
     _, s, _ = mode_basis(sigma_xy)
+    times, theta0 = _times_and_start(t, theta0, s)
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        decay = np.exp(-2.0 * s * times[:, None])
+        denominator = theta0 + (s - theta0) * decay
+        rising = s * theta0 / np.where(denominator > 0, denominator, 1.0)
+        # s theta0 or the denominator overflows for huge s and theta0: divide by s first
+        ratio = theta0 / np.where(s > 0, s, 1.0)
+        rescaled = theta0 / (ratio + (1.0 - ratio) * decay)
+        rescaled = np.where(denominator > 0, rescaled, 0.0)
+        rising = np.where(np.isfinite(rising), rising, rescaled)
+        decaying = theta0 / (1.0 + 2.0 * theta0 * times[:, None])
+    modes = np.where(s > 0, rising, decaying)
+    if not np.all(np.isfinite(modes)):
+        raise ValueError("theta0 and sigma_xy are too large: the modes overflow")
+    return modes
+
+
+def _times_and_start(t, theta0, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The checked times and initial strengths of :func:`saxe_modes`, ``theta0`` broadcast to ``s``."""
     times = check.as_array("t", t, ndim=1)
     check.positive("t", times, allow_zero=True)
     theta0 = check.positive("theta0", theta0, allow_zero=True)
@@ -248,20 +269,7 @@ def saxe_modes(t, sigma_xy, theta0) -> np.ndarray:
             f"theta0 must have at least one positive entry: from theta0 = 0 every mode stays at 0 (Eq. 12); "
             f"got {check._describe(theta0)}"
         )
-    theta0 = np.broadcast_to(theta0, s.shape)
-    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        decay = np.exp(-2.0 * s * times[:, None])
-        denominator = theta0 + (s - theta0) * decay
-        rising = s * theta0 / np.where(denominator > 0, denominator, 1.0)
-        # s theta0 or the denominator overflows for huge s and theta0: divide through by s first
-        ratio = theta0 / np.where(s > 0, s, 1.0)
-        rescaled = theta0 / (ratio + (1.0 - ratio) * decay)
-        rising = np.where(np.isfinite(rising), rising, np.where(denominator > 0, rescaled, 0.0))
-        decaying = theta0 / (1.0 + 2.0 * theta0 * times[:, None])
-    modes = np.where(s > 0, rising, decaying)
-    if not np.all(np.isfinite(modes)):
-        raise ValueError("theta0 and sigma_xy are too large: the mode strengths overflow; rescale them")
-    return modes
+    return times, np.broadcast_to(theta0, s.shape)
 
 
 def _singular_values(name: str, matrix, *, rescale: bool = False) -> np.ndarray:

@@ -421,6 +421,29 @@ def test_class_plane_of_a_simplex_is_an_equilateral_triangle():
         co.class_plane(np.ones((12, 6)), labels)
 
 
+COLUMN_PX = 688  # the widest the book shows a figure at a 1280-px window (scripts/figure_report.py)
+
+
+def _column_css_px(fig) -> float:
+    """Size in CSS px of the figure's smallest text when the book shrinks it to the column width."""
+    return lh.plotting.smallest_text_pt(fig) * COLUMN_PX / (72 * max(fig.get_size_inches()[0], COLUMN_PX / 72))
+
+
+def test_plot_feature_snapshots_stack_in_rows_of_three_readable_in_the_column():
+    import matplotlib.pyplot as plt
+
+    trajectory = co.train_ufm(3, 5, 4, init_scale=1e-2, n_times=41, seed=0)
+    with plt.rc_context():
+        lh.plotting.use_style()
+        axes = co.plot_feature_snapshots(trajectory, [0.0, 0.5, 1.0, 2.0])
+        fig = axes[0].figure
+        assert len(axes) == 4 and len(fig.axes) == 4  # a 2 x 3 grid, the two spare places removed
+        rows = sorted({round(ax.get_position().y0, 3) for ax in axes})
+        assert len(rows) == 2 and fig.get_size_inches()[0] <= 7.5
+        assert _column_css_px(fig) >= 9.0
+        plt.close(fig)
+
+
 def test_plot_feature_snapshots():
     trajectory = co.train_ufm(3, 5, 4, init_scale=1e-2, n_times=41, seed=0)
     axes = co.plot_feature_snapshots(trajectory, [0.0, trajectory.times[-1]])

@@ -153,6 +153,25 @@ def test_plot_collapse_run(run):
         ct.plot_collapse_run(run, axes=axes[:2])
 
 
+def test_plot_collapse_run_stacks_panels_with_one_legend_readable_in_the_column(run):
+    import matplotlib.pyplot as plt
+
+    import labhelpers as lh
+
+    with plt.rc_context():
+        lh.plotting.use_style()
+        axes = ct.plot_collapse_run(run)
+        fig = axes[0].figure
+        key = [ax for ax in fig.axes if not ax.axison]
+        assert len(fig.axes) == 4 and len(key) == 1  # (a) (b) / (c) and the legend's place
+        labels = [text.get_text() for text in key[0].get_legend().get_texts()]
+        assert labels[:2] == ["train error", "test error"] and any(label.startswith("NC4") for label in labels)
+        assert all(ax.get_legend() is None for ax in axes)
+        # 688 px is the book's column: the smallest text must still show at 9 CSS px or more there.
+        assert lh.plotting.smallest_text_pt(fig) * 688 / (72 * fig.get_size_inches()[0]) >= 9.0
+        plt.close(fig)
+
+
 def test_caller_thread_count_changes_nothing_and_is_restored(monkeypatch):
     """One and two caller threads give a bit-identical run on the CPU, and the caller's setting comes back.
 

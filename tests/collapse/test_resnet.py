@@ -341,6 +341,24 @@ def test_plot_history_marks_zero_error_and_lr_decays():
         rn.plot_history(history, title=3)
 
 
+def test_plot_history_is_readable_in_the_book_column():
+    import matplotlib.pyplot as plt
+
+    from labhelpers.plotting import smallest_text_pt, use_style
+
+    history = _history([0.5, 0.9, 1.0, 1.0, 1.0], [4.0, 2.0, 1.0, 0.3, 0.1], lr=[0.1, 0.1, 0.01, 0.01, 0.001])
+    with plt.rc_context():
+        use_style()
+        fig, axes = rn.plot_history(history)
+        key = [ax for ax in fig.axes if not ax.axison]
+        assert len(fig.axes) == 4 and len(key) == 1  # (a) (b) / (c) and one legend for all three
+        labels = [text.get_text() for text in key[0].get_legend().get_texts()]
+        assert labels.count("lr decay") == 1 and "zero train error (epoch 3)" in labels
+        # 688 px is the book's column: the smallest text must still show at 9 CSS px or more there.
+        assert smallest_text_pt(fig) * 688 / (72 * fig.get_size_inches()[0]) >= 9.0
+        plt.close(fig)
+
+
 def test_command_line_runs_mnist_and_records_the_command(tmp_path):
     out = tmp_path / "cli.json"
     argv = ["--out", str(out), "--dataset", "mnist", "--n-train", "20", "--n-test", "10", "--epochs", "2"]

@@ -285,7 +285,8 @@ _PLOTTED_COLLAPSE = (
 def plot_history(history: CollapseHistory, *, title: str | None = None):
     """Plot a neural-collapse run per epoch: accuracies, NC1, and NC2-NC4 (log axes).
 
-    Three panels: (a) train and test accuracy, (b) NC1 = Tr(Sigma_W Sigma_B^+)/C, (c) the NC2 equinorm and
+    Three panels in a 2 x 2 figure sized for the book's column, the fourth place holding one legend for
+    all of them: (a) train and test accuracy, (b) NC1 = Tr(Sigma_W Sigma_B^+)/C, (c) the NC2 equinorm and
     equiangularity measures, NC3 (distance between the normalised classifier and class-mean matrices) and
     NC4 (fraction of samples where the network and the nearest class mean disagree; epochs where it is
     exactly 0 cannot be shown on a log axis and are left out). A dashed line marks the first epoch of zero
@@ -303,17 +304,17 @@ def plot_history(history: CollapseHistory, *, title: str | None = None):
     fig, axes
         The figure and its three axes.
     """
-    import matplotlib.pyplot as plt
     from matplotlib.ticker import NullFormatter
 
     from ...plotting import PALETTE
+    from ..plots import _panels_and_key
 
     history = _check_history(history)
     if title is not None and not isinstance(title, str):
         raise ValueError(f"title must be a string or None; got {title!r}")
     epochs = history.epochs
     metrics = history.metrics
-    fig, axes = plt.subplots(1, 3, figsize=(13.0, 3.6), layout="constrained")
+    fig, key, axes = _panels_and_key()  # (a) (b) / (c) and one legend for all three
     ax_acc, ax_nc1, ax_rest = axes
     ax_acc.plot(epochs, metrics["train_accuracy"], color=PALETTE[0], label="train")
     ax_acc.plot(epochs, metrics["test_accuracy"], color=PALETTE[1], label="test")
@@ -342,8 +343,9 @@ def plot_history(history: CollapseHistory, *, title: str | None = None):
             ax.axvline(epoch - 0.5, color="0.6", lw=0.8, ls=":", label="lr decay" if k == 0 else None)
         if zero_error is not None:
             ax.axvline(zero_error, color="0.2", lw=1.0, ls="--", label=f"zero train error (epoch {zero_error})")
-    ax_acc.legend(loc="lower right", framealpha=0.9, frameon=True, edgecolor="none")
-    ax_rest.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=8)
+    handles = {line.get_label(): line for ax in (ax_acc, ax_rest) for line in ax.lines}
+    shown = {label: line for label, line in handles.items() if not label.startswith("_")}
+    key.legend(handles=list(shown.values()), loc="center", frameon=False)
     if title is not None:
         fig.suptitle(title)
     return fig, axes
