@@ -176,18 +176,21 @@ class ResourceExponents(NamedTuple):
 
 
 def scaling_exponents(alpha) -> ResourceExponents:
-    """Exponents of the resource laws for frequencies ``p_k ∝ k^-(alpha+1)``: time and data
-    ``-alpha/(alpha+1)``, parameters ``-alpha`` (App. E; Michaud et al. 2023; Nam et al. 2024a).
+    """Exponents of the resource laws, App. E (the book's Eq. em-resource-laws).
 
-    Broadcasts over ``alpha > 0``; returns floats for a scalar ``alpha``. ``alpha = 0`` is refused: the laws
-    come from sums over infinitely many skills of ``p_k ∝ k^-(alpha+1)``, which converge only for
-    ``alpha > 0`` (at ``alpha = 0`` the frequencies cannot be normalised and no power law exists).
+    For skill frequencies ``p_k ∝ k^-(alpha+1)`` the loss falls as
+    ``T^(-alpha/(alpha+1))`` in time, as ``D^(-alpha/(alpha+1))`` in data and as
+    ``N^(-alpha)`` in the number of skills (Michaud et al. 2023; Nam et al. 2024a).
+    Broadcasts over ``alpha > 0`` and returns floats for a scalar ``alpha``.
+    ``alpha = 0`` is refused: the laws come from sums over infinitely many skills,
+    which converge only for ``alpha > 0``.
     """
     a = check.as_array("alpha", alpha)
     if np.any(a <= 0):
         raise ValueError(
-            "alpha must be strictly positive: p_k ∝ k^-(alpha+1) sums to a finite total over infinitely many "
-            f"skills only for alpha > 0, and the resource laws need that limit; got {check._describe(alpha)}"
+            "alpha must be strictly positive: p_k ∝ k^-(alpha+1) sums to a finite "
+            "total over infinitely many skills only for alpha > 0, and the resource "
+            f"laws need that limit; got {check._describe(alpha)}"
         )
     time_data = -a / (a + 1.0)
     if a.ndim == 0:

@@ -71,7 +71,7 @@ def emergence_explorer(
             "alpha": min(alpha_values, key=lambda a: abs(a - 0.5)),
             "theta0": min(scales, key=lambda t: abs(t - 1e-3)),
         },
-        figsize=(8.4, 3.6),
+        figsize=(7.6, 4.2),
         dpi=dpi,
         description="Emergence explorer: skill strengths and the loss of the skill model",
     )
@@ -93,7 +93,7 @@ def _setup_emergence(fig, curves: dict) -> None:
         for k in range(curves["n_shown"])
     ]
     labels = [f"skill {k + 1}" for k in range(curves["n_shown"])]
-    skills.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, fontsize=8)
+    skills.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3)
     loss.set_xscale("log")
     loss.set_yscale("log")
     loss.set_xlim(t[0], t[-1])
@@ -107,7 +107,7 @@ def _setup_emergence(fig, curves: dict) -> None:
         matplotlib.lines.Line2D([], [], color=plotting.PALETTE[1], lw=1.4, ls="--"),
     ]
     labels = [f"loss of all {curves['n_skills']} skills", "predicted power law"]
-    loss.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1, fontsize=8)
+    loss.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1)
 
 
 def _draw_emergence(fig, curves: dict, i: int, j: int) -> None:
