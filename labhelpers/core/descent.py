@@ -37,6 +37,11 @@ def gradient_descent(
     mean; note the 1/2 and the sum over outputs, unlike ``torch.nn.MSELoss``), and the gradient comes
     from torch autograd on ``device``.
 
+    Every step feeds the loss to a ``labhelpers.core.DivergenceGuard``: a run whose loss
+    stops being finite or grows a millionfold stops with a ``DivergenceError`` naming the step. The cost is
+    bounded up front: ``steps * (number of runs) * (parameters per run + samples)`` may not exceed
+    ``MAX_DESCENT_WORK`` (1e11, minutes of work), and the recorded history must fit in memory.
+
     Parameters
     ----------
     model : Model
@@ -58,11 +63,6 @@ def gradient_descent(
         Torch device for the sample loss, resolved by ``labhelpers.core.device``.
     progress : bool, optional
         Show a progress bar (default: for 20 000 steps or more).
-
-    Every step feeds the loss to a ``labhelpers.core.DivergenceGuard``: a run whose loss
-    stops being finite or grows a millionfold stops with a ``DivergenceError`` naming the step. The cost is
-    bounded up front: ``steps * (number of runs) * (parameters per run + samples)`` may not exceed
-    ``MAX_DESCENT_WORK`` (1e11, minutes of work), and the recorded history must fit in memory.
 
     Returns
     -------
