@@ -66,3 +66,21 @@ def test_every_source_is_in_the_toc():
         if str(p.relative_to(ROOT).with_suffix("")) not in files
     ]
     assert not missing, f"not in _toc.yml: {missing}"
+
+
+# The reference-answer cells that issue 14 moves into the library (labhelpers/lessons); until then exempt.
+REFERENCE_CELL = "# @title Reference answers"
+MAX_SHOWN_LINE = 88  # characters: what a code box shows at 1280 px without scrolling (_assets/course.css)
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_code_a_reader_sees_fits_the_column(source):
+    long_lines = []
+    for number, cell in enumerate(jupytext.read(source).cells):
+        tags = cell.metadata.get("tags", [])
+        if cell.cell_type != "code" or {"remove-cell", "remove-input"} & set(tags):
+            continue
+        if cell.source.startswith(REFERENCE_CELL):
+            continue
+        long_lines += [(number, line) for line in cell.source.splitlines() if len(line) > MAX_SHOWN_LINE]
+    assert not long_lines, f"code lines over {MAX_SHOWN_LINE} characters (cell, line): {long_lines}"
