@@ -57,6 +57,23 @@ class FlowComparison:
     drift: float
 
 
+#: The longest span :func:`compare_with_flow` simulates, in time constants ``tau = Z / 2S``.
+MAX_T = 1e4
+
+
+def _flow(S: float, Z: float, *args, **kwargs):
+    """``gradient_flow``; a run it refuses as too long is blamed on ``S`` and ``Z``, which set its clock."""
+    try:
+        return gradient_flow(*args, **kwargs)
+    except ValueError as error:
+        if "max_evaluations" not in str(error):
+            raise
+        raise ValueError(
+            f"S={S:g} and Z={Z:g} set the time constant tau = Z / 2S = {Z / (2 * S):.3g}: the network would have "
+            f"to be simulated too long ({error})"
+        ) from error
+
+
 def compare_with_flow(w0, S: float, Z: float = 1.0, *, t_max: float = 30.0, n_times: int = 60):
     """Integrate gradient flow of Eq. 15's network and compare it with Theorem I.1 (Eqs. gk-uv, gk-gamma).
 
@@ -87,10 +104,14 @@ def compare_with_flow(w0, S: float, Z: float = 1.0, *, t_max: float = 30.0, n_ti
     n_times = check.positive_int("n_times", n_times, minimum=2, maximum=10_000)
     if t_max <= 1e-3:
         raise ValueError(f"t_max must exceed 1e-3 (in units of Z / 2S); got {t_max:g}")
+    if t_max > MAX_T:
+        raise ValueError(
+            f"t_max must be at most {MAX_T:g} time constants Z / 2S (minutes of simulation); got {t_max:g}"
+        )
     tau = Z / (2.0 * S)
     times = tau * np.r_[0.0, np.geomspace(1e-3, t_max, n_times)]
     model = WideScalarNetwork(w0["a"].size, Z)
-    flow = gradient_flow(model, w0, target_moments(S), times=times, rtol=1e-12, atol=1e-14)
+    flow = _flow(S, Z, model, w0, target_moments(S), times=times, rtol=1e-12, atol=1e-14)
     exact = exact_solution(times, w0["a"], w0["b"], S, Z)
     weight_error = max(relative_error(flow.params[k], exact[k], floor=1e-3) for k in "ab")
     invariant = weight_scale(flow.params, Z) ** 2 - slope(flow.params, Z) ** 2
@@ -128,7 +149,7 @@ def measured_growth_factor(w0, S: float, Z: float = 1.0) -> float:
     rate = 2.0 * np.hypot(S, ratio * S) / Z  # r of Theorem I.1 with A = B = Sigma_0 / 2
     t_end = Z / (2.0 * S) * max(np.log(4.0 / ratio), 0.0) + 30.0 / rate
     model = WideScalarNetwork(w0["a"].size, Z)
-    flow = gradient_flow(model, w0, target_moments(S), times=[0.0, t_end], rtol=1e-12)
+    flow = _flow(S, Z, model, w0, target_moments(S), times=[0.0, t_end], rtol=1e-12)
     u = flow.params["a"] + flow.params["b"]
     return float(np.sum(u[-1] ** 2) / np.sum(u[0] ** 2))
 
@@ -185,7 +206,7 @@ def compare_cure(w0, S: float, Z: float, times, **knobs) -> CureComparison:
     scaled = {k: v * w for k, v in w0.items()}
     moments = teacher_moments([new["variance"]], [new["S"]])
     model = WideScalarNetwork(w0["a"].size, new["Z"])
-    flow = gradient_flow(model, scaled, moments, times=hat_t * new["time_unit"], rtol=1e-12)
+    flow = _flow(S, Z, model, scaled, moments, times=hat_t * new["time_unit"], rtol=1e-12)
     simulated = flow.end_to_end[:, 0, 0] / new["S"]
     half = new["ratio"] / 2.0
     reference = exact_slope(hat_t / 2.0, half, half, 1.0)

@@ -520,6 +520,12 @@ ENTRY_LIST = [
        batch_shape=k.fixed("a shape tuple"), seed=SEED),
     _e("grokking.growth_factor", lambda: dict(t=_t(), A=0.6, B=0.4, S=1.0, Z=1.0),
        t=TIMES, A=k.array(low=0.0), B=k.array(low=0.0), S=ARRAY, Z=POS_ARRAY),
+    _e("grokking.compare_with_flow", lambda: dict(w0=_grokking_params(), S=1.0, Z=1.0, t_max=3.0, n_times=5),
+       w0=PARAMS, S=POS, Z=POS, t_max=POS, n_times=SIZE),
+    _e("grokking.measured_growth_factor", lambda: dict(w0=_grokking_params(), S=1.0, Z=1.0),
+       w0=PARAMS, S=POS, Z=POS),
+    _e("grokking.compare_cure", lambda: dict(w0=_grokking_params(), S=1.0, Z=1.0, times=_t(), weight_scale=2.0),
+       w0=PARAMS, S=POS, Z=POS, times=TIMES, knobs=k.fixed("the four scale factors, checked by rescaled_problem")),
     _e("grokking.growth_factors", lambda: dict(A=0.6, B=0.4, S=1.0), A=k.array(low=0.0), B=k.array(low=0.0), S=ARRAY),
     _e("grokking.mirrored_init", lambda: dict(width=4, scale=0.5, seed=0), width=SIZE, scale=POS,
        batch_shape=k.fixed("a shape tuple"), seed=SEED),
@@ -604,6 +610,8 @@ ENTRY_LIST = [
     _e("collapse.plot_history", lambda: dict(history=_collapse_history(), title="run"),
        history=k.dataset("CollapseHistory"), title=OPT_TEXT),
     # plotting
+    _e("runs.machine", dict),
+    _e("runs.stored_runs", dict, folder=k.fixed("a folder of result files; None means labhelpers/results")),
     _e("plotting.convergence_plot", lambda: dict(step_sizes=[0.1, 0.05, 0.025], errors=[1e-2, 5e-3, 2.5e-3]),
        step_sizes=k.array(ndim=1, low=0.0, low_open=True), errors=k.array(ndim=1, low=0.0, low_open=True), ax=AXES,
        order=POS, label=TEXT, xlabel=TEXT, ylabel=TEXT, legend=LEGEND),
@@ -744,7 +752,12 @@ EXEMPT: dict[str, str] = {
         "collapse.PerEpochMetrics", "emergence.PowerLawFit", "emergence.ResourceExponents",
         "emergence.TimeCalibration", "grokking.GrokkingRun", "grokking.GrokkingHistory", "core.MnistData",
         "regimes.NeuronRun", "collapse.CollapseHistory", "collapse.ImageData", "collapse.TerminalPhase",
+        "grokking.CureComparison", "grokking.FlowComparison",
     )},
+    **{f"labhelpers.grokking.{name}": "draws one panel of the grokking chapter into a caller's Axes, from data "
+       "that compare_with_flow, measured_growth_factor or a GrokkingRun computed; tested in "
+       "tests/grokking/test_grokking_simulations.py" for name in (
+        "plot_delayed_generalisation", "plot_generalisation_vs_ratio", "plot_growth_factor", "plot_ntk_scaling")},
     **{f"labhelpers.runs.{name}": "the trainers' scaffold: it takes the trainer's own functions and tensors; tested "
        "in tests/runs/test_loop.py and through every trainer" for name in (
         "train_loop", "epoch_batches", "optimizer_step", "show_progress", "Records", "Throughput")},
