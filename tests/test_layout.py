@@ -412,8 +412,12 @@ def _chain(node: ast.Attribute) -> list[str] | None:
     return [node.id, *reversed(parts)] if isinstance(node, ast.Name) else None
 
 
-def usage_violations(code: str, *, chapter: str | None, lesson: bool) -> list[str]:
-    """Every use of labhelpers in ``code`` (a chapter's or lesson's code cells) against the one import style."""
+def usage_violations(code: str, *, chapter: str | None, lesson: bool, lesson_number: int | None = None) -> list[str]:
+    """Every use of labhelpers in ``code`` (a chapter's or lesson's code cells) against the one import style.
+
+    Lesson ``lesson_number`` may also import its own reference answers, ``from labhelpers.lessons import
+    lessonNN as ref``.
+    """
     import labhelpers
 
     problems = []
@@ -446,6 +450,14 @@ def usage_violations(code: str, *, chapter: str | None, lesson: bool) -> list[st
                         problems.append(f"{where}: a page imports only its own chapter's package ({chapter})")
                     else:
                         aliases[a.asname] = a.name
+            elif node.module == "labhelpers.lessons":
+                own = f"lesson{lesson_number:02d}" if lesson and lesson_number else None
+                for a in node.names:
+                    if a.name != own or a.asname != "ref":
+                        problems.append(
+                            f"{where}: a lesson imports only its own answers, `from labhelpers.lessons "
+                            f"import {own or 'lessonNN'} as ref`"
+                        )
             elif node.module in ("labhelpers.plotting", "labhelpers.checks"):
                 if node.module == "labhelpers.checks" and not lesson:
                     problems.append(f"{where}: only lessons import the self-checks")
@@ -488,7 +500,13 @@ def usage_violations(code: str, *, chapter: str | None, lesson: bool) -> list[st
 
 @pytest.mark.parametrize("path", notebook_sources(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_chapters_and_lessons_use_the_one_import_style(path):
-    problems = usage_violations(code_of(path), chapter=own_chapter(path), lesson=path.parent.name == "lessons")
+    number = re.match(r"lesson(\d+)_", path.name)
+    problems = usage_violations(
+        code_of(path),
+        chapter=own_chapter(path),
+        lesson=path.parent.name == "lessons",
+        lesson_number=int(number.group(1)) if number else None,
+    )
     assert not problems, f"{path.relative_to(ROOT)}:\n" + "\n".join(problems)
 
 
@@ -572,3 +590,11 @@ def test_every_module_names_the_book_section_it_serves():
         if not any(line.startswith("Book:") for line in doc.splitlines()):
             missing.append(str(path.relative_to(ROOT)))
     assert not missing, f"module docstrings without a 'Book:' line: {missing}"
+
+
+def test_a_lesson_imports_only_its_own_answers():
+    good = "from labhelpers.lessons import lesson02 as ref\n"
+    assert usage_violations(good, chapter="emergence", lesson=True, lesson_number=2) == []
+    for bad, number in [(good, 3), ("from labhelpers.lessons import lesson02\n", 2), (good, None)]:
+        problems = usage_violations(bad, chapter="emergence", lesson=True, lesson_number=number)
+        assert problems and "its own answers" in problems[0], problems

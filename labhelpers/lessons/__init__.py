@@ -1,0 +1,16 @@
+"""The lessons' reference answers: for the self-checks (and the grader), not for reading before trying.
+
+One module per lesson, ``lesson01`` ... ``lesson05``, named after ``lessons/lessonNN_*.md``. Each holds, per
+exercise, the reference implementation the self-check compares a student's answer with, the test cases it
+runs, and the table of common mistakes whose hints the check gives. A lesson imports its own module as
+``from labhelpers.lessons import lesson02 as ref`` and passes these to :func:`labhelpers.checks.check_function`
+and :func:`labhelpers.checks.check`. They live here, not in the notebook, so that no cell of a student's
+copy shows an answer in any front end (JupyterLab, VS Code and Colab ignore the tags that hide cells in the
+book).
+
+The modules are not part of the documented API (book/api), and their names are not re-exported.
+
+Book: the lessons (lessons/lessonNN_*.md), through their self-checks.
+"""
+
+__all__: list[str] = []
