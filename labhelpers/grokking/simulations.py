@@ -36,6 +36,13 @@ def _initial_weights(w0) -> dict[str, np.ndarray]:
     b = check.as_array("w0['b']", w0["b"], ndim=1)
     if a.shape != b.shape or a.size == 0:
         raise ValueError(f"w0['a'] and w0['b'] must be non-empty and of one width; got {a.shape} and {b.shape}")
+    with np.errstate(over="ignore"):
+        squares = float(np.sum(a * a) + np.sum(b * b))
+    if not np.isfinite(squares):
+        raise ValueError(
+            f"w0's weights are too large: their squares overflow the float range (largest |a|, |b|: "
+            f"{np.max(np.abs(a)):.3g}, {np.max(np.abs(b)):.3g})"
+        )
     return {"a": a, "b": b}
 
 
@@ -148,6 +155,10 @@ def measured_growth_factor(w0, S: float, Z: float = 1.0) -> float:
         raise ValueError("w0 must not be all zeros (the network would never move)")
     rate = 2.0 * np.hypot(S, ratio * S) / Z  # r of Theorem I.1 with A = B = Sigma_0 / 2
     t_end = Z / (2.0 * S) * max(np.log(4.0 / ratio), 0.0) + 30.0 / rate
+    if not (np.isfinite(t_end) and t_end > 0):
+        raise ValueError(
+            f"S={S:g} and Z={Z:g} give a time constant tau = Z / 2S = {Z / (2 * S):.3g} that cannot be simulated"
+        )
     model = WideScalarNetwork(w0["a"].size, Z)
     flow = _flow(S, Z, model, w0, target_moments(S), times=[0.0, t_end], rtol=1e-12)
     u = flow.params["a"] + flow.params["b"]
