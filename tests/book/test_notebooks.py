@@ -68,8 +68,6 @@ def test_every_source_is_in_the_toc():
     assert not missing, f"not in _toc.yml: {missing}"
 
 
-# The reference-answer cells that issue 14 moves into the library (labhelpers/lessons); until then exempt.
-REFERENCE_CELL = "# @title Reference answers"
 MAX_SHOWN_LINE = 88  # characters: what a code box shows at 1280 px without scrolling (_assets/course.css)
 
 
@@ -79,8 +77,6 @@ def test_code_a_reader_sees_fits_the_column(source):
     for number, cell in enumerate(jupytext.read(source).cells):
         tags = cell.metadata.get("tags", [])
         if cell.cell_type != "code" or {"remove-cell", "remove-input"} & set(tags):
-            continue
-        if cell.source.startswith(REFERENCE_CELL):
             continue
         long_lines += [(number, line) for line in cell.source.splitlines() if len(line) > MAX_SHOWN_LINE]
     assert not long_lines, f"code lines over {MAX_SHOWN_LINE} characters (cell, line): {long_lines}"
