@@ -1,6 +1,6 @@
 # Two commands matter (see README.md): `make book` and `make test`.
 # Both set up .venv from requirements/lock.txt on first use and reuse it afterwards.
-.PHONY: book test browser venv sync lint clean lock
+.PHONY: book test browser lab venv sync lint clean lock
 
 book:
 	bash scripts/book.sh
@@ -10,6 +10,10 @@ test:
 
 venv:
 	bash scripts/venv.sh
+
+# JupyterLab from the course's environment, opened on the repository (book/, lessons/, lessons/student/).
+lab: venv
+	.venv/bin/jupyter lab
 
 # Only the browser suite (part of `make test`), on the existing _build/html.
 browser: venv
