@@ -15,6 +15,9 @@
 - **Figures numbered per page.** Without a numbered table of contents Sphinx counts figures across the
   whole book (the first figure of lesson 1 was Fig. 9). Each page here numbers its own figures 1, 2, ...,
   as a lesson's student copy does (scripts/make_student_copies.py), so a figure has one number in both.
+- **Lessons launch as the student copy.** A lesson page's Colab and Binder buttons open
+  ``lessons/student/<lesson>.ipynb`` (made by scripts/make_student_copies.py), not the source notebook next
+  to it, which holds the solutions. Instructors find the sources in the repository.
 - **Execution tables describe this build.** A page with ``{nb-exec-table}`` (book/status.md) is read again on
   every build, so its table and the machine description it computes belong to the build that made the site.
   Its status column says "ran" or "failed" in words, where myst-nb writes the emoji ✅ and ❌ (a box in a
@@ -125,11 +128,31 @@ def _number_figures_per_page(app, env):
     return []
 
 
+def _student_notebook(pagename: str) -> str | None:
+    """``lessons/student/lesson01_feedback.ipynb`` for the page ``lessons/lesson01_feedback``, else None."""
+    folder, _, name = pagename.rpartition("/")
+    return f"lessons/student/{name}.ipynb" if folder == "lessons" and name.startswith("lesson") else None
+
+
+def _launch_lessons_as_student_copies(app, pagename, templatename, context, doctree):
+    """Point a lesson page's launch buttons (sphinx-book-theme, priority 501) at its student copy."""
+    student = _student_notebook(pagename)
+    if student is None:
+        return
+    source = f"{pagename}.ipynb"
+    for group in context.get("header_buttons", []):
+        if group.get("label") == "launch-buttons":
+            for button in group.get("buttons", []):
+                if "url" in button:
+                    button["url"] = button["url"].replace(source, student)
+
+
 def setup(app):
     register_plugin("pybtex.style.formatting", "course_author_year", AuthorYearStyle)
     app.connect("builder-inited", _builder_adds_inline_scripts_once, priority=100)  # before the extensions' own
     app.connect("env-updated", _drop_widget_state)
     app.connect("env-get-outdated", _read_execution_tables_again)
-    app.connect("env-get-updated", _number_figures_per_page, priority=900)  # after Sphinx's own numbering (500)
+    app.connect("env-get-updated", _number_figures_per_page, priority=900)
+    app.connect("html-page-context", _launch_lessons_as_student_copies, priority=600)  # after the theme's 501  # after Sphinx's own numbering (500)
     app.add_post_transform(ExecutionStatusInWords)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -154,3 +154,21 @@ def test_built_status_page_lists_every_built_notebook_as_run():
     assert [page for page, _ in cells] == rows, "every row ends in its status"
     failed = [page for page, status in cells if status != "ran"]
     assert not failed, f"pages that failed to execute (or a status not in words): {failed}"
+
+
+def test_lesson_pages_launch_their_student_copy():
+    def buttons(page):
+        urls = [
+            f"https://colab.research.google.com/github/o/r/blob/main/{page}.ipynb",
+            f"https://mybinder.org/v2/gh/o/r/main?urlpath=tree/{page}.ipynb",
+        ]
+        return {"header_buttons": [{"label": "launch-buttons", "buttons": [{"url": u} for u in urls]}]}
+
+    context = buttons("lessons/lesson02_emergence")
+    course_site._launch_lessons_as_student_copies(None, "lessons/lesson02_emergence", "page.html", context, None)
+    urls = [b["url"] for b in context["header_buttons"][0]["buttons"]]
+    assert all(url.endswith("lessons/student/lesson02_emergence.ipynb") for url in urls), urls
+    assert all((ROOT / "lessons" / "student" / "lesson02_emergence.ipynb").exists() for _ in urls)
+    chapter = buttons("book/emergence")
+    course_site._launch_lessons_as_student_copies(None, "book/emergence", "page.html", chapter, None)
+    assert chapter == buttons("book/emergence"), "a chapter keeps its own notebook"
