@@ -199,7 +199,7 @@ def _check_tagging(cells, source: Path) -> None:
 
 
 def _clean(cell):
-    """A copy of ``cell`` for students: no ``student`` tag, no outputs, no execution count."""
+    """A copy of ``cell`` for students: no ``student`` tag, no book metadata, no outputs, no execution count."""
     cell = nbformat.from_dict(dict(cell))
     cell.metadata = nbformat.from_dict(dict(cell.metadata))
     tags = [t for t in _tags(cell) if t != STUDENT_TAG]
@@ -208,6 +208,9 @@ def _clean(cell):
     else:
         cell.metadata.pop("tags", None)
     cell.pop("id", None)
+    # The book's figure captions and alt texts (mystnb metadata): no notebook front end shows them, and an alt
+    # text describes the finished figure, which can state an exercise's answer.
+    cell.metadata.pop("mystnb", None)
     if cell.cell_type == "code":
         cell.outputs = []
         cell.execution_count = None

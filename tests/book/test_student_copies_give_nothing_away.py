@@ -90,3 +90,10 @@ def test_the_scan_finds_a_pasted_answer():
     if numbers:
         number = sorted(numbers)[0]
         assert leaks(source, f"the answer is {number}.")[1] == [number]
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_the_student_copy_carries_no_alt_text_or_caption(source):
+    """Alt texts describe the finished figure (lesson 3's stated two exercises' answers); no front end shows them."""
+    student = nbformat.read(generator.student_path(source), as_version=4)
+    assert not [k for k, cell in enumerate(student.cells) if "mystnb" in cell.metadata]
