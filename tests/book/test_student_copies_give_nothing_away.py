@@ -97,3 +97,17 @@ def test_the_student_copy_carries_no_alt_text_or_caption(source):
     """Alt texts describe the finished figure (lesson 3's stated two exercises' answers); no front end shows them."""
     student = nbformat.read(generator.student_path(source), as_version=4)
     assert not [k for k, cell in enumerate(student.cells) if "mystnb" in cell.metadata]
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_every_think_question_has_an_answer_cell(source):
+    """Each "Think!" question is followed, before the next one, by a markdown cell tagged think-answer, which the
+    student copy keeps (for the student to write in) and the book hides (tag remove-cell)."""
+    cells = nbformat.read(generator.student_path(source), as_version=4).cells
+    questions = [k for k, c in enumerate(cells) if c.cell_type == "markdown" and "### Think!" in c.source]
+    assert questions, f"{source.name} asks no Think! question"
+    for k, start in enumerate(questions):
+        end = questions[k + 1] if k + 1 < len(questions) else len(cells)
+        answers = [c for c in cells[start + 1 : end] if "think-answer" in c.metadata.get("tags", [])]
+        assert len(answers) == 1, f"{source.name}: Think! question in cell {start} has {len(answers)} answer cells"
+        assert answers[0].cell_type == "markdown" and "remove-cell" in answers[0].metadata["tags"]
