@@ -5,7 +5,10 @@ One source per lesson, ``lessons/<name>.md``, gives both versions. Its cells are
 - ``student``: an exercise stub with ``...`` to fill in (a function that raises ``NotImplementedError``,
   or ``answer = ...``). It runs first in the source and is kept in the student copy, without the tag.
 - ``solution``: removed from the student copy. A solution *code* cell follows its ``student`` stub
-  directly and redefines the same names (tag it ``hide-input`` too, so that the book folds it);
+  and redefines the same names (tag it ``hide-input`` too, so that the book folds it). The book shows
+  the student's view, so the stub's self-check cell (untagged, ``ex1 = ref.self_check(1, ...)``) sits
+  between stub and solution and reports "not attempted yet"; a ``solution`` re-check with the same
+  source (tagged ``remove-cell`` too) follows the solution, so that later cells see a passed check;
   a solution *markdown* cell holds the sample answer of a "Think!" question (a dropdown admonition).
 - anything else is copied unchanged.
 
@@ -179,23 +182,63 @@ def _tags(cell) -> list[str]:
     return list(cell.metadata.get("tags", []))
 
 
+def _is_check(cell) -> bool:
+    """An untagged code cell that calls a lesson's self-check (``ref.self_check(...)``)."""
+    return cell.cell_type == "code" and not _tags(cell) and "self_check(" in cell.source
+
+
 def _check_tagging(cells, source: Path) -> None:
-    """Every ``solution`` code cell follows a ``student`` stub, and every stub is followed by its solution."""
+    """The cells of an exercise come in the order the book shows them: the student's view, then the solution.
+
+    A ``student`` stub comes first, then (optionally) its untagged self-check cell, then its ``solution``
+    code cell. When a check sits between stub and solution, a *re-check* follows the solution: a
+    ``solution`` cell with the check's exact source (tag it ``remove-cell`` too), so that the book shows
+    "not attempted yet" under the stub while later cells, which wait for the check, still run.
+    """
     for k, cell in enumerate(cells):
         tags = _tags(cell)
         where = f"{source.name}, cell {k + 1}"
+        previous = cells[k - 1] if k > 0 else None
+        before_previous = cells[k - 2] if k > 1 else None
         if STUDENT_TAG in tags and SOLUTION_TAG in tags:
             raise ValueError(f"{where} is tagged both {STUDENT_TAG!r} and {SOLUTION_TAG!r}")
         if STUDENT_TAG in tags:
-            following = cells[k + 1] if k + 1 < len(cells) else None
-            if cell.cell_type != "code" or following is None or SOLUTION_TAG not in _tags(following):
-                raise ValueError(f"{where}: a {STUDENT_TAG!r} code cell must be followed by its {SOLUTION_TAG!r} cell")
-        if SOLUTION_TAG in tags and cell.cell_type == "code":
-            if k == 0 or STUDENT_TAG not in _tags(cells[k - 1]):
+            following = cells[k + 1 : k + 3]
+            if following and _is_check(following[0]):
+                following = following[1:]
+            if cell.cell_type != "code" or not following or SOLUTION_TAG not in _tags(following[0]):
                 raise ValueError(
-                    f"{where}: a {SOLUTION_TAG!r} code cell must follow the {STUDENT_TAG!r} stub it solves "
+                    f"{where}: a {STUDENT_TAG!r} code cell must be followed by its {SOLUTION_TAG!r} cell "
+                    "(directly, or after its self-check cell)"
+                )
+        if SOLUTION_TAG in tags and cell.cell_type == "code":
+            after_stub = previous is not None and STUDENT_TAG in _tags(previous)
+            after_check = (
+                previous is not None
+                and _is_check(previous)
+                and before_previous is not None
+                and STUDENT_TAG in _tags(before_previous)
+            )
+            recheck = (
+                previous is not None
+                and SOLUTION_TAG in _tags(previous)
+                and before_previous is not None
+                and _is_check(before_previous)
+                and cell.source == before_previous.source
+            )
+            if not (after_stub or after_check or recheck):
+                raise ValueError(
+                    f"{where}: a {SOLUTION_TAG!r} code cell must follow the {STUDENT_TAG!r} stub it solves (directly "
+                    "or after the stub's self-check), or repeat that self-check right after the solution "
                     "(otherwise the student copy would lose code without a replacement)"
                 )
+            if after_check:
+                following = cells[k + 1] if k + 1 < len(cells) else None
+                if following is None or SOLUTION_TAG not in _tags(following) or following.source != previous.source:
+                    raise ValueError(
+                        f"{where}: a solution shown after its self-check must be followed by a re-check: a "
+                        f"{SOLUTION_TAG!r} cell with the same source as the check, so that later cells see the verdict"
+                    )
 
 
 def _clean(cell):

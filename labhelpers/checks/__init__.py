@@ -34,16 +34,19 @@ generic one is (a flipped sign, a constant factor, how many entries are off).
 
 
 The package: :mod:`.verdict` (the verdict and :func:`ready`), :mod:`.values` (:func:`check`),
-:mod:`.functions` (:func:`check_function`), :mod:`.words` (:func:`word_answers`, :func:`differs_at`).
+:mod:`.functions` (:func:`check_function`), :mod:`.words` (:func:`word_answers`, :func:`differs_at`), :mod:`.exercises` (a lesson's registry of
+:class:`Exercise`, used by its check cells, the grader and the tests).
 """
 
-from . import functions, values, verdict, words
+from . import exercises, functions, values, verdict, words
+from .exercises import Exercise, Exercises
 from .functions import check_function
 from .values import check
 from .verdict import CORRECT, INCORRECT, METADATA_KEY, NOT_ATTEMPTED, STATUSES, Verdict, ready
 from .words import MAX_WORDS, differs_at, word_answers
 
 __all__ = [
+    "exercises",
     "functions",
     "values",
     "verdict",
@@ -54,6 +57,8 @@ __all__ = [
     "METADATA_KEY",
     "NOT_ATTEMPTED",
     "STATUSES",
+    "Exercise",
+    "Exercises",
     "Verdict",
     "check",
     "check_function",

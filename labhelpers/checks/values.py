@@ -137,6 +137,8 @@ def _student_array(value: Any, what: str) -> tuple[np.ndarray | None, str | None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             raw = np.asarray(value)
+            if raw.dtype.kind in "USO" and any(isinstance(x, (str, bytes)) for x in raw.ravel().tolist()):
+                return None, f"{what} holds text ({_short(value)}); numbers are needed, not strings."
             if raw.dtype.kind == "c":
                 return None, (
                     f"{what} is complex ({_short(raw)}): a square root or logarithm of a negative number somewhere?"
@@ -178,9 +180,9 @@ def _generic_hint(answer: np.ndarray, expected: np.ndarray, rtol: float, atol: f
         if np.ptp(ratio) <= 1e-6 * abs(ratio.mean()) + 1e-12:
             if expected.size == 1:
                 direction = "too large" if abs(ratio.mean()) > 1 else "too small"
-                return f"{what} is {direction}: it is {ratio.mean():.3g} times the expected value."
+                return f"{what} is {direction}: it is {_factor(ratio.mean())} times the expected value."
             return (
-                f"{what} is off by the same factor {ratio.mean():.3g} everywhere: look for a missing or extra "
+                f"{what} is off by the same factor {_factor(ratio.mean())} everywhere: look for a missing or extra "
                 "constant factor."
             )
     if expected.size == 1:
@@ -188,6 +190,15 @@ def _generic_hint(answer: np.ndarray, expected: np.ndarray, rtol: float, atol: f
     wrong = int((~np.isclose(answer, expected, rtol=rtol, atol=atol)).sum())
     verb = "differs" if wrong == 1 else "differ"
     return f"{wrong} of the {expected.size} entries of {what} {verb} from the expected values."
+
+
+def _factor(ratio: float) -> str:
+    """A ratio with enough digits to tell it from 1 (and from -1): 2.5, 0.333, 1.0001, never a bare "1"."""
+    for digits in range(3, 17):
+        text = f"{ratio:.{digits}g}"
+        if abs(float(text)) != 1.0 or abs(ratio) == 1.0:
+            return text
+    return repr(float(ratio))
 
 
 def _count(n: int, noun: str) -> str:

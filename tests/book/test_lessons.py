@@ -26,7 +26,7 @@ from labhelpers.checks import CORRECT, METADATA_KEY, NOT_ATTEMPTED  # noqa: E402
 SOURCES = generator.lesson_sources()
 IDS = [p.name for p in SOURCES]
 EXECUTION_BUDGET_S = 60  # per notebook; the lessons take a few seconds
-CHECK_CALL = re.compile(r"\bcheck(?:_function)?\(")
+CHECK_CALL = re.compile(r"\b(?:self_)?check(?:_function)?\(")
 
 
 def tagged(cells, tag):
@@ -138,11 +138,28 @@ def test_every_stub_is_in_the_student_copy_and_checked(lesson):
     assert checks >= len(stubs), "every exercise needs a self-check"
 
 
+def test_every_stub_is_followed_by_its_self_check_then_its_solution(lesson):
+    """The book page is the student's view: stub, self-check ("not attempted yet"), folded solution, re-check."""
+    _, source, _ = lesson
+    cells = source.cells
+    numbers = []
+    for k, cell in enumerate(cells):
+        if "student" not in cell.metadata.get("tags", []):
+            continue
+        check, solution, recheck = cells[k + 1 : k + 4]
+        call = re.search(r"ex\d+ = ref\.self_check\((\d+), ", check.source)
+        assert call and not check.metadata.get("tags"), f"cell {k + 2} should be the stub's self-check:\n{check.source}"
+        assert "solution" in solution.metadata.get("tags", []), f"cell {k + 3} should be the solution"
+        assert recheck.source == check.source and {"solution", "remove-cell"} <= set(recheck.metadata["tags"])
+        numbers.append(int(call.group(1)))
+    assert numbers == list(range(1, len(numbers) + 1)), f"exercises checked in the order {numbers}"
+
+
 def test_solution_code_is_folded_in_the_book(lesson):
     _, source, _ = lesson
     for cell in tagged(source.cells, "solution"):
         if cell.cell_type == "code":
-            assert "hide-input" in cell.metadata["tags"]
+            assert "hide-input" in cell.metadata["tags"] or "remove-cell" in cell.metadata["tags"]
 
 
 def test_student_copy_starts_with_the_colab_cell(lesson):
@@ -232,11 +249,19 @@ def output_text(notebook) -> str:
 
 @pytest.mark.parametrize("source", SOURCES, ids=IDS)
 def test_source_runs_with_every_check_correct(source):
+    """The book shows the student's view: "not attempted" under each stub, "correct" after its solution."""
     notebook, seconds = execute(jupytext.read(source), source.parent)
     found = verdicts(notebook)
     calls = sum(len(CHECK_CALL.findall(c.source)) for c in notebook.cells if c.cell_type == "code")
     assert len(found) == calls, f"{calls} self-checks in the source, {len(found)} verdicts displayed"
-    assert all(v["status"] == CORRECT for v in found), found
+    rechecks = {c.source for c in tagged(notebook.cells, "solution") if c.cell_type == "code"}
+    for k, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        shown = verdicts(nbformat.v4.new_notebook(cells=[cell]))
+        before_solution = not cell.metadata.get("tags") and cell.source in rechecks
+        want = NOT_ATTEMPTED if before_solution else CORRECT
+        assert all(v["status"] == want for v in shown), f"cell {k + 1}: {shown}, expected {want}"
     assert "Skipped" not in output_text(notebook)
     assert seconds < EXECUTION_BUDGET_S, f"{source.name} took {seconds:.0f} s"
 
