@@ -247,6 +247,7 @@ def output_text(notebook) -> str:
     return "\n".join(parts)
 
 
+@pytest.mark.executes_notebooks
 @pytest.mark.parametrize("source", SOURCES, ids=IDS)
 def test_source_runs_with_every_check_correct(source):
     """The book shows the student's view: "not attempted" under each stub, "correct" after its solution."""
@@ -266,6 +267,7 @@ def test_source_runs_with_every_check_correct(source):
     assert seconds < EXECUTION_BUDGET_S, f"{source.name} took {seconds:.0f} s"
 
 
+@pytest.mark.executes_notebooks
 @pytest.mark.parametrize("source", SOURCES, ids=IDS)
 def test_student_copy_runs_with_every_check_not_attempted(source):
     path = generator.student_path(source)
