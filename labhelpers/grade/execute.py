@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -80,7 +81,8 @@ def run_submission(notebook, lesson: str, *, timeout: float, seed: int, workdir:
         )
         environment = {**os.environ, "MPLBACKEND": "Agg"}
         try:
-            with client.setup_kernel(env=environment):
+            # The kernel's own start-up chatter (a warning about TCP transport) would drown the grader's progress.
+            with client.setup_kernel(env=environment, stderr=subprocess.DEVNULL):
                 for index, cell in enumerate(notebook.cells):
                     if cell.get("cell_type") != "code":
                         continue
@@ -91,15 +93,16 @@ def run_submission(notebook, lesson: str, *, timeout: float, seed: int, workdir:
                         break
                     client.timeout = max(1, int(left + 0.999))
                     client.execute_cell(cell, index)
-                    name = _error_name(cell)
-                    if name == "TimeoutError" and time.monotonic() - start >= timeout:
+                    if time.monotonic() - start >= timeout:  # interrupted at the limit (or finished just then)
                         run.timed_out_at = index + 1
                         break
+                    name = _error_name(cell)
                     if name:
                         run.errors.append(f"cell {index + 1}: {name}")
                 grading = _grading_cell(lesson, seed, token)
+                notebook.cells.append(grading)
                 client.timeout = REPORT_TIMEOUT_S
-                client.execute_cell(grading, len(notebook.cells))
+                client.execute_cell(grading, len(notebook.cells) - 1)
                 run.verdicts, run.problem = _read_report(grading, token)
         except DeadKernelError:
             run.kernel_died_at = current
