@@ -177,6 +177,8 @@ def _generic_hint(answer: np.ndarray, expected: np.ndarray, rtol: float, atol: f
     nonzero = np.abs(expected) > atol
     if nonzero.all():
         ratio = answer / expected
+        if not answer.any():
+            return f"{what} is zero, but nonzero values are expected."
         if np.ptp(ratio) <= 1e-6 * abs(ratio.mean()) + 1e-12:
             if expected.size == 1:
                 direction = "too large" if abs(ratio.mean()) > 1 else "too small"
