@@ -42,7 +42,7 @@ from . import exercises, functions, values, verdict, words
 from .exercises import Exercise, Exercises
 from .functions import check_function
 from .values import check
-from .verdict import CORRECT, INCORRECT, METADATA_KEY, NOT_ATTEMPTED, STATUSES, Verdict, ready
+from .verdict import CORRECT, INCORRECT, METADATA_KEY, NOT_ATTEMPTED, STATUSES, Verdict, make_verdict, ready
 from .words import MAX_WORDS, differs_at, word_answers
 
 __all__ = [
@@ -63,6 +63,7 @@ __all__ = [
     "check",
     "check_function",
     "differs_at",
+    "make_verdict",
     "ready",
     "word_answers",
 ]

@@ -137,6 +137,25 @@ def _deliver(name: str, status: str, message: str, show: bool) -> Verdict:
     return verdict
 
 
+def make_verdict(name: str, status: str, message: str, *, show: bool = True) -> Verdict:
+    """A verdict built by a lesson's own check (one that combines or rewords other checks), shown like any other.
+
+    Raises
+    ------
+    ValueError
+        If ``status`` is not one of :data:`STATUSES`, ``name`` or ``message`` is not a string, or ``show``
+        is not a bool.
+    """
+    if status not in STATUSES:
+        raise ValueError(f"make_verdict: status must be one of {STATUSES}, got {status!r}")
+    for argument, value in (("name", name), ("message", message)):
+        if not isinstance(value, str):
+            raise ValueError(f"make_verdict: {argument} must be a str, got {type(value).__name__}")
+    if not isinstance(show, (bool, np.bool_)):
+        raise ValueError(f"make_verdict: show must be True or False, got {show!r}")
+    return _deliver(name, status, message, bool(show))
+
+
 def _ordinal(k: int) -> str:
     return {1: "1st", 2: "2nd", 3: "3rd"}.get(k, f"{k}th")
 

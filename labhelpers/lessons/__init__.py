@@ -2,9 +2,10 @@
 
 One module per lesson, ``lesson01`` ... ``lesson05``, named after ``lessons/lessonNN_*.md``. Each holds, per
 exercise, the reference implementation the self-check compares a student's answer with, the test cases it
-runs, and the table of common mistakes whose hints the check gives. A lesson imports its own module as
-``from labhelpers.lessons import lesson02 as ref`` and passes these to :func:`labhelpers.checks.check_function`
-and :func:`labhelpers.checks.check`. They live here, not in the notebook, so that no cell of a student's
+runs, the common mistakes whose hints the check gives, and the hidden check the grader adds; its
+``EXERCISES`` registry (:class:`labhelpers.checks.Exercises`) ties them together. A lesson imports its own
+module as ``from labhelpers.lessons import lesson02 as ref`` and checks exercise N with
+``exN = ref.self_check(N, answer)``; the grader (:mod:`labhelpers.grade`) calls ``EXERCISES.grade``. They live here, not in the notebook, so that no cell of a student's
 copy shows an answer in any front end (JupyterLab, VS Code and Colab ignore the tags that hide cells in the
 book).
 

@@ -641,6 +641,8 @@ ENTRY_LIST = [
        show=FLAG),
     _e("checks.differs_at", lambda: dict(indices=(0, 2)), indices=k.fixed("indices, each checked as an int")),
     _e("checks.ready", lambda: dict(verdicts=(_verdict(),)), verdicts=k.fixed("Verdicts from check()")),
+    _e("checks.make_verdict", lambda: dict(name="q3", status="correct", message="ok", show=False),
+       name=TEXT, status=k.choice("not attempted", "incorrect", "correct"), message=TEXT, show=FLAG),
     _e("checks.word_answers", lambda: dict(words=["rich", "lazy"], choices={"rich": 1.0, "lazy": 0.0}),
        words=k.student(), choices=k.fixed("the instructor's mapping")),
     # explore: the data behind each widgets explorer (Sec. 3-7), computed by the chapters; the explorers only draw
