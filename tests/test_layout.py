@@ -32,7 +32,7 @@ ALIASES = {"emergence": "em", "collapse": "co", "regimes": "rg", "grokking": "gk
 # The packages that core may not import.
 ABOVE_CORE = (*CHAPTERS, "runs", "widgets")
 # The packages with an API page (book/api/<name>.md).
-DOCUMENTED = ("core", *CHAPTERS, "runs", "widgets", "plotting", "checks")
+DOCUMENTED = ("core", *CHAPTERS, "runs", "widgets", "plotting", "checks", "grade")
 
 # The modules that train torch networks, when the layout was made (issue 12). A package stands for all of its
 # modules. trainer_modules() adds every chapter module that looks like a trainer (see looks_like_trainer), so a

@@ -158,6 +158,11 @@ def summary(columns: list[str], rows: list[dict[str, object]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line: ``python -m labhelpers.grade SUBMISSIONS_DIR --lesson NN --out scores.csv``.
+
+    Returns 0 after writing the table, 2 (with the reason on stderr) for a bad folder, lesson, roster or
+    time limit. Options: ``--timeout`` (seconds per notebook), ``--seed`` (the hidden cases), ``--roster``.
+    """
     parser = argparse.ArgumentParser(
         prog="python -m labhelpers.grade",
         description="Grade submitted lesson notebooks: run each in a fresh kernel, check every exercise with "
