@@ -10,8 +10,7 @@ import re
 
 import numpy as np
 
-from ..checks import CORRECT, INCORRECT, Exercise, Exercises, Verdict, check, check_function
-from ..checks.verdict import _deliver
+from ..checks import CORRECT, INCORRECT, Exercise, Exercises, Verdict, check, check_function, make_verdict
 from ..core import DiagonalLinearNetwork, gradient_descent, half_rise_time, sigmoidal_mode, teacher_moments
 
 __all__ = [
@@ -87,7 +86,7 @@ def _function_verdict(name, student_fn, reference_fn, cases, *, show, hints=None
         for applies, extra in notes:
             if applies(message):
                 message = f"{message} {extra}"
-    return _deliver(name, verdict.status, message, show)
+    return make_verdict(name, verdict.status, message, show=show)
 
 
 # ---------------------------------------------------------------- Exercise 1: the gradient flow (Eq. 6)

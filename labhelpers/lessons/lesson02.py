@@ -15,8 +15,7 @@ from functools import lru_cache
 import numpy as np
 
 from .. import emergence as em
-from ..checks import CORRECT, INCORRECT, NOT_ATTEMPTED, Exercise, Exercises, Verdict, check_function
-from ..checks.verdict import _deliver
+from ..checks import CORRECT, INCORRECT, NOT_ATTEMPTED, Exercise, Exercises, Verdict, check_function, make_verdict
 from ..core import saturation_time
 
 __all__ = [
@@ -43,7 +42,7 @@ def _name(number: int) -> str:
 
 
 def _shown(verdict: Verdict, show: bool) -> Verdict:
-    return _deliver(verdict.name, verdict.status, verdict.message, show)
+    return make_verdict(verdict.name, verdict.status, verdict.message, show=show)
 
 
 def _check_on_arrays(number, student, reference, cases, hints, scalar_case, show):
@@ -506,7 +505,7 @@ def _judge_safely(time_range, curve, rtol=_RTOL_SLOPE):
 
 def _check_range(time_range, show=True):
     status, message = _judge_safely(time_range, lambda low, high: _lesson_curve())
-    return _deliver(_name(6), status, message, show)
+    return make_verdict(_name(6), status, message, show=show)
 
 
 def _loss_at(times):

@@ -9,8 +9,17 @@ import warnings
 import numpy as np
 
 from .. import regimes
-from ..checks import INCORRECT, Exercise, Exercises, Verdict, check, check_function, differs_at, word_answers
-from ..checks.verdict import _deliver
+from ..checks import (
+    INCORRECT,
+    Exercise,
+    Exercises,
+    Verdict,
+    check,
+    check_function,
+    differs_at,
+    make_verdict,
+    word_answers,
+)
 from ..core import layers_from_product, whiten
 
 __all__ = [
@@ -72,7 +81,7 @@ _SCALAR_ONLY = (
 
 def _show(verdict, show):
     """Display a verdict made with ``show=False`` (the checks below may replace its message first)."""
-    return _deliver(verdict.name, verdict.status, verdict.message, show)
+    return make_verdict(verdict.name, verdict.status, verdict.message, show=show)
 
 
 def _raises(function, args):

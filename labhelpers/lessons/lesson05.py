@@ -11,8 +11,17 @@ import re
 import numpy as np
 
 from .. import grokking as gk
-from ..checks import INCORRECT, Exercise, Exercises, Verdict, check, check_function, differs_at, word_answers
-from ..checks.verdict import _deliver
+from ..checks import (
+    INCORRECT,
+    Exercise,
+    Exercises,
+    Verdict,
+    check,
+    check_function,
+    differs_at,
+    make_verdict,
+    word_answers,
+)
 
 __all__ = [
     "BASE",
@@ -91,7 +100,7 @@ def _with_batch_hint(verdict: Verdict, cases: list, show: bool) -> Verdict:
         wrong_shape = "raised" in message or re.search(r": the output should be (an array|a single number)", message)
         if np.ndim(first) > 1 and wrong_shape:
             message = f"{message} {_BATCH_HINT.format(shape=np.shape(first))}"
-    return _deliver(verdict.name, verdict.status, message, show)
+    return make_verdict(verdict.name, verdict.status, message, show=show)
 
 
 def _gaussian_pair(rng, batch, p, std):
