@@ -601,7 +601,9 @@ def _check_signs(allowed_signs, show=True):
 
 
 def _hidden_signs(allowed_signs, rng):
-    return check_function("Exercise 7: allowed_signs", allowed_signs, reference_signs, _sign_cases(rng), show=False)
+    # The visible shapes as well: twelve random ones may not tell every listed mistake from the rule.
+    cases = _sign_cases(rng) + SIGN_CASES
+    return check_function("Exercise 7: allowed_signs", allowed_signs, reference_signs, cases, show=False)
 
 
 # ---------------------------------------------------------------- other correct answers, and plausible mistakes

@@ -769,8 +769,8 @@ EXEMPT: dict[str, str] = {
     "labhelpers.runs.record": "the provenance of the running process (no arguments that come from a user)",
     "labhelpers.runs.cpu_threads_pinned": "a context manager the trainers use; tested with their determinism",
     "labhelpers.checks.Exercise": "a lesson's exercise record (its fields are checked where it is built); tested in "
-    "tests/checks/test_exercises.py and, for every lesson, tests/lessons/test_exercises.py",
-    "labhelpers.checks.Exercises": "a lesson's registry of Exercise records; tested in tests/checks/test_exercises.py",
+    "tests/checks/test_exercise_registry.py and, for every lesson, tests/lessons/test_exercises.py",
+    "labhelpers.checks.Exercises": "a lesson's registry of Exercise records; tested in tests/checks/test_exercise_registry.py",
     "labhelpers.core.DivergenceError": "an exception type (a ValueError) raised by the trainers",
     "labhelpers.core.DivergenceGuard": "the trainers' shared step check, tested with them; not for users",
     "labhelpers.core.Model": "an abstract base class; every concrete model is fuzzed",
