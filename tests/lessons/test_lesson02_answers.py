@@ -1,4 +1,4 @@
-"""What is particular to Lesson 2's self-checks (labhelpers/lessons/lesson02.py).
+"""What is particular to Lesson 2's self-checks (labhelpers/lessons/lesson02/).
 
 The generic checks (reference and valid forms pass, each mistake gets its hint, junk never passes) are in
 tests/lessons/test_exercises.py. Here: the lesson's own sample solutions pass both checks; a function that

@@ -14,6 +14,7 @@ import pytest
 
 from labhelpers.checks import CORRECT, INCORRECT
 from labhelpers.lessons import lesson04 as ref
+from labhelpers.lessons.lesson04 import exercise1, exercise2, exercise3, exercise4, exercise5, exercise6, exercise7
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "lessons" / "lesson04_regimes.md"
@@ -63,12 +64,12 @@ def test_hard_coding_the_visible_cases_passes_the_self_check_but_not_the_hidden_
 def test_hidden_cases_are_new_and_change_with_the_seed(number):
     """The grader's cases are not the notebook's, and another seed draws others (so they cannot be learned)."""
     hidden_cases = {
-        1: ref._scale_cases,
-        2: ref._weight_cases,
-        3: ref._speed_cases,
-        4: ref._ntk_cases,
-        5: ref._distance_cases,
-        7: ref._sign_cases,
+        1: exercise1._scale_cases,
+        2: exercise2._weight_cases,
+        3: exercise3._speed_cases,
+        4: exercise4._ntk_cases,
+        5: exercise5._distance_cases,
+        7: exercise7._sign_cases,
     }[number]
     first, second = hidden_cases(np.random.default_rng(0)), hidden_cases(np.random.default_rng(1))
     visible = FUNCTIONS[number][1]
@@ -79,7 +80,7 @@ def test_hidden_cases_are_new_and_change_with_the_seed(number):
 
 def test_a_p_by_p_identity_fails_only_on_the_network_with_p_not_c():
     """I_p in place of I_c agrees with the kernel on the square networks: the check must still fail it."""
-    wrong = ref._ntk_with_hidden_identity
+    wrong = exercise4._ntk_with_hidden_identity
     square = [case for case in ref.NTK_CASES if case[1].shape[0] == case[1].shape[1]]
     for W1, W2, X in square:
         np.testing.assert_allclose(wrong(W1, W2, X), ref.reference_ntk(W1, W2, X), rtol=1e-12)
@@ -124,11 +125,11 @@ def test_the_six_starts_are_clearly_rich_or_lazy():
 def test_the_hidden_rule_for_the_regimes_agrees_with_training():
     """The hidden check judges Exercise 6 by |λ| against the border; on the six starts it says what training says,
     and no start sits within a factor 1.25 of the border."""
-    by_rule = (np.abs(ref.START_LAMS) < ref._RICH_BELOW).astype(float)
+    by_rule = (np.abs(ref.START_LAMS) < exercise6._RICH_BELOW).astype(float)
     np.testing.assert_array_equal(by_rule, ref.EXPECTED_RICH)
     lams = np.abs(ref.START_LAMS)
-    assert np.all((lams < ref._RICH_BELOW / 1.25) | (lams > 1.25 * ref._RICH_BELOW)), lams
-    assert ref._RICH_BELOW < 2 * ref.S_TARGET.max()
+    assert np.all((lams < exercise6._RICH_BELOW / 1.25) | (lams > 1.25 * exercise6._RICH_BELOW)), lams
+    assert exercise6._RICH_BELOW < 2 * ref.S_TARGET.max()
 
 
 def test_module_samples_are_the_lessons():
