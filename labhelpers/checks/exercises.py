@@ -1,14 +1,16 @@
 """A lesson's exercises as one registry: the self-check its notebook calls, the grader's hidden check, and
 the answers that tests feed to both.
 
-Each lesson module (``labhelpers/lessons/lessonNN.py``) ends with a registry::
+Each lesson's package (``labhelpers/lessons/lessonNN/``) has one module per exercise, each ending with its
+entry, and gathers them into a registry in its ``__init__.py``::
 
-    EXERCISES = Exercises([
-        Exercise(1, "power_law_frequencies", answers=("power_law_frequencies",),
-                 check=_check_frequencies, hidden=_hidden_frequencies, minutes=10,
-                 reference=(reference_frequencies,), valid=[...], wrong=[...]),
-        ...
-    ])
+    # labhelpers/lessons/lesson02/exercise1.py
+    EXERCISE = Exercise(1, "power_law_frequencies", answers=("power_law_frequencies",),
+                        check=_check_frequencies, hidden=_hidden_frequencies, minutes=10,
+                        reference=(reference_frequencies,), valid=[...], wrong=[...])
+
+    # labhelpers/lessons/lesson02/__init__.py
+    EXERCISES = Exercises([exercise1.EXERCISE, exercise2.EXERCISE, ...])
     self_check = EXERCISES.self_check
 
 and the lesson's check cell reads ``ex1 = ref.self_check(1, power_law_frequencies)``. The same registry
@@ -49,7 +51,7 @@ class Exercise:
         lesson shows. It never raises because of the answers (see :mod:`labhelpers.checks`).
     hidden : callable
         ``hidden(*answers, rng) -> Verdict``: the grader's check on cases that the notebook does not
-        hold, drawn from ``rng`` (a :class:`numpy.random.Generator`) at grading time. It displays nothing.
+        hold, drawn from ``rng`` (a ``numpy.random.Generator``) at grading time. It displays nothing.
     minutes : int
         The time a student should plan for the exercise (the instructor guide adds these up).
     reference : tuple
@@ -104,7 +106,7 @@ class Exercise:
 
     @property
     def name(self) -> str:
-        """How verdicts and the grader's table name the exercise: ``"Exercise 1: power_law_frequencies"``."""
+        """The exercise as verdicts and the grader's table name it, e.g. ``"Exercise 1: power_law_frequencies"``."""
         return f"Exercise {self.number}: {self.title}"
 
 

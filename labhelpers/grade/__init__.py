@@ -3,11 +3,11 @@
     python -m labhelpers.grade SUBMISSIONS_DIR --lesson 02 --out scores.csv
 
 Each submission runs in a fresh Jupyter kernel, cell by cell, under one time limit for the whole notebook
-(:mod:`.execute`). Then, in the same kernel, every exercise of the lesson is graded by its registry
+(``execute.py``). Then, in the same kernel, every exercise of the lesson is graded by its registry
 (:class:`labhelpers.checks.Exercises`): the self-check the student saw, and a hidden check on cases drawn
-at grading time that the notebook does not contain (:mod:`.kernel`). The submission's Think! answers and
-any sign of edited self-checks are read from the notebook file (:mod:`.submissions`), and everything goes
-into one CSV row per student with a short summary (:mod:`.table`). A notebook that is missing, unreadable,
+at grading time that the notebook does not contain (``kernel.py``). The submission's Think! answers and
+any sign of edited self-checks are read from the notebook file (``submissions.py``), and everything goes
+into one CSV row per student with a short summary (``table.py``). A notebook that is missing, unreadable,
 crashes, hangs or has its checks edited away gets a clear entry in the table; the grader itself goes on.
 
 Built on ``nbclient`` (the execution engine under nbconvert, nbmake, nbgrader and otter-grader), not on

@@ -52,9 +52,9 @@ def run_submission(notebook, lesson: str, *, timeout: float, seed: int, workdir:
     notebook : nbformat.NotebookNode
         The submission.
     lesson : str
-        The lesson's module in :mod:`labhelpers.lessons` (``"lesson02"``).
+        The lesson's module in ``labhelpers.lessons`` (``"lesson02"``).
     timeout : float
-        Seconds for the student's cells in all (the grading cell has :data:`REPORT_TIMEOUT_S` more).
+        Seconds for the student's cells in all (the grading cell has ``REPORT_TIMEOUT_S`` more).
     seed : int
         Seeds the hidden cases.
     workdir : path, optional

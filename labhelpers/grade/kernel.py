@@ -37,7 +37,11 @@ def report(lesson: str, seed: int, token: str) -> None:
     namespace = dict(shell.user_ns) if shell is not None else dict(vars(sys.modules["__main__"]))
     for name in _CHECK_MODULES:
         importlib.reload(importlib.import_module(name))
-    module = importlib.reload(importlib.import_module(f"labhelpers.lessons.{lesson}"))
+    package = f"labhelpers.lessons.{lesson}"
+    importlib.import_module(package)
+    for name in sorted(n for n in list(sys.modules) if n.startswith(package + ".")):  # its exercise modules first
+        importlib.reload(sys.modules[name])
+    module = importlib.reload(sys.modules[package])
     verdicts = module.EXERCISES.grade(namespace, np.random.default_rng(seed))
     result = {str(number): [v.status, v.message] for number, v in verdicts.items()}
     sys.stdout.write(token + json.dumps(result) + "\n")

@@ -1,5 +1,5 @@
 """A student copy contains none of the answers its source holds: no line of a solution or of the lesson's
-reference module (``labhelpers/lessons/lessonNN.py``), and no number of a sample answer.
+reference answers (``labhelpers/lessons/lessonNN``), and no number of a sample answer.
 
 What counts as an answer line: a code line of a ``solution`` cell, or of the reference module, with at least
 ``MIN_CHARS`` characters that is not a comment and that the lesson does not show students anyway (a line a stub
@@ -10,8 +10,6 @@ cell) that no cell a student sees already prints.
 
 from __future__ import annotations
 
-import importlib.util
-import inspect
 import re
 import sys
 from pathlib import Path
@@ -34,13 +32,14 @@ def _answer_lines(text: str) -> set[str]:
     return {line for line in lines if len(line) >= MIN_CHARS and not line.startswith(("#", '"""', "'''"))}
 
 
-def _reference_module(source: Path):
+def _reference_sources(source: Path) -> str:
+    """The code of the lesson's reference answers: ``labhelpers/lessons/lessonNN.py`` or every module of the
+    package ``labhelpers/lessons/lessonNN/``."""
     number = re.match(r"lesson(\d+)_", source.name).group(1)
-    path = ROOT / "labhelpers" / "lessons" / f"lesson{number}.py"
-    if not path.exists():
-        return None
-    spec = importlib.util.find_spec(f"labhelpers.lessons.lesson{number}")
-    return importlib.import_module(spec.name)
+    base = ROOT / "labhelpers" / "lessons" / f"lesson{number}"
+    files = [base.with_suffix(".py")] if base.with_suffix(".py").exists() else sorted(base.glob("*.py"))
+    assert files, f"{source.name}: no reference answers in labhelpers/lessons/lesson{number}(.py)"
+    return "\n".join(f.read_text(encoding="utf-8") for f in files)
 
 
 def answers_and_shown(source: Path) -> tuple[set[str], set[str], set[str]]:
@@ -56,9 +55,7 @@ def answers_and_shown(source: Path) -> tuple[set[str], set[str], set[str]]:
                 numbers |= set(NUMBER.findall(cell.source))
         else:
             shown.append(cell.source)
-    module = _reference_module(source)
-    if module is not None:
-        code |= _answer_lines(inspect.getsource(module))
+    code |= _answer_lines(_reference_sources(source))
     seen = "\n".join(shown)
     visible_lines = {line.strip() for line in seen.splitlines()}
     return code - visible_lines, {n for n in numbers if n not in seen}, visible_lines
