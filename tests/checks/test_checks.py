@@ -729,3 +729,18 @@ def test_a_verdict_is_plain_text_whatever_the_answer():
     for answer in NASTY_ANSWERS[: len(NASTY_ERRORS)]:
         verdict = quiet_check("Ex", answer, 1.0)
         assert isinstance(verdict.message, str) and isinstance(verdict._repr_html_(), str)
+
+
+def test_text_inside_a_list_is_refused_not_read_as_numbers():
+    """Strings that look like numbers used to pass, then crash the next cell that did arithmetic with them."""
+    for answer in (["1", "2"], np.array(["1", "2"]), [1.0, "2"]):
+        verdict = check("q", answer, [1.0, 2.0], show=False)
+        assert verdict.status == "incorrect" and "text" in verdict.message, verdict
+
+
+@pytest.mark.parametrize(
+    ("answer", "factor"), [(1.0001, "1.0001"), (0.99999, "0.99999"), (2.5, "2.5"), (1 / 3, "0.333"), (-1.002, "-1.002")]
+)
+def test_a_constant_factor_is_printed_with_the_digits_that_tell_it_from_one(answer, factor):
+    verdict = check("q", [answer, 2 * answer], [1.0, 2.0], show=False)
+    assert f"factor {factor} everywhere" in verdict.message, verdict.message
