@@ -65,8 +65,16 @@ def _describe_case(function: Callable[..., Any], case: Any) -> str:
     return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 3] + "..."
 
 
+_RAISED = "raised"  # _run_student's status for a student's function that raised an Exception (its text follows)
+_SCALAR_HINT = (
+    "It works on single numbers but raises on arrays, which later cells pass: use numpy's functions, "
+    "e.g. np.log rather than math.log, np.where rather than an `if` on the values."
+)
+
+
 def _run_student(student_fn: Callable[..., Any], case: Any, name: str) -> tuple[str, Any]:
-    """``("ok", output)``, or ``(status, message)`` when the call did not give numbers to compare."""
+    """``("ok", output)``, ``(_RAISED, error text)``, or ``(status, message)`` when the call did not give
+    numbers to compare."""
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
@@ -85,12 +93,14 @@ def _run_student(student_fn: Callable[..., Any], case: Any, name: str) -> tuple[
     except TypeError as error:
         if "ellipsis" in str(error):
             return NOT_ATTEMPTED, f"Some `...` are still left in the function ({_error_text(error)}). Fill them in."
-        return INCORRECT, f"your function raised {_error_text(error)}."
+        return _RAISED, _error_text(error)
     except SystemExit as error:
         return INCORRECT, f"your function called `sys.exit` ({_error_text(error)}); end it with `return` instead."
     except KeyboardInterrupt:
         return INCORRECT, "your function was interrupted (KeyboardInterrupt): does it loop forever?"
-    except BaseException as error:  # the student's bug, reported without a traceback
+    except Exception as error:  # the student's bug, reported without a traceback
+        return _RAISED, _error_text(error)
+    except BaseException as error:  # GeneratorExit and the like: never taken for a scalar-only function
         return INCORRECT, f"your function raised {_error_text(error)}."
     if output is None:
         return NOT_ATTEMPTED, "The function returned `None`: fill in the `...` and end it with a `return` line."
@@ -121,6 +131,7 @@ def check_function(
     atol: float = 1e-9,
     hints: Mapping[str, Callable[..., Any]] | list[tuple[Callable[..., Any], str]] | None = None,
     show: bool = True,
+    scalar_case: Any = None,
 ) -> Verdict:
     """Call a student's function on test inputs and compare it with a reference implementation.
 
@@ -147,6 +158,14 @@ def check_function(
         first failing case (tuples of arrays for several outputs).
     show : bool
         Display the verdict now (default).
+    scalar_case : tuple or dict, optional
+        One test input made of single numbers where ``cases`` pass arrays (a tuple of positional
+        arguments or a dict of keyword arguments, as in ``cases``; an argument the function always gets
+        as an array, such as a grid of times, stays one). When the student's function raises on a case
+        but gives the reference's answer (within ``rtol``, ``atol``) on ``scalar_case``, the message adds
+        that it works on single numbers but raises on arrays, which later cells pass, and to use numpy's
+        functions (a ``math`` function or an ``if`` on the values is the usual cause). Never shown
+        for a function that fails on ``scalar_case`` too, or that returns wrong values.
 
     Returns
     -------
@@ -157,7 +176,8 @@ def check_function(
     ------
     ValueError
         Only for the instructor's arguments: ``reference_fn`` (or a hint function) not callable or
-        failing on a case, ``cases`` empty, bad tolerances or hints; never because of ``student_fn``.
+        failing on a case, ``cases`` empty, ``scalar_case`` not a tuple or dict of arguments or failing,
+        bad tolerances or hints; never because of ``student_fn``.
     """
     name = _check_name(name)
     if not callable(reference_fn):
@@ -166,7 +186,8 @@ def check_function(
         raise ValueError(f"cases must be a non-empty list of test inputs; got {_short(cases)}")
     rtol, atol = _check_tolerance("rtol", rtol), _check_tolerance("atol", atol)
     show = _check_show(show)
-    expected = [_instructor_outputs(reference_fn, case, k, "reference_fn") for k, case in enumerate(cases)]
+    expected = [_instructor_outputs(reference_fn, case, f"cases[{k}]", "reference_fn") for k, case in enumerate(cases)]
+    scalar = None if scalar_case is None else (scalar_case, _scalar_expected(reference_fn, scalar_case))
     kind = _hint_kind(hints)
     mistakes: list[tuple[str, list[Any]]] = []
     pairs: list[tuple[Callable[..., Any], str]] = []
@@ -176,7 +197,10 @@ def check_function(
                 raise ValueError(
                     f"hints[{message!r}] must be a function implementing the mistake; got {_short(wrong_fn)}"
                 )
-            wrong = [_instructor_outputs(wrong_fn, case, k, f"hints[{message!r}]") for k, case in enumerate(cases)]
+            wrong = [
+                _instructor_outputs(wrong_fn, case, f"cases[{k}]", f"hints[{message!r}]")
+                for k, case in enumerate(cases)
+            ]
             if all(_same_outputs(w, e, rtol, atol) for w, e in zip(wrong, expected)):
                 raise ValueError(f"hints[{message!r}] agrees with reference_fn on every case, so it can never be shown")
             mistakes.append((message, wrong))
@@ -184,7 +208,18 @@ def check_function(
         pairs = _check_hint_pairs(hints)
 
     status, message = _guarded(
-        "function", _judge_function, name, student_fn, reference_fn, cases, expected, rtol, atol, mistakes, pairs
+        "function",
+        _judge_function,
+        name,
+        student_fn,
+        reference_fn,
+        cases,
+        expected,
+        rtol,
+        atol,
+        mistakes,
+        pairs,
+        scalar,
     )
     return _deliver(name, status, message, show)
 
@@ -199,6 +234,7 @@ def _judge_function(
     atol: float,
     mistakes: list[tuple[str, list[Any]]],
     pairs: list[tuple[Callable[..., Any], str]],
+    scalar: tuple[Any, Any] | None = None,
 ) -> tuple[str, str]:
     """The status and message of :func:`check_function` (instructor arguments already checked)."""
     if student_fn is None or student_fn is Ellipsis:
@@ -210,23 +246,16 @@ def _judge_function(
     for k, (case, reference) in enumerate(zip(cases, expected)):
         where = f"Test input {k + 1} of {len(cases)} ({_describe_case(reference_fn, case)})"
         status, output = _run_student(student_fn, case, name)
+        if status == _RAISED:
+            works = scalar is not None and _works_on(student_fn, *scalar, name, rtol, atol)
+            return INCORRECT, f"{where}: your function raised {output}." + (f" {_SCALAR_HINT}" if works else "")
         if status != "ok":
             return status, output if status == NOT_ATTEMPTED else f"{where}: {output}"
-        parts, problem = _split_output(output, reference)
-        if problem is not None:
-            return INCORRECT, f"{where}: {problem}."
-        references = reference if isinstance(reference, tuple) else (reference,)
-        arrays = []
-        for j, (part, ref) in enumerate(zip(parts, references)):
-            what = "the output" if len(references) == 1 else f"the {_ordinal(j + 1)} returned value"
-            array, problem = _student_array(part, what)
-            if problem is None:
-                problem = _compare(array, ref, rtol, atol, what)
-            if problem:  # unreadable, wrong shape, NaN or inf
-                return INCORRECT, f"{where}: {problem}"
-            arrays.append(array.reshape(ref.shape))
-            if problem == "" and failure is None:
-                failure = (k, j, where)
+        arrays, results = _read_outputs(output, reference, rtol, atol)
+        if isinstance(results, str):  # not the reference's structure, unreadable, wrong shape, NaN or inf
+            return INCORRECT, f"{where}: {results}"
+        if failure is None:
+            failure = next(((k, j, where) for j, r in enumerate(results) if r == ""), None)
         outputs.append(tuple(arrays) if isinstance(reference, tuple) else arrays[0])
 
     if failure is None:
@@ -244,14 +273,54 @@ def _judge_function(
     return INCORRECT, f"{where}: {_generic_hint(got, ref, rtol, atol, what)}"
 
 
-def _instructor_outputs(function: Callable[..., Any], case: Any, k: int, argument: str):
+def _read_outputs(output: Any, reference: Any, rtol: float, atol: float) -> tuple[list[np.ndarray], Any]:
+    """The student's outputs as arrays of the reference's shapes, and either a message (a problem that stops
+    the check) or the list of :func:`_compare`'s answers, one an output (``None``: equal, ``""``: different)."""
+    parts, problem = _split_output(output, reference)
+    if problem is not None:
+        return [], f"{problem}."
+    references = reference if isinstance(reference, tuple) else (reference,)
+    arrays, results = [], []
+    for j, (part, ref) in enumerate(zip(parts, references)):
+        what = "the output" if len(references) == 1 else f"the {_ordinal(j + 1)} returned value"
+        array, problem = _student_array(part, what)
+        if problem is None:
+            problem = _compare(array, ref, rtol, atol, what)
+        if problem:
+            return [], problem
+        arrays.append(array.reshape(ref.shape))
+        results.append(problem)
+    return arrays, results
+
+
+def _works_on(student_fn: Any, case: Any, reference: Any, name: str, rtol: float, atol: float) -> bool:
+    """Whether the student's function gives the reference's outputs on ``case`` (the scalar case)."""
+    status, output = _run_student(student_fn, case, name)
+    if status != "ok":
+        return False
+    _, results = _read_outputs(output, reference, rtol, atol)
+    return isinstance(results, list) and all(r is None for r in results)
+
+
+def _scalar_expected(reference_fn: Callable[..., Any], scalar_case: Any) -> Any:
+    """The reference's outputs on ``scalar_case``, a tuple of arguments or a dict of keyword arguments."""
+    if not isinstance(scalar_case, (tuple, Mapping)) or len(scalar_case) == 0:
+        raise ValueError(
+            f"scalar_case must be a non-empty tuple (or dict) of arguments, single numbers where cases pass "
+            f"arrays; got {_short(scalar_case)}"
+        )
+    return _instructor_outputs(reference_fn, scalar_case, "scalar_case", "reference_fn")
+
+
+def _instructor_outputs(function: Callable[..., Any], case: Any, where: str, argument: str):
+    """``function``'s outputs on ``case`` (``where`` names it in messages); ValueError if it raises."""
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             value = _call(function, case)
     except Exception as error:
-        raise ValueError(f"{argument} raised {_error_text(error)} on cases[{k}]") from error
-    return _outputs(value, f"{argument} on cases[{k}]")
+        raise ValueError(f"{argument} raised {_error_text(error)} on {where}") from error
+    return _outputs(value, f"{argument} on {where}")
 
 
 def _same_outputs(a: Any, b: Any, rtol: float, atol: float) -> bool:

@@ -638,7 +638,7 @@ ENTRY_LIST = [
        lambda: dict(name="q2", student_fn=np.square, reference_fn=np.square, cases=[(1.0,), (2.0,)], show=False),
        name=TEXT, student_fn=k.student(), reference_fn=k.fixed("the instructor's reference function"),
        cases=k.fixed("the instructor's test cases"), rtol=NONNEG, atol=NONNEG, hints=k.fixed("the instructor's hints"),
-       show=FLAG),
+       show=FLAG, scalar_case=k.fixed("the instructor's scalar case")),
     _e("checks.differs_at", lambda: dict(indices=(0, 2)), indices=k.fixed("indices, each checked as an int")),
     _e("checks.ready", lambda: dict(verdicts=(_verdict(),)), verdicts=k.fixed("Verdicts from check()")),
     _e("checks.make_verdict", lambda: dict(name="q3", status="correct", message="ok", show=False),

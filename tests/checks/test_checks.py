@@ -3,6 +3,7 @@ never an exception for a student's mistake, and a ValueError for an instructor's
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -455,6 +456,62 @@ class TestCheckFunctionArguments:
             check_function("Ex", flow, flow, FLOW_CASES, atol=-1.0)
         with pytest.raises(ValueError, match="show"):
             check_function("Ex", flow, flow, FLOW_CASES, show=1)
+
+
+# ---------------------------------------------------------------- scalar_case: the hint for scalar-only functions
+def rise_time(S, theta0):
+    return np.log(S / theta0 - 1) / (2 * S)
+
+
+RISE_CASES = [(np.array([2.0, 1.0, 0.5]), 1e-3), (3.0, 0.1)]
+SCALAR_HINT = "works on single numbers but raises on arrays"
+
+
+class TestScalarCase:
+    def test_a_math_log_answer_is_told_to_use_numpy(self):
+        math_log = lambda S, theta0: math.log(S / theta0 - 1) / (2 * S)  # noqa: E731
+        verdict = quiet_check_function("Ex", math_log, rise_time, RISE_CASES, scalar_case=(2.0, 0.01))
+        assert verdict.status == INCORRECT and SCALAR_HINT in verdict.message and "np.log" in verdict.message
+        assert "Test input 1 of 2" in verdict.message and "TypeError" in verdict.message  # the error's text
+        assert SCALAR_HINT not in quiet_check_function("Ex", math_log, rise_time, RISE_CASES).message
+
+    def test_an_if_on_the_values_gets_it_too(self):
+        def branching(S, theta0):
+            return rise_time(S, theta0) if S > 0 else 0.0
+
+        verdict = quiet_check_function("Ex", branching, rise_time, RISE_CASES, scalar_case={"S": 2.0, "theta0": 0.01})
+        assert verdict.status == INCORRECT and SCALAR_HINT in verdict.message and "ValueError" in verdict.message
+
+    @pytest.mark.parametrize(
+        "student",
+        [
+            lambda S, theta0: np.log(S / theta0 - 1) / (3 * S),  # numpy, wrong: no error
+            lambda S, theta0: math.log(S / theta0 - 1) / (3 * S),  # raises on arrays, wrong on numbers too
+            lambda S, theta0: math.log(S / theta0 - 1) / (2 * S) + S.shape[0],  # raises on numbers too
+        ],
+        ids=["numpy-wrong", "math-wrong", "fails-on-numbers"],
+    )
+    def test_no_hint_unless_right_on_numbers(self, student):
+        verdict = quiet_check_function("Ex", student, rise_time, RISE_CASES, scalar_case=(2.0, 0.01))
+        assert verdict.status == INCORRECT and "single numbers" not in verdict.message, verdict.message
+
+    def test_a_right_answer_is_right(self):
+        assert quiet_check_function("Ex", rise_time, rise_time, RISE_CASES, scalar_case=(2.0, 0.01)).status == CORRECT
+
+    @pytest.mark.parametrize(
+        "scalar_case, words",
+        [
+            ([2.0, 0.01], "scalar_case must be"),
+            (2.0, "scalar_case must be"),
+            ((), "scalar_case must be"),
+            (("2", 0.01), r"reference_fn raised TypeError.* on scalar_case"),
+            ((0.5, 1.0), r"reference_fn on scalar_case.*finite"),  # log of a negative number: NaN
+            ((2.0,), r"reference_fn raised TypeError.* on scalar_case"),
+        ],
+    )
+    def test_a_bad_scalar_case_is_the_instructors_error(self, scalar_case, words):
+        with pytest.raises(ValueError, match=words):
+            check_function("Ex", rise_time, rise_time, RISE_CASES, scalar_case=scalar_case)
 
 
 # ---------------------------------------------------------------- ready

@@ -20,7 +20,7 @@ from labhelpers.lessons import lesson02 as ref
 
 ALPHA, S, THETA0 = 0.8, 1.0, 1e-3  # the lesson's constants
 SEEDS = (0, 1, 2)
-ARRAYS_HINT = "works on single numbers but not on arrays"
+ARRAYS_HINT = "works on single numbers but raises on arrays"
 
 # The lesson's sample solutions (its `solution` cells), written as a student would.
 

@@ -103,7 +103,9 @@ def test_a_function_that_branches_on_its_values_gets_the_scalar_only_hint(number
 
     verdict = ref.self_check(number, branching, show=False)
     assert verdict.status == INCORRECT
-    assert "works on single numbers but raises on arrays (ValueError" in verdict.message, verdict.message
+    assert "works on single numbers but raises on arrays" in verdict.message and "ValueError" in verdict.message, (
+        verdict.message
+    )
 
 
 def test_a_function_that_fails_on_numbers_is_not_called_scalar_only():

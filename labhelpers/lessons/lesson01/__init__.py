@@ -3,7 +3,7 @@ self-checks the lesson calls (``ref.self_check(N, ...)``) and whose hidden check
 
 One module per exercise, ``exercise1`` ... ``exercise6``, each with its reference, cases, hints, checks and
 answer forms, and its ``EXERCISE``; ``common`` holds what several exercises share (the titles, the running
-example, the check with the scalar-only hint, the gradient flow). This package re-exports the names the
+example, the check that adds notes to a message, the gradient flow). This package re-exports the names the
 lesson and its tests use, and ties the exercises together in ``EXERCISES``.
 
 Book: lessons/lesson01_feedback.md (its self-checks).

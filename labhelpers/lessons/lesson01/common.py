@@ -1,13 +1,10 @@
-"""Lesson 1's shared pieces: the exercises' titles, the running example, the check that adds a hint for
-scalar-only (``math``) answers, the gradient flow the answer forms build on, and the tolerance that lets
-float32 answers pass.
+"""Lesson 1's shared pieces: the exercises' titles, the running example, the check that adds notes to a
+message, the gradient flow the answer forms build on, and the tolerance that lets float32 answers pass.
 
 Book: lessons/lesson01_feedback.md (Exercises 1-6).
 """
 
 from __future__ import annotations
-
-import re
 
 import numpy as np
 
@@ -35,22 +32,13 @@ EXAMPLE = dict(
     var=np.ones(3),
 )
 
-# A student's function that uses the `math` module fails on arrays with one of these TypeErrors.
-_SCALAR_ONLY = re.compile(r"converted to Python scalars|must be real number|only length-1 arrays")
-_ARRAYS_HINT = (
-    "Your function works on single numbers but not on arrays, as the lesson's later cells need: use numpy's "
-    "functions (`np.exp`, `np.log`), which work entry by entry, not those of the `math` module."
-)
 
-
-def _function_verdict(name, student_fn, reference_fn, cases, *, show, hints=None, rtol=1e-6, atol=1e-9, notes=()):
-    """``check_function``, with a hint for scalar-only (``math``) answers and ``notes``: pairs
-    ``(predicate(message), extra)`` whose extra text is added to an incorrect verdict's message."""
-    verdict = check_function(name, student_fn, reference_fn, cases, rtol=rtol, atol=atol, hints=hints, show=False)
+def _function_verdict(name, student_fn, reference_fn, cases, *, show, notes=(), **options):
+    """``check_function`` (``options``: its keywords), with ``notes``: pairs ``(predicate(message), extra)``
+    whose extra text is added to an incorrect verdict's message."""
+    verdict = check_function(name, student_fn, reference_fn, cases, show=False, **options)
     message = verdict.message
     if verdict.status == INCORRECT:
-        if _SCALAR_ONLY.search(message):
-            message = f"{message} {_ARRAYS_HINT}"
         for applies, extra in notes:
             if applies(message):
                 message = f"{message} {extra}"

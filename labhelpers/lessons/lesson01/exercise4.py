@@ -38,6 +38,8 @@ SIGMOID_MISTAKES = {
     "front of your exponential.": lambda t, S, theta0, var: S / (1 + (S - theta0) * np.exp(-2 * S * var * t)),
 }
 
+_SIGMOID_SCALARS = (2.0, 3.0, 1e-2, 0.5)  # t, S, theta0, var: a math.exp answer works on these
+
 
 def _check_sigmoid(sigmoid_mode, show=True):
     return _function_verdict(
@@ -47,6 +49,7 @@ def _check_sigmoid(sigmoid_mode, show=True):
         SIGMOID_CASES,
         hints=SIGMOID_MISTAKES,
         show=show,
+        scalar_case=_SIGMOID_SCALARS,
         **_SMOOTH_TOLERANCES,
     )
 
@@ -82,6 +85,7 @@ def _hidden_sigmoid(sigmoid_mode, rng):
         cases,
         hints=SIGMOID_MISTAKES,
         show=False,
+        scalar_case=_SIGMOID_SCALARS,
         **_SMOOTH_TOLERANCES,
     )
 
@@ -116,7 +120,7 @@ EXERCISE = Exercise(
     valid=((_sigmoid_float32,), (_sigmoid_logistic,)),
     wrong=(
         *(((wrong,), hint[:40]) for hint, wrong in SIGMOID_MISTAKES.items()),
-        ((_sigmoid_scalar_only,), "not on arrays"),
+        ((_sigmoid_scalar_only,), "works on single numbers but raises on arrays"),
         ((_sigmoid_decaying,), None),
     ),
 )

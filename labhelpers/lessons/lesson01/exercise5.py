@@ -37,6 +37,8 @@ HALF_RISE_MISTAKES = {
     ),
 }
 
+_HALF_RISE_SCALARS = (3.0, 1e-2, 0.5)  # S, theta0, var: a math.log answer works on these
+
 
 def _check_half_rise(half_rise_time, show=True):
     return _function_verdict(
@@ -46,6 +48,7 @@ def _check_half_rise(half_rise_time, show=True):
         HALF_RISE_CASES,
         hints=HALF_RISE_MISTAKES,
         show=show,
+        scalar_case=_HALF_RISE_SCALARS,
         **_SMOOTH_TOLERANCES,
     )
 
@@ -70,6 +73,7 @@ def _hidden_half_rise(half_rise_time, rng):
         cases,
         hints=HALF_RISE_MISTAKES,
         show=False,
+        scalar_case=_HALF_RISE_SCALARS,
         **_SMOOTH_TOLERANCES,
     )
 
@@ -104,7 +108,7 @@ EXERCISE = Exercise(
     valid=((_half_rise_float32,), (_half_rise_difference_of_logs,)),
     wrong=(
         *(((wrong,), hint[:40]) for hint, wrong in HALF_RISE_MISTAKES.items()),
-        ((_half_rise_scalar_only,), "not on arrays"),
+        ((_half_rise_scalar_only,), "works on single numbers but raises on arrays"),
         ((_half_rise_inverted,), "NaN"),
     ),
 )

@@ -14,9 +14,9 @@ import math
 
 import numpy as np
 
-from ...checks import Exercise
+from ...checks import Exercise, check_function
 from ...core import saturation_time
-from .common import _check_on_arrays, _hidden
+from .common import _hidden
 
 
 def reference_emergence(p, S, theta0, q=0.5):
@@ -81,14 +81,14 @@ _EMERGENCE_HINTS = {
 
 
 def _check_emergence(emergence_time, show=True):
-    return _check_on_arrays(
+    return check_function(
         EXERCISE.name,
         emergence_time,
         reference_emergence,
         _EMERGENCE_CASES,
-        _EMERGENCE_HINTS,
-        _EMERGENCE_SCALARS,
-        show,
+        hints=_EMERGENCE_HINTS,
+        scalar_case=_EMERGENCE_SCALARS,
+        show=show,
     )
 
 
@@ -128,5 +128,5 @@ EXERCISE = Exercise(
     reference=(reference_emergence,),
     valid=((_emergence_one_log,), (_emergence_float32,)),
     wrong=tuple(((f,), hint) for hint, f in _EMERGENCE_HINTS.items())
-    + (((_with_math_log,), "works on single numbers but not on arrays"), ((_with_log10,), None)),
+    + (((_with_math_log,), "works on single numbers but raises on arrays"), ((_with_log10,), None)),
 )

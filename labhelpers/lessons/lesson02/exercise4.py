@@ -14,8 +14,8 @@ import math
 
 import numpy as np
 
-from ...checks import Exercise
-from .common import _check_on_arrays, _hidden
+from ...checks import Exercise, check_function
+from .common import _hidden
 
 
 def reference_count(T, t_first, alpha):
@@ -77,8 +77,14 @@ _COUNT_HINTS = {
 
 
 def _check_count(skills_emerged, show=True):
-    return _check_on_arrays(
-        EXERCISE.name, skills_emerged, reference_count, _COUNT_CASES, _COUNT_HINTS, _COUNT_SCALARS, show
+    return check_function(
+        EXERCISE.name,
+        skills_emerged,
+        reference_count,
+        _COUNT_CASES,
+        hints=_COUNT_HINTS,
+        scalar_case=_COUNT_SCALARS,
+        show=show,
     )
 
 
@@ -111,8 +117,8 @@ EXERCISE = Exercise(
     valid=((_count_as_int,), (_count_one_by_one,)),
     wrong=tuple(((f,), hint) for hint, f in _COUNT_HINTS.items())
     + (
-        ((_count_with_math_floor,), "works on single numbers but not on arrays"),
-        ((_count_with_int,), "works on single numbers but not on arrays"),
+        ((_count_with_math_floor,), "works on single numbers but raises on arrays"),
+        ((_count_with_int,), "works on single numbers but raises on arrays"),
         ((_count_precedence,), None),
     ),
 )

@@ -15,8 +15,8 @@ import math
 import numpy as np
 
 from ... import emergence as em
-from ...checks import Exercise
-from .common import _check_on_arrays, _hidden
+from ...checks import Exercise, check_function
+from .common import _hidden
 
 
 def reference_seen(D, p):
@@ -64,8 +64,14 @@ _SEEN_HINTS = {
 
 
 def _check_seen(seen_probability, show=True):
-    return _check_on_arrays(
-        EXERCISE.name, seen_probability, reference_seen, _SEEN_CASES, _SEEN_HINTS, _SEEN_SCALARS, show
+    return check_function(
+        EXERCISE.name,
+        seen_probability,
+        reference_seen,
+        _SEEN_CASES,
+        hints=_SEEN_HINTS,
+        scalar_case=_SEEN_SCALARS,
+        show=show,
     )
 
 
@@ -91,5 +97,5 @@ EXERCISE = Exercise(
     reference=(reference_seen,),
     valid=((_seen_expm1,),),
     wrong=tuple(((f,), hint) for hint, f in _SEEN_HINTS.items())
-    + (((_seen_with_math,), "works on single numbers but not on arrays"), ((_seen_one_short,), None)),
+    + (((_seen_with_math,), "works on single numbers but raises on arrays"), ((_seen_one_short,), None)),
 )

@@ -68,6 +68,9 @@ RANK_MISTAKES = {
     "You counted the modes that are still waiting. Count those that have passed half their target.": _waiting,
 }
 
+# One mode, with a single s and theta0 (the times stay an array): an answer with `math.log` works on it.
+_RANK_SCALARS = (np.linspace(0, 8, 161), 2.0, 1e-3)
+
 
 def _check_rank(learned_rank, show=True):
     return check_function(
@@ -76,6 +79,7 @@ def _check_rank(learned_rank, show=True):
         reference_learned_rank,
         RANK_CASES,
         hints=RANK_MISTAKES,
+        scalar_case=_RANK_SCALARS,
         show=show,
     )
 
@@ -92,7 +96,7 @@ def _hidden_rank(learned_rank, rng):
         end = 1.3 * np.max(half_rise_time(s, theta0))
         cases.append((np.sort(rng.uniform(0, end, size=int(rng.integers(500, 1500)))), s, theta0))
     name, student = "Exercise 3: learned_rank", _clearer(learned_rank)
-    return check_function(name, student, reference_learned_rank, cases, show=False)
+    return check_function(name, student, reference_learned_rank, cases, scalar_case=_RANK_SCALARS, show=False)
 
 
 def _learned_rank_loop(t, s, theta0):
@@ -116,7 +120,10 @@ EXERCISE = Exercise(
     ),
     wrong=(
         *(((mistake,), hint) for hint, mistake in RANK_MISTAKES.items()),
-        ((lambda t, s, theta0: _rank_from(math.log(s / theta0 - 1) / (2 * s), t),), "math module"),
+        (
+            (lambda t, s, theta0: _rank_from(math.log(s / theta0 - 1) / (2 * s), t),),
+            "works on single numbers but raises on arrays",
+        ),
         ((_minus_one_outside,), None),
     ),
 )

@@ -60,6 +60,8 @@ DUALITY_MISTAKES = {
     "For unit-norm A and B, ‖A − B‖² = 2 − 2⟨A, B⟩: did you drop a 2?": _dropped_two,
 }
 
+_DUALITY_SCALARS = (4,)  # one number of classes: an answer with `math.sqrt` works on it
+
 
 def _check_duality(ufm_self_duality, show=True):
     return check_function(
@@ -68,6 +70,7 @@ def _check_duality(ufm_self_duality, show=True):
         reference_self_duality,
         DUALITY_CASES,
         hints=DUALITY_MISTAKES,
+        scalar_case=_DUALITY_SCALARS,
         show=show,
     )
 
@@ -77,7 +80,12 @@ def _hidden_duality(ufm_self_duality, rng):
     sizes = [int(C) for C in rng.integers(8, 1001, size=8) if int(C) not in DUALITY_CASES[:-1]]
     cases = [sizes[0], np.int64(sizes[1]), np.array(sizes[2:])]
     return check_function(
-        "Exercise 5: ufm_self_duality", _clearer(ufm_self_duality), reference_self_duality, cases, show=False
+        "Exercise 5: ufm_self_duality",
+        _clearer(ufm_self_duality),
+        reference_self_duality,
+        cases,
+        scalar_case=_DUALITY_SCALARS,
+        show=False,
     )
 
 
@@ -103,7 +111,7 @@ EXERCISE = Exercise(
     wrong=(
         *(((mistake,), hint) for hint, mistake in DUALITY_MISTAKES.items()),
         ((_plus_sign,), None),
-        ((_scalar_only,), "math module"),
+        ((_scalar_only,), "works on single numbers but raises on arrays"),
         ((_negative_power,), "negative powers"),
     ),
 )

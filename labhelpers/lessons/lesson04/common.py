@@ -1,15 +1,13 @@
 """What several of Lesson 4's exercises share: the target strengths and the task samples of the lesson's Setup
-cell, the scalar-only hint (Exercises 1 and 3) and how a check shows a verdict it has edited, the float32
-form of an answer and the table of mistakes turned into wrong answers (every exercise).
+cell, how a check shows a verdict it has edited, the float32 form of an answer and the table of mistakes turned
+into wrong answers (every exercise).
 
 Book: lessons/lesson04_regimes.md (Setup, and Exercises 1 to 7).
 """
 
-import warnings
-
 import numpy as np
 
-from ...checks import INCORRECT, Verdict, make_verdict
+from ...checks import make_verdict
 from ...core import whiten
 
 S_TARGET = np.array([3.0, 1.0, 0.3])  # the target strengths of the lesson's task
@@ -29,42 +27,9 @@ X_TRAIN, Y_TRAIN = _task_samples()  # the same samples as the lesson's X_train, 
 
 
 # ---------------------------------------------------------------- shared by the checks
-_SCALAR_ONLY = (
-    "Your function works on single numbers but raises on arrays ({error}), and later cells call it on "
-    "arrays. Use numpy's functions, which work entry by entry: np.sqrt rather than math.sqrt, np.where "
-    "rather than an `if` on the values."
-)
-
-
 def _show(verdict, show):
-    """Display a verdict made with ``show=False`` (the checks of Exercises 1, 3 and 4 may replace its message
-    first)."""
+    """Display a verdict made with ``show=False`` (the check of Exercise 4 may replace its message first)."""
     return make_verdict(verdict.name, verdict.status, verdict.message, show=show)
-
-
-def _raises(function, args):
-    """The exception ``function(*args)`` raises (its text), or ``None`` when it returns."""
-    try:
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            function(*args)
-    except BaseException as error:  # the student's function: whatever it raises is only looked at
-        try:
-            return f"{type(error).__name__}: {error}"[:120]
-        except BaseException:
-            return type(error).__name__
-    return None
-
-
-def _unless_scalar_only(verdict, function, scalar_args, cases):
-    """``verdict``, or the scalar-only hint when ``function`` runs on numbers but raises on an array case."""
-    if verdict.status != INCORRECT or not callable(function) or _raises(function, scalar_args) is not None:
-        return verdict
-    for case in cases:
-        error = _raises(function, case)
-        if error is not None:
-            return Verdict(verdict.name, INCORRECT, _SCALAR_ONLY.format(error=error))
-    return verdict
 
 
 # ---------------------------------------------------------------- shared by the answer forms

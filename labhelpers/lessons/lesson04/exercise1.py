@@ -9,7 +9,7 @@ import numpy as np
 
 from ...checks import Exercise, check_function
 from ...core import layers_from_product
-from .common import _as_float32, _hints, _show, _unless_scalar_only
+from .common import _as_float32, _hints
 
 
 def reference_scales(lam, theta0):
@@ -58,15 +58,15 @@ def _scale_cases(rng):
 
 
 def _check_scales(layer_scales, show=True):
-    verdict = check_function(
+    return check_function(
         "Exercise 1: layer_scales",
         layer_scales,
         reference_scales,
         SCALE_CASES,
         hints=_SCALE_HINTS,
-        show=False,
+        scalar_case=(1.0, 0.5),
+        show=show,
     )
-    return _show(_unless_scalar_only(verdict, layer_scales, (1.0, 0.5), SCALE_CASES), show)
 
 
 def _hidden_scales(layer_scales, rng):

@@ -8,7 +8,7 @@ Book: lessons/lesson04_regimes.md (Exercise 3).
 import numpy as np
 
 from ...checks import Exercise, check_function
-from .common import S_TARGET, _as_float32, _hints, _show, _unless_scalar_only
+from .common import S_TARGET, _as_float32, _hints
 
 
 def reference_speed(theta, s, lam):
@@ -51,15 +51,15 @@ def _speed_cases(rng):
 
 
 def _check_speed(mode_speed, show=True):
-    verdict = check_function(
+    return check_function(
         "Exercise 3: mode_speed",
         mode_speed,
         reference_speed,
         SPEED_CASES,
         hints=_SPEED_HINTS,
-        show=False,
+        scalar_case=(0.3, 1.0, 2.0),
+        show=show,
     )
-    return _show(_unless_scalar_only(verdict, mode_speed, (0.3, 1.0, 2.0), SPEED_CASES), show)
 
 
 def _hidden_speed(mode_speed, rng):
