@@ -6,7 +6,8 @@ One subpackage per chapter of the book, on top of a shared core:
   gradient flow and descent, data moments and MNIST. Its public names are also available here, as
   ``labhelpers.gradient_flow`` and so on.
 - :mod:`labhelpers.emergence` (chapter 2), :mod:`labhelpers.collapse` (chapter 3),
-  :mod:`labhelpers.regimes` (chapter 4), :mod:`labhelpers.grokking` (chapter 5).
+  :mod:`labhelpers.regimes` (chapter 4), :mod:`labhelpers.grokking` (chapter 5),
+  :mod:`labhelpers.limits` (chapter 6).
 - :mod:`labhelpers.runs`: provenance, result files and the stored runs; :mod:`labhelpers.widgets`:
   the interactive explorers; :mod:`labhelpers.plotting`: the course's figure style;
   :mod:`labhelpers.checks`: the lessons' self-checks.
@@ -16,7 +17,7 @@ Chapters and lessons use one style: ``import labhelpers as lh``, then ``lh.gradi
 ``lh.collapse.saxe_modes`` for another chapter's (see the book's appendix "How the code is organised").
 """
 
-from . import checks, collapse, core, emergence, grokking, plotting, regimes, runs, widgets
+from . import checks, collapse, core, emergence, grokking, limits, plotting, regimes, runs, widgets
 from .core import *  # noqa: F403  (the core's public names, listed in core.__all__)
 from .core import __all__ as _core_names
 
@@ -28,6 +29,7 @@ __all__ = [
     "core",
     "emergence",
     "grokking",
+    "limits",
     "plotting",
     "regimes",
     "runs",

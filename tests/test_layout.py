@@ -26,9 +26,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE_DIR = ROOT / "labhelpers"
 
-CHAPTERS = ("emergence", "collapse", "regimes", "grokking")
+CHAPTERS = ("emergence", "collapse", "regimes", "grokking", "limits")
 # The alias of each chapter package in its chapter and lesson: `from labhelpers import collapse as co`.
-ALIASES = {"emergence": "em", "collapse": "co", "regimes": "rg", "grokking": "gk"}
+ALIASES = {"emergence": "em", "collapse": "co", "regimes": "rg", "grokking": "gk", "limits": "lm"}
 # The packages that core may not import.
 ABOVE_CORE = (*CHAPTERS, "runs", "widgets")
 # The packages with an API page (book/api/<name>.md).

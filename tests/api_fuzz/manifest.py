@@ -101,7 +101,18 @@ class Entry:
         return None if parameter is None or parameter.default is inspect.Parameter.empty else parameter.default
 
 
-SUBPACKAGES = ("core", "emergence", "collapse", "regimes", "grokking", "runs", "widgets", "plotting", "checks")
+SUBPACKAGES = (
+    "core",
+    "emergence",
+    "collapse",
+    "regimes",
+    "grokking",
+    "limits",
+    "runs",
+    "widgets",
+    "plotting",
+    "checks",
+)
 
 
 def public_callables() -> dict[str, Callable]:
@@ -630,6 +641,21 @@ ENTRY_LIST = [
        lambda: dict(times=_t(), simulation=np.linspace(0, 1, 5), theory=np.linspace(0, 1, 5)),
        times=VECTOR, simulation=ARRAY, theory=ARRAY, ax=AXES, labels=k.fixed("optional curve labels"), every=SIZE,
        xlabel=TEXT, ylabel=TEXT, colors=COLORS, legend=LEGEND),
+    # limits: depth (chapter 6)
+    _e("limits.deep_mode_rate", lambda: dict(theta=[0.1, 0.5], target_scale=1.0, depth=3, variance=1.0),
+       theta=NONNEG_ARRAY, target_scale=POS_ARRAY, depth=k.size(minimum=2), variance=POS_ARRAY),
+    _e("limits.deep_saturation_time",
+       lambda: dict(fraction=0.9, target_scale=[1.0, 2.0], theta0=1e-3, depth=3, variance=1.0),
+       fraction=FRACTION, target_scale=POS_ARRAY, theta0=POS_ARRAY, depth=k.size(minimum=2), variance=POS_ARRAY),
+    _e("limits.deep_half_rise_time", lambda: dict(target_scale=[1.0, 2.0], theta0=1e-3, depth=4, variance=1.0),
+       target_scale=POS_ARRAY, theta0=POS_ARRAY, depth=k.size(minimum=2), variance=POS_ARRAY),
+    _e("limits.deep_mode", lambda: dict(t=_t(), target_scale=1.0, theta0=1e-3, depth=3, variance=1.0),
+       t=TIMES, target_scale=POS_ARRAY, theta0=POS_ARRAY, depth=k.size(minimum=2), variance=POS_ARRAY),
+    _e("limits.stage_overlap",
+       lambda: dict(target_scales=[2.0, 1.5, 1.0], theta0=1e-2, depth=3, variance=1.0, level=0.9),
+       target_scales=k.array(ndim=1, low=0.0, low_open=True), theta0=POS_ARRAY, depth=k.size(minimum=2),
+       variance=POS_ARRAY, level=FRACTION),
+    _e("limits.DeepDiagonalNetwork", lambda: dict(depth=3, input_dim=2), depth=k.size(minimum=2), input_dim=SIZE),
     # checks: self-checks never raise to a student (item 8)
     _e("checks.check", lambda: dict(name="q1", answer=[1.0, 2.0], expected=[1.0, 2.0], show=False),
        name=TEXT, answer=k.student(), expected=k.fixed("the instructor's reference value"), rtol=NONNEG, atol=NONNEG,
