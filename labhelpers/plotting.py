@@ -317,6 +317,8 @@ def phase_portrait(
 ):
     """The (a, b) plane of one diagonal-network mode (Eq. 6) with arrows of the flow.
 
+    Paper: Eq. 6, Eq. 8.
+
     Draws the flow field, the conserved hyperbolas ``a^2 - b^2 = C`` for the given imbalances
     (Eq. 8), the two branches of global minima ``a b = S``, and optionally trajectories.
 
@@ -509,6 +511,8 @@ _MAP_COLUMNS = (
 
 def course_map():
     """The map of the book (our version of the paper's Fig. 1): principle, regimes, mechanisms, phenomena.
+
+    Paper: Fig. 1.
 
     The feedback principle sits at the top; it amplifies (small, balanced layers) or is muted
     (unbalanced layers, large weights); below each regime sit the mechanisms and the phenomena they

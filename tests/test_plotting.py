@@ -66,6 +66,7 @@ def test_theory_vs_simulation_draws_on_given_axes_with_labels():
     assert ax.get_xlabel() == "time $t$"
 
 
+@pytest.mark.paper("Eq. 6", "Eq. 8")
 def test_phase_portrait_draws_the_conserved_hyperbolas_and_minima():
     S, imbalances, extent = 0.8, [-1.0, 0.0, 0.5, 1e-3], 2.0
     ax = lh.plotting.phase_portrait(S, imbalances=imbalances, extent=extent, density=11)
@@ -148,6 +149,7 @@ def test_glue_prints_without_myst_nb(monkeypatch, capsys):
     assert capsys.readouterr().out == "fb_slope = 0.988\nfb_count = 7\n"
 
 
+@pytest.mark.paper("Fig. 1")
 def test_course_map_shows_the_four_phenomena():
     fig = lh.plotting.course_map()
     texts = {t.get_text() for ax in fig.axes for t in ax.texts}

@@ -172,6 +172,8 @@ def _geometry(features, labels, n_classes, classifier=None) -> _Geometry:
 def class_means(features, labels, *, n_classes: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Class means ``mu_c`` (App. F, Eq. 62) and global mean ``mu_G`` (Eq. 63) of features.
 
+    Paper: Eqs. 62-63.
+
     ``mu_G`` is the mean over all samples (for balanced classes, the mean of the class means).
 
     Parameters
@@ -254,6 +256,8 @@ def _scalar(value):
 def nc1(features, labels, *, n_classes: int | None = None, rcond: float = DEFAULT_RCOND):
     """NC1, within-class variability relative to between-class spread: ``(1/C) Tr(Sigma_W Sigma_B^+)`` (Eq. 65).
 
+    Paper: Eqs. 64-65.
+
     ``Sigma_W = (1/N) sum_i (h_i - mu_yi)(h_i - mu_yi)^T`` and ``Sigma_B = (1/C) sum_c (mu_c - mu_G)(mu_c - mu_G)^T``.
     The pseudo-inverse keeps the eigenvalues of ``Sigma_B`` above ``rcond`` times the largest (``Sigma_B`` has
     rank at most ``C - 1``, and only those directions count). Invariant to scaling, translating and rotating
@@ -282,6 +286,8 @@ def nc1(features, labels, *, n_classes: int | None = None, rcond: float = DEFAUL
 def nc2(features, labels, *, n_classes: int | None = None) -> dict:
     """NC2, convergence of the centred class means ``M`` (rows ``mu_c - mu_G``) to a simplex ETF (Eq. 66).
 
+    Paper: Eq. 66.
+
     Four numbers, all 0 for a simplex ETF and invariant to scaling the features and relabelling:
 
     - ``equinorm``: coefficient of variation (std / mean) of the norms ``||mu_c - mu_G||``;
@@ -309,6 +315,8 @@ def nc2(features, labels, *, n_classes: int | None = None) -> dict:
 def nc3(features, labels, classifier, *, n_classes: int | None = None):
     """NC3, self-duality: ``||W/||W||_F - M/||M||_F||_F`` (Eq. 67), ``W`` (C, D) and ``M`` the centred means.
 
+    Paper: Eq. 67.
+
     0 when the classifier rows are proportional to the centred class means. Invariant to scaling
     features and classifier and to relabelling (rows of ``W`` permuted with the classes).
 
@@ -335,6 +343,8 @@ def nc3(features, labels, classifier, *, n_classes: int | None = None):
 
 def nc4(features, labels, classifier, bias=None, *, n_classes: int | None = None):
     """NC4, the fraction of samples where ``argmax_c (W h + b)_c`` differs from the nearest class mean (Eq. 68).
+
+    Paper: Eq. 68.
 
     Ties go to the lowest class index in both rules.
 
@@ -411,6 +421,8 @@ def collapse_metrics(
     rcond: float = DEFAULT_RCOND,
 ) -> CollapseMetrics:
     """All neural collapse metrics (NC1-NC4, App. F) from one computation of the class means.
+
+    Paper: Eqs. 61-68.
 
     Parameters
     ----------

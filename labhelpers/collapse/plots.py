@@ -131,6 +131,8 @@ def _ufm_run(trajectory) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def plot_feature_snapshots(trajectory: Trajectory, times, *, axes=None) -> np.ndarray:
     """Snapshots of an unconstrained-feature-model run (:func:`train_ufm`) in the plane of :func:`class_plane`.
 
+    Paper: Fig. 5.
+
     Parameters
     ----------
     trajectory : Trajectory

@@ -147,6 +147,8 @@ def mode_basis(sigma_xy) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def aligned_init(sigma_xy, hidden_dim: int, theta0, *, seed: int = 0) -> dict[str, np.ndarray]:
     """A balanced start of :class:`~labhelpers.core.LinearNetwork` aligned with the modes (App. D.4).
 
+    Paper: Eqs. 49-51.
+
     ``W1 = U diag(sqrt(theta0)) R^T`` and ``W2 = R diag(sqrt(theta0)) V^T`` with ``R`` (p x m) a random matrix
     with orthonormal columns and ``m = min(r, p)`` modes. Then ``W1 W2 = U diag(theta0) V^T`` (each mode
     starts at ``theta0``) and ``W2 W2^T - W1^T W1 = 0`` (balanced, the conserved quantity of Eq. 8 is zero):
@@ -187,6 +189,8 @@ def aligned_init(sigma_xy, hidden_dim: int, theta0, *, seed: int = 0) -> dict[st
 def mode_strengths(end_to_end, sigma_xy) -> np.ndarray:
     """Mode strengths ``theta_a = u_a^T W1 W2 v_a`` of end-to-end maps, in the modes of ``sigma_xy`` (Eq. 12).
 
+    Paper: Eq. 12.
+
     Parameters
     ----------
     end_to_end : Trajectory or array_like, shape (..., d, c)
@@ -214,6 +218,8 @@ def mode_strengths(end_to_end, sigma_xy) -> np.ndarray:
 
 def saxe_modes(t, sigma_xy, theta0) -> np.ndarray:
     """Every mode of ``sigma_xy`` on its sigmoid: the paper's Eq. 12 (book: nc-saxe).
+
+    Paper: Eq. 12, Eqs. 57-59.
 
     ``theta_a(t) = s_a / (1 + (s_a / theta0_a - 1) exp(-2 s_a t))``, the sigmoid
     of :func:`labhelpers.core.sigmoidal_mode` with ``S = s_a`` and ``E[x^2] = 1``
@@ -313,6 +319,8 @@ def effective_rank(matrix) -> np.ndarray:
 
 def numerical_rank(matrix, *, rtol: float = 1e-6, atol: float = 0.0) -> np.ndarray:
     """Number of singular values above ``max(atol, rtol * s_max)``.
+
+    Paper: Eq. 13.
 
     With ``atol`` set to a fixed level (e.g. half the smallest target singular value) it counts the modes
     learned so far, the staircase of greedy learning; with ``rtol`` it is the numerical rank (Eq. 13: the

@@ -80,6 +80,8 @@ class UnconstrainedFeatures(Model):
 def ufm_limit(n_classes: int, n_per_class: int, *, bias: bool = False) -> dict[str, float]:
     """What the unconstrained feature model reaches from a small start (the derivation below).
 
+    Paper: Eq. 13.
+
     Setting: :func:`train_ufm`, ``C`` balanced classes of ``n`` samples, one-hot targets ``Y`` (N x C),
     loss ``1/2 ||H W^T + 1 b^T - Y||_F^2``, feature dimension ``D >= C``, gradient flow from a small
     start (scale ``sigma``).
@@ -202,6 +204,8 @@ def train_ufm(
     max_evaluations: int = MAX_EVALUATIONS,
 ) -> Trajectory:
     """Train the unconstrained feature model on one-hot targets from a small random start.
+
+    Paper: Eq. 13, Fig. 5.
 
     ``C`` classes of ``n`` samples each (labels in blocks, ``0 .. 0, 1 .. 1, ...``); ``H`` and ``W`` start
     with independent ``N(0, init_scale^2)`` entries and ``b`` at 0; the loss is
@@ -363,6 +367,8 @@ def _ufm_descent(model, params0, moments, t_max: float, n_times: int, lr: float 
 
 def simplex_etf(n_classes: int, dim: int, *, scale: float = 1.0, seed: int = 0) -> np.ndarray:
     """A simplex equiangular tight frame: ``C`` vectors in ``R^D`` with equal norms and cosines ``-1/(C-1)``.
+
+    Paper: Eq. 66.
 
     Rows ``m_c = scale sqrt(C/(C-1)) R e_c'`` where the ``e_c'`` are the standard basis vectors of ``R^C``
     projected off the all-ones direction and ``R`` maps that ``(C-1)``-dimensional space isometrically into

@@ -57,7 +57,10 @@ class Moments:
         return self.sigma_xy.shape[1]
 
     def loss(self, end_to_end: np.ndarray) -> np.ndarray:
-        """Population loss (Eq. 2) of end-to-end maps of shape (..., d, c) or (..., d) for c = 1."""
+        """Population loss (Eq. 2) of end-to-end maps of shape (..., d, c) or (..., d) for c = 1.
+
+        Paper: Eq. 2.
+        """
         P = check.as_array("end_to_end", end_to_end)
         if P.ndim == 0:
             raise ValueError(
@@ -100,6 +103,8 @@ def _validated(name: str, moments) -> Moments:
 
 def teacher_moments(variances, target_scales) -> Moments:
     """Moments of the paper's setup: independent inputs with ``E[x_i^2] = variances[i]`` and Eq. 1.
+
+    Paper: Eq. 1.
 
     Parameters
     ----------

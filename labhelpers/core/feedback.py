@@ -23,6 +23,8 @@ _BIG, _SMALL = 2.0**500, 2.0**-500
 def imbalance(model: Model, params):
     """The quantity that gradient flow conserves (Eq. 8 and App. D.3).
 
+    Paper: Eq. 8, Eqs. 46-48.
+
     - :class:`~labhelpers.core.DiagonalLinearNetwork`: ``C_i = a_i^2 - b_i^2``, shape (..., d).
     - :class:`~labhelpers.core.LinearNetwork`: ``W2 W2^T - W1^T W1``, shape (..., p, p).
     - :class:`~labhelpers.core.DeepLinearNetwork`: one matrix ``W(l+1) W(l+1)^T - Wl^T Wl`` per hidden
@@ -88,6 +90,8 @@ def _rescaled(C: np.ndarray, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray,
 
 def product_flow(theta, target_scale, *, imbalance=0.0, variance=1.0):
     """Closed equation for the product ``theta = ab``: ``theta' = sqrt(C^2 + 4 theta^2) E[x^2] (S - theta)``.
+
+    Paper: Eqs. 36-38.
 
     The factor ``sqrt(C^2 + 4 theta^2) = a^2 + b^2`` is the feedback: it is small when both layers
     are small (slow start) and grows as the mode is learned. Compare the linear model, Eq. 7,
@@ -157,6 +161,8 @@ def _trajectory_params(trajectory) -> dict:
 
 def imbalance_drift(model: Model, trajectory) -> np.ndarray:
     """How far the conserved imbalance has moved at each recorded time, run by run.
+
+    Paper: Eq. 8.
 
     Gradient flow keeps the imbalance of :func:`imbalance` constant (Eq. 8); gradient descent
     changes it by ``O(lr^2)`` per step. This returns the largest entry of ``|Q(t) - Q(0)|``, taken

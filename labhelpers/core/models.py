@@ -122,7 +122,10 @@ class Model:
         return self._finite("residual", residual, params)
 
     def loss(self, params: Params, moments: Moments) -> np.ndarray:
-        """Population loss (Eq. 2), one value per run in the batch."""
+        """Population loss (Eq. 2), one value per run in the batch.
+
+        Paper: Eq. 2.
+        """
         self._check_moments(moments)
         params = self._arrays(params)
         with np.errstate(over="ignore", invalid="ignore"):
@@ -174,7 +177,10 @@ def _swap(x):
 
 
 class LinearModel(Model):
-    """Linear model ``f(x) = x^T theta`` (Eq. 5). Its flow is Eq. 7: ``theta' = sigma_xy - sigma_xx theta``."""
+    """Linear model ``f(x) = x^T theta`` (Eq. 5). Its flow is Eq. 7: ``theta' = sigma_xy - sigma_xx theta``.
+
+    Paper: Eq. 5, Eq. 7, Eq. 21, Eqs. 26-29.
+    """
 
     param_names = ("theta",)
 
@@ -196,6 +202,8 @@ class LinearModel(Model):
 
 class DiagonalLinearNetwork(Model):
     """Diagonal linear network ``f(x) = sum_i a_i b_i x_i`` (Eq. 3), scalar output.
+
+    Paper: Eq. 3, Eq. 6, Eqs. 32-35.
 
     Flow (Eq. 6, for any input covariance): ``a' = b * E``, ``b' = a * E`` with
     ``E = sigma_xy - sigma_xx (a*b)``; for independent inputs ``E_i = E[x_i^2](S_i - a_i b_i)``.
@@ -226,6 +234,8 @@ class DiagonalLinearNetwork(Model):
 
 class LinearNetwork(Model):
     """Two-layer linear network ``f(x) = x^T W1 W2`` (Eq. 4), ``W1`` (d, p), ``W2`` (p, c).
+
+    Paper: Eq. 4, Eqs. 40-45.
 
     Flow (App. D.3, Eq. 45): ``W1' = E W2^T``, ``W2' = W1^T E`` with ``E = sigma_xy - sigma_xx W1 W2``.
     """

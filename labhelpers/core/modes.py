@@ -21,6 +21,8 @@ from . import validation as check
 def linear_mode(t, target_scale, *, variance=1.0, theta0=0.0):
     """Mode of the linear model (Eq. 7 solved; Eq. 10 for ``theta0 = 0``).
 
+    Paper: Eq. 10, Eqs. 30-31.
+
     ``theta(t) = S + (theta0 - S) exp(-E[x^2] t)``: exponential saturation from the start. Finite and accurate
     from subnormal to 1e308 arguments: early on it is evaluated as ``theta0 e^{-x} - S expm1(-x)``.
     """
@@ -46,6 +48,8 @@ def linear_mode(t, target_scale, *, variance=1.0, theta0=0.0):
 
 def sigmoidal_mode(t, target_scale, theta0, *, variance=1.0):
     """Mode of the diagonal linear network from a balanced start (Eq. 9).
+
+    Paper: Eq. 9, Eq. 39.
 
     The solution of ``theta' = 2 theta E[x^2] (S - theta)`` from
     ``a(0) = b(0)`` (Eq. 9 of the paper; chapter 1, "A first look at
@@ -269,6 +273,8 @@ def _log_aligned_square(theta, C, log_abs_C):
 
 def half_rise_time(target_scale, theta0, *, variance=1.0):
     """Time for a balanced mode to reach half its target (from Eq. 9).
+
+    Paper: Eq. 9.
 
     ``t_1/2 = ln(S/theta0 - 1) / (2 S E[x^2])``: inversely proportional to the target scale and the
     input variance, and logarithmic in the initial scale. Needs ``0 < theta0 < S/2``. A time beyond the

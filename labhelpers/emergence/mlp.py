@@ -224,6 +224,8 @@ def train_mlp_batched(
 ) -> MLPTrajectory:
     """Train ``R = len(seeds)`` two-layer ReLU networks on sparse parity as one batched computation.
 
+    Paper: Fig. 4.
+
     Each step draws, for every run, a minibatch of ``batch_size`` samples uniformly (with replacement)
     from its training set, and takes one optimiser step on ``1/2 mean (f - y)^2``. The runs' parameters
     are stacked along a leading axis; the loss summed over runs gives each run its own gradient, and the

@@ -34,6 +34,8 @@ from ..core import validation as check
 def power_law_frequencies(n_tasks: int, alpha) -> np.ndarray:
     """Normalised task frequencies ``p_k = k^-(alpha+1) / sum_j j^-(alpha+1)``, ``k = 1..n_tasks`` (Eq. 11).
 
+    Paper: Eq. 11.
+
     Parameters
     ----------
     n_tasks : int
@@ -236,6 +238,8 @@ class SparseParity:
 
     def skills(self, X) -> np.ndarray:
         """Skill functions ``g_k(x) = 1[control = k] prod_{j in M_k} x_j`` of Eq. 11.
+
+        Paper: Eq. 11.
 
         Parameters
         ----------

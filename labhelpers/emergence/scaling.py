@@ -107,6 +107,8 @@ def _finite_loss(loss: np.ndarray, S) -> np.ndarray:
 def loss_in_data(n_samples, frequencies, *, target_scale=1.0, shots=1) -> np.ndarray:
     """Expected loss after training to convergence on ``D`` samples: ``S^2/2 sum_k p_k (1 - p_k)^D`` (App. E).
 
+    Paper: Eq. 60.
+
     Under the assumption of :func:`skill_strength_in_data` (a skill is learned iff it appears, or iff it
     appears at least ``shots`` times: then ``(1 - p_k)^D`` becomes ``P(Bin(D, p_k) < shots)``). Scales as
     ``D^(-alpha/(alpha+1))`` for any fixed ``shots``.
@@ -138,6 +140,8 @@ def loss_in_data(n_samples, frequencies, *, target_scale=1.0, shots=1) -> np.nda
 
 def loss_in_parameters(n_skills, frequencies, *, target_scale=1.0) -> np.ndarray:
     """Loss after training to convergence with only the first ``N`` skills: ``S^2/2 sum_{k >= N} p_k`` (App. E).
+
+    Paper: Eq. 60.
 
     Scales as ``N^(-alpha)``. The tail sums are accumulated from the rarest skill upwards, so they keep
     full relative precision even when they are tiny.

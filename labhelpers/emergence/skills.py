@@ -116,6 +116,8 @@ def _strength_arguments(t, frequencies, target_scale, theta0) -> tuple[np.ndarra
 def skill_strength(t, frequencies, *, target_scale=1.0, theta0=1e-3) -> np.ndarray:
     """Strength ``R_k(t) = theta_k(t) / S`` of each skill under gradient flow (Eq. 9 with ``E[x^2] -> p_k``).
 
+    Paper: Eq. 9, Eq. 11.
+
     ``R_k(t) = 1 / (1 + (S/theta0 - 1) exp(-2 S p_k t))``: a sigmoid in ``log t``, delayed until
     ``t ≈ ln(S/theta0) / (2 S p_k)``. A skill with ``p_k = 0`` (absent from a finite training set, with
     empirical frequencies in place of ``p_k``) never moves: ``R_k = theta0 / S``. Finite over the whole
@@ -177,6 +179,8 @@ def emergence_time(frequencies, *, target_scale=1.0, theta0=1e-3) -> np.ndarray:
 def skill_strength_in_data(n_samples, frequencies, *, shots=1) -> np.ndarray:
     """Expected strength of each skill after training to convergence on ``n_samples`` samples (App. E, Eq. 60).
 
+    Paper: Eq. 60.
+
     Assumption (Nam et al. 2024a): a skill is learned (``R_k = 1``) iff the training set holds at least
     ``shots`` samples that ask for it, and not at all otherwise. The skill model itself learns every
     skill it sees once (``shots = 1``: with ``D`` independent samples the probability is
@@ -224,6 +228,8 @@ def _shots(value) -> float:
 
 def skill_strength_in_parameters(n_skills, n_tasks: int) -> np.ndarray:
     """Strength of each skill after training to convergence with only the first ``n_skills`` in the model.
+
+    Paper: Eq. 60.
 
     ``R_k = 1`` for ``k < N`` and ``0`` otherwise (App. E, Eq. 60): a skill the model lacks is never
     learned, one it has is learned fully.
@@ -292,6 +298,8 @@ def skill_loss(strengths, frequencies, *, target_scale=1.0) -> np.ndarray:
 def skill_moments(frequencies, *, target_scale=1.0) -> Moments:
     """Population second moments of the skill model: skills as inputs of variance ``p_k``, target ``S sum_k g_k``.
 
+    Paper: Eq. 11.
+
     The skill model is the diagonal linear network (Eq. 3) on these moments (Eq. 11), i.e.
     :func:`labhelpers.core.teacher_moments` with variances ``p_k`` and target scales ``S``.
     """
@@ -353,6 +361,8 @@ def simulate_skill_model(
     max_evaluations: int | None = None,
 ) -> Trajectory:
     """Gradient flow of the skill model (Eq. 11) from a balanced start ``a_k(0) = b_k(0) = sqrt(theta0)``.
+
+    Paper: Eq. 11.
 
     Integrates the diagonal linear network's flow (Eq. 6) numerically with
     :func:`labhelpers.core.gradient_flow`, to test :func:`skill_strength` against. The moments are

@@ -37,6 +37,8 @@ def _weights_fit(width: int, batch_shape: tuple[int, ...]) -> None:
 def sign_init(width: int, n_aligned: int, scale: float = 1.0) -> dict[str, np.ndarray]:
     """Structured start: ``n_aligned`` aligned features (``a_i = b_i = scale``), the rest anti-aligned (``b_i = -a_i``).
 
+    Paper: Eq. 16.
+
     Aligned features grow by ``sqrt(gamma)`` and anti-aligned ones shrink by it (Theorem I.1, App. I),
     so this start shows the two motions separately. ``A = n_aligned scale^2 / Z`` and
     ``B = (width - n_aligned) scale^2 / Z``; ``n_aligned = width`` has ``B = 0`` (logistic growth) and
@@ -114,6 +116,8 @@ def mirrored_init(width: int, scale: float, *, batch_shape=(), seed: int = 0) ->
 
 def feature_arrows(ax, contributions, *, row: float = 0.0, height: float = 0.9, colors=None, total: bool = True):
     """Draw features as arrows in function space, head to tail, so that the chain ends at the output (App. C).
+
+    Paper: Eq. 25, Fig. 7, Fig. 9.
 
     Feature ``i`` of Eq. 15 is the function ``(a_i b_i / Z) x``; with a scalar input, function space is one
     axis (the slope) and the feature is an arrow of length ``a_i b_i / Z`` along it. Arrow ``i`` starts where

@@ -353,6 +353,8 @@ def train_grokking(
 ) -> GrokkingHistory:
     """Train the tanh MLPs of ``configs`` on ``data`` and record accuracy and loss after every epoch.
 
+    Paper: Fig. 8, Fig. 11.
+
     Parameters
     ----------
     data : MnistData

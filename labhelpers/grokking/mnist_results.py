@@ -310,6 +310,8 @@ def config_label(config: GrokkingConfig) -> str:
 def plot_history(history: GrokkingHistory, *, test_level: float | None = 0.8, title: str | None = None):
     """Train (dashed) and test (solid) accuracy against epoch, one panel per configuration (the paper's Fig. 11).
 
+    Paper: Fig. 8, Fig. 11.
+
     Panels are laid out two to a row, sized for the book's column (6.8 in wide, so that the course's 10-pt
     ticks and legends stay readable); the epoch axis is logarithmic (epoch + 1). With ``test_level`` a grey
     band marks each wait between fitting the training set and reaching that test accuracy (none when the

@@ -44,6 +44,8 @@ from ..core.models import Model, Params
 class WideScalarNetwork(Model):
     """Scalar-input network of width ``p`` (Eq. 15): ``f(x) = (1/Z) sum_i a_i b_i x``.
 
+    Paper: Eq. 15, Eqs. 17-18, Eq. 71, Eq. 78.
+
     Parameters ``a`` and ``b`` have shape ``(..., p)`` (leading batch dimensions allowed). The
     end-to-end map is the slope ``beta`` as a ``(..., 1, 1)`` array (``d = c = 1``), so the population
     loss (Eq. 2) and :func:`labhelpers.core.gradient_flow` apply unchanged. Flow, for input variance
@@ -84,7 +86,10 @@ MAX_TARGET_SCALE = 1e150
 
 
 def target_moments(target_scale: float) -> Moments:
-    """Moments of Eq. 15's task: ``E[x^2] = 1`` and ``f*(x) = S x`` (``target_scale = S``)."""
+    """Moments of Eq. 15's task: ``E[x^2] = 1`` and ``f*(x) = S x`` (``target_scale = S``).
+
+    Paper: Eq. 72.
+    """
     S = check.as_array("target_scale", target_scale)
     if S.ndim != 0:
         raise ValueError(f"target_scale must be a single number; got {check._describe(S)}")
@@ -118,6 +123,8 @@ def _check_pair(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> None:
 def slope(params: Params, Z: float = 1.0) -> np.ndarray:
     """Learned slope ``beta = (1/Z) sum_i a_i b_i`` (Eq. 15), one value per run (and time).
 
+    Paper: Eq. 15.
+
     Parameters
     ----------
     params : dict
@@ -137,7 +144,10 @@ def slope(params: Params, Z: float = 1.0) -> np.ndarray:
 
 
 def weight_scale(params: Params, Z: float = 1.0) -> np.ndarray:
-    """Weight scale ``Sigma = (1/2Z) sum_i (a_i^2 + b_i^2)`` (Sec. 7); ``Sigma_0 / S`` is the weight-to-target ratio."""
+    """Weight scale ``Sigma = (1/2Z) sum_i (a_i^2 + b_i^2)`` (Sec. 7); ``Sigma_0 / S`` is the weight-to-target ratio.
+
+    Paper: Eq. 20.
+    """
     a, b, Z = _weights(params, Z)
     with np.errstate(over="ignore", invalid="ignore"):  # refused by _finite_summary
         sigma = (a**2 + b**2).sum(-1) / (2.0 * Z)
@@ -146,6 +156,8 @@ def weight_scale(params: Params, Z: float = 1.0) -> np.ndarray:
 
 def aligned_scales(params: Params, Z: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """``A = (1/4Z) sum (a_i + b_i)^2`` and ``B = (1/4Z) sum (a_i - b_i)^2`` (Theorem I.1, App. I).
+
+    Paper: Eqs. 73-77.
 
     ``A + B = Sigma`` and ``A - B = beta``; at ``t = 0`` they fix the whole trajectory.
     """
@@ -202,6 +214,8 @@ def _overflow(name: str, what: str, value: np.ndarray, cause: str) -> None:
 
 def growth_factors(A, B, S) -> tuple[np.ndarray, np.ndarray]:
     """Roots ``gamma+ >= 0 >= gamma-`` of ``-A gamma^2 + S gamma + B`` (Theorem I.1, App. I).
+
+    Paper: Eq. 19, Eq. 98.
 
     ``gamma+- = (S +- sqrt(S^2 + 4AB)) / (2A)``. ``gamma+`` is the final growth factor: aligned
     components end ``sqrt(gamma+)`` times larger, anti-aligned ones ``sqrt(gamma+)`` times smaller.
@@ -279,6 +293,8 @@ def _riccati(t, A, B, S, Z) -> tuple[np.ndarray, ...]:
 def growth_factor(t, A, B, S, Z: float = 1.0) -> np.ndarray:
     """Growth factor ``gamma(t)`` of the aligned components: Eq. (gk-gamma).
 
+    Paper: Eqs. 73-77, Eqs. 85-97.
+
     Theorem I.1 (App. I) for Eq. 15's network: ``gamma`` solves
     ``gamma' = (2/Z)(-A gamma^2 + S gamma + B)``, ``gamma(0) = 1``, so
     ``gamma(t) = (gamma+ - Q gamma- e^{-rt}) / (1 - Q e^{-rt})`` with
@@ -327,6 +343,8 @@ def growth_factor(t, A, B, S, Z: float = 1.0) -> np.ndarray:
 def exact_slope(t, A, B, S, Z: float = 1.0) -> np.ndarray:
     """Slope ``beta(t) = A gamma(t) - B / gamma(t)`` (Theorem I.1, App. I; Eq. 15).
 
+    Paper: Eqs. 73-77.
+
     Starts at ``beta_0 = A - B`` and tends to ``S`` (for ``A > 0`` or ``S <= 0``). A zero ``A`` or
     ``B`` contributes exactly zero, and where ``gamma`` leaves the floating-point range the products
     are formed as ``A num / den`` and ``B den / num`` instead (``gamma = num / den``), so the slope stays
@@ -346,6 +364,8 @@ def exact_slope(t, A, B, S, Z: float = 1.0) -> np.ndarray:
 
 def exact_solution(t, a0, b0, S, Z: float = 1.0) -> dict[str, np.ndarray]:
     """Weights ``a(t), b(t)`` of Eq. 15's network under gradient flow, in closed form (Theorem I.1, App. I).
+
+    Paper: Eqs. 73-77, Eqs. 79-84.
 
     ``u = a + b`` and ``v = a - b`` evolve as ``u(t) = u(0) sqrt(gamma(t))`` and ``v(t) = v(0) / sqrt(gamma(t))``
     with :func:`growth_factor` ``gamma`` built from ``A = sum u(0)^2 / 4Z`` and ``B = sum v(0)^2 / 4Z``;
@@ -402,6 +422,8 @@ def exact_solution(t, a0, b0, S, Z: float = 1.0) -> dict[str, np.ndarray]:
 
 def gamma_plus_from_ratio(ratio) -> np.ndarray:
     """Final growth factor for a zero-output start (``beta_0 = 0``) from the weight-to-target ratio ``Sigma_0/S``.
+
+    Paper: Eq. 19.
 
     With ``beta_0 = 0``, ``A = B = Sigma_0 / 2`` and ``gamma+ = (S + sqrt(S^2 + Sigma_0^2)) / Sigma_0``
     (Theorem I.1, App. I), i.e. with ``rho = Sigma_0 / S``:

@@ -120,6 +120,8 @@ def _assemble(lam, theta0, U, V, R) -> dict[str, np.ndarray]:
 def lambda_balanced(lam, theta0, sigma_xy, *, hidden_dim: int | None = None, seed: int = 0) -> dict[str, np.ndarray]:
     """Weights satisfying Eq. 14, aligned with the task: ``W1 = U S1 R^T``, ``W2 = R S2 V^T``.
 
+    Paper: Eq. 14.
+
     ``U`` and ``V`` are the singular vectors of ``sigma_xy = U S V^T`` (full SVD, singular values in
     decreasing order) and ``R`` is a random orthogonal matrix, so that ``W1 W2 = U diag(theta0) V^T``:
     mode ``i`` starts at strength ``theta0[i]`` along the ``i``-th singular direction of the task, and
@@ -166,6 +168,8 @@ def random_lambda_balanced(
     lam, theta0, input_dim: int, hidden_dim: int, output_dim: int, *, seed: int = 0
 ) -> dict[str, np.ndarray]:
     """Random weights satisfying Eq. 14 exactly, with every singular value of ``W1 W2`` prescribed.
+
+    Paper: Eq. 14.
 
     The construction of :func:`lambda_balanced` with Haar-random orthogonal frames ``U`` (d x d),
     ``R`` (p x p) and ``V`` (c x c) in place of the task's singular vectors: the initial network is not
@@ -253,6 +257,8 @@ def symmetric_init(lam, input_dim: int, hidden_dim: int, output_dim: int, *, sca
 # ---------------------------------------------------------------------------- mode dynamics
 def lambda_mode(t, s, theta0, lam):
     """One mode of a lambda-balanced network on whitened inputs (Theorem G.2, Eq. 69).
+
+    Paper: Eqs. 69-70.
 
     Solves ``theta' = sqrt(lambda^2 + 4 theta^2) (s - theta)``, ``theta(0) = theta0``. This is the product
     ``theta = a b`` of a diagonal mode with imbalance ``a^2 - b^2 = lambda`` and unit input variance, so it

@@ -270,6 +270,8 @@ def lambda_scale_grid(
 ) -> KernelGrid:
     """Kernel distance over relative scale ``lambda`` and absolute scale (the paper's Fig. 6a).
 
+    Paper: Fig. 6(a).
+
     Grid point ``(i, j)`` starts from :func:`~labhelpers.regimes.random_lambda_balanced` with
     ``lam = lams[i]`` and every mode at strength ``theta0 = scales[j]`` (all singular values of ``W1 W2``),
     the random frames shared by the whole grid, and trains on ``Y / target_divisor``.
@@ -348,6 +350,8 @@ def weight_to_target_grid(
     progress: bool | None = None,
 ) -> KernelGrid:
     """Kernel distance over layer imbalance and weight-to-target ratio, from ``f = 0`` (the paper's Fig. 6b).
+
+    Paper: Fig. 6(b).
 
     Grid point ``(i, j)`` starts from :func:`~labhelpers.regimes.symmetric_init` with ``lam = lams[i]``
     and base standard deviation ``init_scale`` (the network outputs exactly 0, whatever ``lam``), and

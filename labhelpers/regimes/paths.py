@@ -107,6 +107,8 @@ def train_path(
 ) -> KernelPath:
     """Train a grid of two-layer linear networks at once and follow their tangent kernels in time.
 
+    Paper: Fig. 10.
+
     The gradient steps of :func:`train_grid` (module docstring), stopped at the recorded steps to
     measure every network's kernel distance from its start (:func:`~labhelpers.regimes.ntk`,
     :func:`~labhelpers.regimes.kernel_distance`) and its loss. Use it to see *when* a network leaves

@@ -49,6 +49,7 @@ def _assert_metrics_close(a: co.CollapseMetrics, b: co.CollapseMetrics, rtol=INV
 
 
 # ---------------------------------------------------------------------------- simplex ETF and exact collapse
+@pytest.mark.paper("Eq. 66")
 def test_simplex_etf_geometry():
     for C, D in ((2, 1), (3, 2), (5, 8), (10, 512)):
         M = co.simplex_etf(C, D, scale=2.5, seed=3)
@@ -57,6 +58,7 @@ def test_simplex_etf_geometry():
         np.testing.assert_allclose(M.sum(axis=0), 0.0, atol=EXACT)
 
 
+@pytest.mark.paper("Eqs. 65-68")
 def test_exact_collapse_gives_zero_metrics():
     C, n, D = 5, 4, 9
     M = co.simplex_etf(C, D, seed=1)
@@ -71,6 +73,7 @@ def test_exact_collapse_gives_zero_metrics():
     assert metrics.ncc_mismatch == 0.0
 
 
+@pytest.mark.paper("Eqs. 65-68")
 def test_random_features_are_far_from_collapse():
     features, labels, classifier, bias = _random_problem(C=4, n=6, D=4)
     metrics = co.collapse_metrics(features, labels, classifier, bias)
@@ -82,6 +85,7 @@ def test_random_features_are_far_from_collapse():
     assert metrics.ncc_mismatch > 0.3
 
 
+@pytest.mark.paper("Eqs. 62-65")
 def test_nc1_matches_the_pseudo_inverse_formula():
     features, labels, _, _ = _random_problem(C=5, n=7, D=12, seed=2)
     C, N = 5, features.shape[0]
@@ -238,6 +242,7 @@ def test_random_correlation_has_the_given_singular_values():
         co.random_correlation(3, 2, [1.0, 0.0])
 
 
+@pytest.mark.paper("Eqs. 49-51")
 def test_aligned_init_is_balanced_and_aligned():
     sigma_xy = co.random_correlation(6, 4, [3.0, 2.0, 1.0, 0.5], seed=0)
     theta0 = np.array([1e-3, 2e-3, 3e-3, 4e-3])
@@ -265,6 +270,7 @@ def _saxe_run(sigma_xy, hidden_dim, theta0, t_max, n_times=241):
     [(co.random_correlation(6, 4, [3.0, 2.0, 1.0, 0.5], seed=0), 5), (co.hierarchical_correlation(3), 4)],
     ids=["random", "hierarchy"],
 )
+@pytest.mark.paper("Eq. 12", "Eqs. 52-59")
 def test_mode_strengths_follow_eq12(sigma_xy, hidden_dim):
     theta0 = 1e-3
     _, s, _ = co.mode_basis(sigma_xy)
@@ -282,6 +288,7 @@ def test_mode_strengths_follow_eq12(sigma_xy, hidden_dim):
     assert np.abs(off_diagonal).max() < 1e-8 * s.max()
 
 
+@pytest.mark.paper("Eq. 12")
 def test_modes_are_learned_in_order_of_singular_value():
     sigma_xy = co.random_correlation(6, 4, [3.0, 2.0, 1.0, 0.5], seed=0)
     theta0 = 1e-3
@@ -338,6 +345,7 @@ def ufm_runs():
 
 
 @pytest.mark.parametrize("bias", [False, True], ids=["no-bias", "bias"])
+@pytest.mark.paper("Eq. 13")
 def test_ufm_reaches_the_predicted_collapse(ufm_runs, bias):
     C, n = 4, 10
     trajectory = ufm_runs[bias]
@@ -444,6 +452,7 @@ def test_plot_feature_snapshots_stack_in_rows_of_three_readable_in_the_column():
         plt.close(fig)
 
 
+@pytest.mark.paper("Fig. 5")
 def test_plot_feature_snapshots():
     trajectory = co.train_ufm(3, 5, 4, init_scale=1e-2, n_times=41, seed=0)
     axes = co.plot_feature_snapshots(trajectory, [0.0, trajectory.times[-1]])

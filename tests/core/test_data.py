@@ -25,6 +25,7 @@ def _within_standard_errors(products, expected):
     return np.abs(products.mean(axis=0) - expected) / standard_error
 
 
+@pytest.mark.paper("Eq. 1")
 def test_teacher_moments_match_samples():
     variances = np.array([0.5, 1.0, 3.0])
     scales = np.array([[1.0, -2.0], [0.5, 0.0], [-1.0, 0.3]])
@@ -102,6 +103,7 @@ def test_whitened_moments_structure():
     assert abs(moments.loss(sigma_xy)) < 1e-14
 
 
+@pytest.mark.paper("Eq. 2")
 def test_moments_loss_is_half_mean_squared_error_from_samples():
     rng = np.random.default_rng(2)
     X = rng.standard_normal((200, 3)) @ rng.standard_normal((3, 3))
@@ -126,6 +128,7 @@ def test_moments_loss_accepts_vectors_for_one_output():
     np.testing.assert_allclose(moments.loss(p[0]), direct[0], rtol=1e-12)
 
 
+@pytest.mark.paper("Eq. 2")
 def test_population_loss_from_teacher_moments_matches_samples():
     variances, scales = np.array([1.0, 0.5]), np.array([2.0, -1.0])
     moments = lh.teacher_moments(variances, scales)

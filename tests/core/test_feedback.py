@@ -34,12 +34,14 @@ NETWORKS = {
 
 
 # ---------------------------------------------------------------------------- imbalance
+@pytest.mark.paper("Eq. 8")
 def test_imbalance_diagonal_is_eq8():
     model = lh.DiagonalLinearNetwork(3)
     params = {"a": np.array([[1.0, -2.0, 0.5], [0.0, 3.0, 1.0]]), "b": np.array([[2.0, 1.0, -0.5], [1.0, 0.0, 1.0]])}
     np.testing.assert_array_equal(lh.imbalance(model, params), [[-3.0, 3.0, 0.0], [-1.0, 9.0, 0.0]])
 
 
+@pytest.mark.paper("Eq. 8", "Eqs. 46-48")
 def test_imbalance_two_layer_is_the_matrix_form():
     model = lh.LinearNetwork(3, 2, 4)
     rng = np.random.default_rng(0)
@@ -80,6 +82,7 @@ def test_two_layer_deep_network_imbalance_matches_linear_network():
 
 # ---------------------------------------------------------------------------- conservation
 @pytest.mark.parametrize("name", NETWORKS)
+@pytest.mark.paper("Eq. 8", "Eqs. 46-48")
 def test_imbalance_is_conserved_by_gradient_flow(name):
     model, make_moments = NETWORKS[name]
     moments = make_moments()
@@ -174,6 +177,7 @@ def test_imbalance_drift_rejects_bad_input():
 
 
 # ---------------------------------------------------------------------------- closed flow of the product
+@pytest.mark.paper("Eqs. 36-38")
 def test_product_flow_is_the_derivative_of_ab():
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal(50), rng.standard_normal(50)

@@ -55,6 +55,7 @@ def _finite_difference_flow(model, params, moments, h=1e-4):
 
 @pytest.mark.parametrize("name", MODELS)
 @pytest.mark.parametrize("batch_shape", [(), (3,), (2, 3)])
+@pytest.mark.paper("Eq. 6", "Eq. 7", "Eqs. 26-29", "Eqs. 32-35", "Eqs. 40-45")
 def test_flow_is_minus_the_autograd_gradient(name, batch_shape):
     model = MODELS[name]
     moments = lh.empirical_moments(*_data(model))
@@ -109,6 +110,7 @@ def test_flow_vanishes_at_the_teacher_and_not_elsewhere():
     np.testing.assert_allclose(away["a"], [0.5, 0.0, 0.0], atol=1e-15)  # b_0 E[x_0^2] (S_0 - a_0 b_0)
 
 
+@pytest.mark.paper("Eq. 6")
 def test_diagonal_flow_is_eq6():
     model = lh.DiagonalLinearNetwork(2)
     variances, S = np.array([0.5, 3.0]), np.array([2.0, -1.0])
@@ -129,6 +131,7 @@ def test_deep_network_with_two_layers_is_the_linear_network():
 
 
 @pytest.mark.parametrize("name", MODELS)
+@pytest.mark.paper("Eqs. 2-5")
 def test_end_to_end_and_loss_match_samples(name):
     model = MODELS[name]
     X, Y = _data(model, n=30, seed=2)

@@ -48,6 +48,7 @@ def _crossing_time(times, values, level):
 
 
 # ---------------------------------------------------------------------------- linear model (Eq. 7 / 10)
+@pytest.mark.paper("Eq. 7", "Eqs. 30-31")
 def test_linear_mode_matches_linear_model_flow():
     variances = np.array([0.5, 1.0, 2.0, 3.0])
     scales = np.array([1.0, -2.0, 0.5, 3.0])
@@ -62,6 +63,7 @@ def test_linear_mode_matches_linear_model_flow():
     assert np.all(np.abs(simulated[-1] - scales) < 0.02 * np.abs(scales - theta0))
 
 
+@pytest.mark.paper("Eq. 10", "Eq. 31")
 def test_linear_mode_eq10_from_zero():
     t = np.linspace(0, 5, 11)
     np.testing.assert_allclose(lh.linear_mode(t, 2.0, variance=0.5) / 2.0, 1 - np.exp(-0.5 * t), rtol=1e-14)
@@ -80,6 +82,7 @@ SIGMOID_CASES = [
 
 
 @pytest.mark.parametrize(("S", "variance", "theta0"), SIGMOID_CASES)
+@pytest.mark.paper("Eq. 9", "Eq. 39")
 def test_sigmoidal_mode_matches_balanced_diagonal_network(S, variance, theta0):
     root = np.sqrt(abs(theta0))
     a0, b0 = root, np.sign(theta0) * root  # balanced: a^2 - b^2 = 0
@@ -90,6 +93,7 @@ def test_sigmoidal_mode_matches_balanced_diagonal_network(S, variance, theta0):
     assert abs(simulated[-1] - S) < 0.01 * abs(S - theta0), "window too short: the mode has not saturated"
 
 
+@pytest.mark.paper("Fig. 3")
 def test_sigmoid_is_not_the_linear_curve():
     """Negative control: the comparison above discriminates (the linear mode is far off)."""
     times, simulated = _diagonal_flow(np.sqrt(1e-3), np.sqrt(1e-3), 1.0, 1.0, t_max=8.0)
@@ -217,6 +221,7 @@ def test_saturation_time_matches_simulated_crossing(fraction, S, theta0, C, vari
 
 
 @pytest.mark.parametrize(("S", "theta0", "variance"), [(1.0, 1e-3, 1.0), (4.0, 0.1, 0.25), (0.3, 1e-6, 3.0)])
+@pytest.mark.paper("Eq. 9")
 def test_half_rise_time_matches_simulation_and_eq9(S, theta0, variance):
     t_half = lh.half_rise_time(S, theta0, variance=variance)
     np.testing.assert_allclose(lh.sigmoidal_mode(t_half, S, theta0, variance=variance), S / 2, rtol=1e-12)
@@ -250,6 +255,7 @@ def test_layerwise_mode_is_delayed_relative_to_linear():
 
 
 # ---------------------------------------------------------------------------- Saxe et al.: Eq. 12
+@pytest.mark.paper("Eq. 12")
 def test_two_layer_network_modes_follow_eq12():
     """Whitened inputs, sigma_xy = U S V^T, balanced start aligned with the singular vectors."""
     rng = np.random.default_rng(1)

@@ -29,6 +29,7 @@ Z = 5.0
 
 
 # ---------------------------------------------------------------------------- closed form vs gradient flow
+@pytest.mark.paper("Eq. 9", "Eq. 11")
 def test_skill_strength_matches_gradient_flow():
     p = parity.power_law_frequencies(20, 0.5)
     S, theta0 = 2.0, 1e-3
@@ -85,6 +86,7 @@ def test_skill_loss_is_the_population_loss():
     )  # moments.loss expands the square: absolute error ~1e-15
 
 
+@pytest.mark.paper("Eq. 60")
 def test_loss_in_data_and_parameters_from_strengths():
     p = parity.power_law_frequencies(40, 0.5)
     D = np.array([0, 1, 10, 1000])
@@ -110,6 +112,7 @@ def test_emergence_time_scales_as_one_over_frequency():
 
 
 # ---------------------------------------------------------------------------- data emergence: Monte Carlo
+@pytest.mark.paper("Eq. 60")
 def test_loss_in_data_is_the_expected_loss_over_training_sets():
     problem = parity.SparseParity(n_tasks=30, n_bits=8, bits_per_task=3, alpha=0.5, seed=0)
     D, n_sets, S = 40, 400, 1.0
@@ -241,6 +244,7 @@ def test_bad_inputs_raise():
         em.emergence_time(p, theta0=0.6)
 
 
+@pytest.mark.paper("Eq. 11")
 def test_skill_model_is_a_diagonal_network():
     p = parity.power_law_frequencies(4, 1.0)
     moments = em.skill_moments(p, target_scale=2.0)

@@ -87,6 +87,7 @@ def test_skill_strength_definition(tiny):
         np.testing.assert_allclose(run.skill_strength[-1, :, k], (f * y).mean(axis=1) / (y**2).mean(), atol=FLOAT32_TOL)
 
 
+@pytest.mark.paper("Fig. 4")
 def test_training_learns_the_skills():
     problem = parity.SparseParity(n_tasks=2, n_bits=6, bits_per_task=2, alpha=0.5, seed=1)
     run = mlp.train_mlp_batched(

@@ -29,6 +29,7 @@ def big_sample(problem):
 
 
 # ---------------------------------------------------------------------------- the problem
+@pytest.mark.paper("Eq. 11")
 def test_power_law_frequencies():
     for alpha in (0.0, 0.4, 1.0, 3.0):
         p = parity.power_law_frequencies(50, alpha)
@@ -125,6 +126,7 @@ def test_skills_support_and_sum(problem):
     np.testing.assert_array_equal(G.sum(axis=1), y)
 
 
+@pytest.mark.paper("Eq. 11")
 def test_skills_are_orthogonal_with_norms_p(problem, big_sample):
     G = problem.skills(big_sample.X)
     n = G.shape[0]

@@ -49,6 +49,7 @@ CASES = [
 
 
 @pytest.mark.parametrize("name, params0, S, Z, t_max", CASES, ids=[c[0] for c in CASES])
+@pytest.mark.paper("Eq. 16", "Eqs. 73-84")
 def test_exact_solution_matches_gradient_flow(name, params0, S, Z, t_max):
     trajectory = _simulate(params0, S, Z, t_max)
     theory = grok.exact_solution(trajectory.times, params0["a"], params0["b"], S, Z)
@@ -82,6 +83,7 @@ def test_batched_exact_solution_matches_batched_flow():
     assert model.end_to_end(params0).shape == (3, 1, 1)
 
 
+@pytest.mark.paper("Eq. 15", "Eqs. 71-72", "Eq. 78")
 def test_flow_matches_autograd():
     model = grok.WideScalarNetwork(6, 2.5)
     params = grok.gaussian_init(6, 0.7, batch_shape=(4,), seed=8)
@@ -98,6 +100,7 @@ def test_flow_matches_autograd():
     np.testing.assert_allclose(beta_dot, 2.0 / model.Z * Sigma * (S - beta), rtol=1e-12)
 
 
+@pytest.mark.paper("Eqs. 17-18")
 def test_conservation_of_sigma_squared_minus_beta_squared():
     params0 = grok.gaussian_init(30, 0.3, seed=9)
     Z, S = 2.0, 2.0
@@ -113,6 +116,7 @@ def test_conservation_of_sigma_squared_minus_beta_squared():
     assert Sigma[-1] > 1.5 * Sigma[0]
 
 
+@pytest.mark.paper("Eq. 20")
 def test_aligned_scales_sum_and_difference():
     params = grok.gaussian_init(9, 1.0, batch_shape=(2, 3), seed=10)
     A, B = grok.aligned_scales(params, 3.0)
@@ -121,6 +125,7 @@ def test_aligned_scales_sum_and_difference():
 
 
 # ---------------------------------------------------------------------------- growth factors
+@pytest.mark.paper("Eq. 19", "Eq. 98")
 def test_growth_factor_starts_at_one_and_ends_at_gamma_plus():
     A = np.array([0.1, 1.0, 3.0, 0.0, 2.0, 0.5, 0.0])
     B = np.array([0.5, 1.0, 0.0, 1.0, 2.0, 0.0, 0.0])
@@ -130,6 +135,7 @@ def test_growth_factor_starts_at_one_and_ends_at_gamma_plus():
     np.testing.assert_allclose(late, grok.growth_factors(A[:3], B[:3], S[:3])[0], rtol=1e-12)
 
 
+@pytest.mark.paper("Eqs. 85-97")
 def test_growth_factor_equals_papers_form():
     rng = np.random.default_rng(11)
     A, B = rng.uniform(0.05, 2.0, 20), rng.uniform(0.05, 2.0, 20)
@@ -181,6 +187,7 @@ def test_gamma_plus_from_ratio_matches_growth_factors():
     np.testing.assert_allclose(grok.gamma_plus_from_ratio(Sigma0 / S), (S + np.sqrt(S**2 + Sigma0**2)) / Sigma0)
 
 
+@pytest.mark.paper("Eq. 19")
 def test_gamma_plus_limits_lazy_and_rich():
     lazy = np.array([1e2, 1e3, 1e6])
     rich = np.array([1e-2, 1e-3, 1e-6])
@@ -192,6 +199,7 @@ def test_gamma_plus_limits_lazy_and_rich():
     assert np.all(grok.gamma_plus_from_ratio(rich) >= 100.0)
 
 
+@pytest.mark.paper("Fig. 7(c)")
 def test_ntk_init_is_lazy_as_width_grows():
     moves, gammas = [], []
     for width in (100, 1600):
@@ -356,6 +364,7 @@ def test_diagonal_pieces_init_step_and_record():
     np.testing.assert_allclose(run.train_loss[0], records["train"][0])
 
 
+@pytest.mark.paper("Eq. 25", "Fig. 7", "Fig. 9")
 def test_feature_arrows_chain_ends_at_the_sum():
     import matplotlib.pyplot as plt
 

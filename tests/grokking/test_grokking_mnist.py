@@ -34,6 +34,7 @@ def batched(digits) -> gm.GrokkingHistory:
 
 
 # ---------------------------------------------------------------------------- the configurations
+@pytest.mark.paper("Fig. 11")
 def test_paper_configurations_change_one_scale_each():
     default, *cures = gm.PAPER_CONFIGS
     assert (default.weight_scale, default.target_scale, default.input_scale, default.output_scale) == (5, 3, 1, 1)
@@ -102,6 +103,7 @@ def test_training_is_deterministic_and_lowers_the_loss(digits, batched):
     assert np.all((batched.train_accuracy >= 0) & (batched.train_accuracy <= 1))
 
 
+@pytest.mark.paper("Fig. 8", "Fig. 11")
 def test_a_small_lazy_network_memorises_before_it_generalises():
     """When the default configuration has fitted 95 % of 200 digits its test accuracy is still below 30 %;
     weight downscaling is above 60 % at the same point (a small version of the effect the chapter shows)."""
@@ -201,6 +203,7 @@ def test_stored_full_scale_run_is_valid_when_present():
     )
 
 
+@pytest.mark.paper("Fig. 11")
 def test_plot_history_draws_one_panel_per_configuration(batched):
     fig = gr.plot_history(batched, title="tiny")
     assert len(fig.axes) == 6 and fig.axes[3].get_title().startswith("input downscaling")

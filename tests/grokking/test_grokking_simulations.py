@@ -34,6 +34,7 @@ def _close_figures():
         (gk.ntk_init(100, seed=4)[1], 1.0, 10.0),
     ],
 )
+@pytest.mark.paper("Eqs. 73-98")
 def test_compare_with_flow_agrees_with_theorem_i1(w0, S, Z):
     check = gk.compare_with_flow(w0, S, Z, t_max=30.0, n_times=40)
     assert check.times.shape == check.slope.shape == check.exact.shape == (41,)

@@ -44,6 +44,7 @@ def _imbalance(params):
 
 # ---------------------------------------------------------------------------- lambda-balanced starts
 @pytest.mark.parametrize("d, p, c, lam", SHAPES)
+@pytest.mark.paper("Eq. 14")
 def test_random_lambda_balanced_satisfies_eq14_and_sets_the_modes(d, p, c, lam):
     m = min(d, p, c)
     theta0 = np.linspace(0.2, 1.5, m)
@@ -58,6 +59,7 @@ def test_random_lambda_balanced_satisfies_eq14_and_sets_the_modes(d, p, c, lam):
 
 
 @pytest.mark.parametrize("d, p, c, lam", SHAPES)
+@pytest.mark.paper("Eq. 14")
 def test_lambda_balanced_is_aligned_with_the_task(d, p, c, lam):
     rng = np.random.default_rng(2)
     sigma_xy = rng.standard_normal((d, c))
@@ -128,6 +130,7 @@ def test_symmetric_init_outputs_zero_with_a_nonzero_kernel():
 
 # ---------------------------------------------------------------------------- conservation and modes
 @pytest.mark.parametrize("d, p, c, lam", [(3, 3, 3, 0.8), (4, 3, 2, -0.6)])
+@pytest.mark.paper("Eq. 8", "Eq. 14")
 def test_imbalance_is_conserved_by_gradient_flow(d, p, c, lam):
     sigma_xy = np.random.default_rng(7).standard_normal((d, c))
     params = regimes.random_lambda_balanced(lam, 0.3, d, p, c, seed=8)
@@ -142,6 +145,7 @@ def test_imbalance_is_conserved_by_gradient_flow(d, p, c, lam):
     "d, p, c, lam",
     [(3, 3, 3, 0.0), (3, 3, 3, 0.5), (3, 3, 3, -2.0), (3, 3, 3, 6.0), (5, 4, 2, -1.0), (2, 3, 4, 1.0)],
 )
+@pytest.mark.paper("Eq. 69")
 def test_modes_of_the_matrix_network_follow_lambda_mode(d, p, c, lam):
     rng = np.random.default_rng(9)
     m = min(d, p, c)
@@ -175,6 +179,7 @@ def test_lambda_mode_is_product_mode_with_unit_variance():
     )
 
 
+@pytest.mark.paper("Eq. 70")
 def test_lambda_mode_is_sigmoidal_as_lambda_vanishes():
     s, theta0 = 2.0, 0.01
     t = np.linspace(0, 4, 401)
@@ -185,6 +190,7 @@ def test_lambda_mode_is_sigmoidal_as_lambda_vanishes():
 
 
 @pytest.mark.parametrize("sign", [1.0, -1.0])
+@pytest.mark.paper("Eq. 70")
 def test_lambda_mode_is_exponential_at_rate_lambda_as_lambda_grows(sign):
     s, theta0 = 1.0, 0.1
     tau = np.linspace(0, 10, 201)  # time in units of 1/|lam|
@@ -381,6 +387,7 @@ def test_grid_training_is_gradient_descent_on_the_samples():
     np.testing.assert_allclose(result.loss[0], trajectory.loss[-1], rtol=1e-10)
 
 
+@pytest.mark.paper("Fig. 6(a)")
 def test_kernel_distance_grows_as_lambda_and_scale_shrink_fig6a():
     """Fig. 6a mapping (theta0 = sqrt(a), targets Y / a): at each absolute scale a the distance rises
     strictly as |lambda| falls on either side of 0; at each lambda it falls strictly as a grows; balanced
@@ -393,6 +400,7 @@ def test_kernel_distance_grows_as_lambda_and_scale_shrink_fig6a():
     assert np.all(distance[3] > 1e-2) and np.all(distance[[0, -1]] < 1e-5)
 
 
+@pytest.mark.paper("Fig. 6(b)")
 def test_kernel_distance_falls_with_weight_to_target_ratio_and_imbalance_fig6b():
     """Fig. 6b (zero-output starts, targets Y / r): for r in {1, 10, 50} the distance falls strictly as r
     grows at every lambda; for r >= 10 it falls strictly as |lambda| grows on either side of 0; at the
@@ -525,6 +533,7 @@ def test_train_path_ends_where_train_grid_ends_and_starts_at_zero_distance():
     np.testing.assert_allclose(torch_path.params["W2"][-1], path.params["W2"][-1], rtol=0, atol=GRID_TOL)
 
 
+@pytest.mark.paper("Fig. 10")
 def test_funnel_with_a_heavy_first_layer_turns_rich_late():
     """App. G: a funnel (d > p = c) whose heavier layer is the first (lambda < 0) is lazy at first and rich
     later; with the heavier layer second (lambda > 0) it stays lazy."""
