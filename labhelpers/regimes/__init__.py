@@ -1,17 +1,19 @@
 """Chapter 4, lazy and rich regimes: lambda-balanced initialisations (balanced), kernels and kernel distance
 (kernels), the grid of runs (grid, on the gradient step of descent), the kernel along training (paths) and
-the ReLU network (relu) (Sec. 6).
+the ReLU network (relu) and the small CNN with upstream and downstream initialisation (cnn) (Sec. 6).
 """
 
 from __future__ import annotations
 
-from . import balanced, descent, grid, kernels, paths, relu
+from . import balanced, cnn, descent, grid, kernels, paths, relu
 from .balanced import (
     lambda_balanced,
     lambda_mode,
     random_lambda_balanced,
     symmetric_init,
 )
+from .cnn import LAYERS as CNN_LAYERS
+from .cnn import CnnRun, build_cnn, filter_change, filter_roughness, layer_scales, plot_filters, train_cnn
 from .grid import (
     KernelGrid,
     lambda_scale_grid,
@@ -41,6 +43,7 @@ __all__ = [
     "grid",
     "paths",
     "relu",
+    "cnn",
     "lambda_balanced",
     "lambda_mode",
     "random_lambda_balanced",
@@ -63,5 +66,13 @@ __all__ = [
     "relu_ntk",
     "relu_ntk_autodiff",
     "train_two_layer",
+    "CnnRun",
+    "CNN_LAYERS",
+    "build_cnn",
+    "filter_change",
+    "filter_roughness",
+    "layer_scales",
+    "plot_filters",
+    "train_cnn",
     "regimes_curves",
 ]

@@ -316,6 +316,11 @@ def _small_figure():
     return fig
 
 
+def _cnn_digits():
+    images = _rng(5).uniform(0.0, 1.0, size=(6, 784))
+    return dict(X_train=images, y_train=np.array([0, 1, 2, 0, 1, 2]), X_test=images[:3], y_test=np.array([0, 1, 2]))
+
+
 def _t(n: int = 5, t_max: float = 3.0) -> np.ndarray:
     return np.linspace(0.0, t_max, n)
 
@@ -670,6 +675,58 @@ ENTRY_LIST = [
     _e("limits.skip_mode",
        lambda: dict(t=_t(), target_scale=1.0, theta0=1e-3, skip_rate=0.3, variance=1.0, skip0=0.0),
        t=TIMES, target_scale=POS_ARRAY, theta0=POS_ARRAY, skip_rate=NONNEG_ARRAY, variance=POS_ARRAY, skip0=ARRAY),
+    # limits: linear and non-linear networks; normalisation and perturbation (chapter 6)
+    _e("limits.symmetric_gaussian_inputs", lambda: dict(n_pairs=8, input_dim=2, seed=0),
+       n_pairs=k.size(minimum=2), input_dim=SIZE, seed=SEED),
+    _e("limits.mirrored_init", lambda: dict(sigma_xy=np.diag([2.0, 1.0]), hidden_dim=4, theta0=1e-3),
+       sigma_xy=k.array(ndim=2), hidden_dim=k.size(minimum=4), theta0=POS),
+    _e("limits.random_init", lambda: dict(input_dim=2, hidden_dim=4, output_dim=1, scale=0.1, seed=0),
+       input_dim=SIZE, hidden_dim=SIZE, output_dim=SIZE, scale=POS, seed=SEED),
+    _e("limits.linear_prediction",
+       lambda: dict(t=_t(), sigma_xy=np.diag([2.0, 1.0]), theta0=1e-3, activation="relu"),
+       t=TIMES, sigma_xy=k.array(ndim=2), theta0=POS, activation=k.choice("linear", "tanh", "relu")),
+    _e("limits.half_rise_times", lambda: dict(t=_t(), strengths=np.linspace(0, 1, 5)[:, None], target_scales=1.0),
+       t=TIMES, strengths=ARRAY, target_scales=POS_ARRAY,
+       nan_ok={"result": "documented: 'NaN where a curve never reaches s/2'"}),
+    _e("limits.train_network",
+       lambda: dict(X=np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]]),
+                    Y=np.array([[1.0], [0.5], [-1.0], [-0.5]]),
+                    params={"W1": np.full((2, 2), 0.1), "W2": np.full((2, 1), 0.1)},
+                    activation="tanh", times=np.array([0.0, 0.1]), dt=0.05, gain=1.0),
+       X=k.array(ndim=2), Y=k.array(ndim=2), params=k.fixed("a dict of W1 (..., d, p) and W2 (..., p, c)"),
+       activation=k.choice("linear", "tanh", "relu"), times=k.fixed("multiples of dt"), dt=POS, gain=POS_ARRAY),
+    _e("limits.equicorrelated_covariance", lambda: dict(variances=[1.0, 2.0], correlation=0.3),
+       variances=k.array(ndim=1, low=0.0, low_open=True), correlation=REAL),
+    _e("limits.linear_teacher_moments", lambda: dict(sigma_xx=np.eye(2), teacher=np.eye(2)),
+       sigma_xx=k.array(ndim=2), teacher=k.array(ndim=2)),
+    _e("limits.normalised_moments",
+       lambda: dict(moments=_moments(), method="whiten"),
+       moments=k.moments(), method=k.choice("standardise", "whiten")),
+    _e("limits.perturbation_deviation",
+       lambda: dict(X=np.vstack([np.eye(2), -np.eye(2)]) * np.sqrt(2), sigma_xy=np.diag([1.0, 0.5]), theta0=1e-2,
+                    gains=[0.1, 0.2], times=np.array([0.0, 0.1]), dt=0.05),
+       X=k.array(ndim=2), sigma_xy=k.array(ndim=2), theta0=POS_ARRAY, gains=k.array(ndim=1, low=0.0, low_open=True),
+       times=k.fixed("multiples of dt"), dt=POS),
+    _e("limits.power_law_slope", lambda: dict(x=[1.0, 2.0, 4.0], y=[1.0, 4.0, 16.0]),
+       x=k.array(ndim=1, low=0.0, low_open=True), y=k.array(ndim=1, low=0.0, low_open=True)),    # regimes: upstream initialisation in a CNN (chapter 4, rg-cnn)
+    _e("regimes.layer_scales", lambda: dict(scheme="upstream", alpha=4.0),
+       scheme=k.choice("standard", "upstream", "downstream"), alpha=POS),
+    _e("regimes.build_cnn", lambda: dict(scales=[0.5, 1.0, 2.0], channels=(2, 3), n_classes=3, seed=0),
+       scales=k.array(ndim=1, low=0.0, low_open=True), channels=k.fixed("two numbers of filters (conv1, conv2)"),
+       n_classes=k.size(minimum=2), seed=SEED, device=DEVICE),
+    _e("regimes.train_cnn",
+       lambda: {**_cnn_digits(), "scales": [0.5, 1.0, 2.0], "channels": (2, 3), "epochs": 1, "batch_size": 3,
+                "probe": 2},
+       X_train=k.array(ndim=(2, 3)), y_train=LABELS, X_test=k.array(ndim=(2, 3)), y_test=LABELS,
+       scales=k.array(ndim=1, low=0.0, low_open=True), channels=k.fixed("two numbers of filters (conv1, conv2)"),
+       epochs=SIZE, lr=POS, batch_size=SIZE, probe=COUNT, record_steps=k.fixed("optional list of steps"),
+       device=DEVICE, seed=SEED, progress=FLAG,
+       nan_ok={"result.kernel_distance": "the docstring: 'NaN everywhere when probe=0' (no kernel measured)"}),
+    _e("regimes.filter_change", lambda: dict(initial=_rng(6).normal(size=(3, 5, 5)), final=_rng(7).normal(size=(3, 5, 5))),
+       initial=k.array(ndim=3), final=k.array(ndim=3)),
+    _e("regimes.filter_roughness", lambda: dict(filters=_rng(6).normal(size=(3, 5, 5))), filters=k.array(ndim=3)),
+    _e("regimes.plot_filters", lambda: dict(filters={"a": _rng(6).normal(size=(3, 5, 5))}),
+       filters=k.fixed("a dict of row label -> (c, h, w) filters"), fig=k.fixed("a matplotlib Figure to draw into")),
     # checks: self-checks never raise to a student (item 8)
     _e("checks.check", lambda: dict(name="q1", answer=[1.0, 2.0], expected=[1.0, 2.0], show=False),
        name=TEXT, answer=k.student(), expected=k.fixed("the instructor's reference value"), rtol=NONNEG, atol=NONNEG,
@@ -794,7 +851,7 @@ EXEMPT: dict[str, str] = {
         "collapse.PerEpochMetrics", "emergence.PowerLawFit", "emergence.ResourceExponents",
         "emergence.TimeCalibration", "grokking.GrokkingRun", "grokking.GrokkingHistory", "core.MnistData",
         "regimes.NeuronRun", "collapse.CollapseHistory", "collapse.ImageData", "collapse.TerminalPhase",
-        "grokking.CureComparison", "grokking.FlowComparison",
+        "grokking.CureComparison", "grokking.FlowComparison", "limits.NonlinearRun", "regimes.CnnRun",
     )},
     **{f"labhelpers.grokking.{name}": "draws one panel of the grokking chapter into a caller's Axes, from data "
        "that compare_with_flow, measured_growth_factor or a GrokkingRun computed; tested in "
