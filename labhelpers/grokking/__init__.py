@@ -3,13 +3,27 @@
 Book: chapter 5 (book/grokking.md). One module per part of the chapter: :mod:`.scalar` (the wide network with
 one input and its exact solution), :mod:`.features` (its initial features, drawn as arrows), :mod:`.diagonal`
 (the four cures and a linear network that groks), :mod:`.simulations` (the closed forms against gradient flow),
-:mod:`.figures` (the chapter's panels), :mod:`.mnist_model` (grokking on MNIST: the stacked tanh
-MLP), :mod:`labhelpers.grokking.mnist` (its trainer) and :mod:`.mnist_results` (its stored runs, figure and command line).
+:mod:`.figures` (the chapter's panels), :mod:`.mnist_model` (grokking on MNIST: the stacked tanh MLP),
+:mod:`labhelpers.grokking.mnist` (its trainer), :mod:`.mnist_results` (its stored runs, figure and command
+line), :mod:`.modular_model` (grokking on modular addition: the data and Gromov's quadratic MLP),
+:mod:`labhelpers.grokking.modular` (its stacked trainer and the delay) and :mod:`.modular_results` (its stored
+run, figure and command line).
 """
 
 from __future__ import annotations
 
-from . import diagonal, features, figures, mnist, mnist_model, mnist_results, scalar, simulations
+from . import (
+    diagonal,
+    features,
+    figures,
+    mnist,
+    mnist_model,
+    mnist_results,
+    modular,
+    modular_results,
+    scalar,
+    simulations,
+)
 from .diagonal import GrokkingRun, rescaled_problem, sparse_teacher, train_diagonal
 from .features import feature_arrows, gaussian_init, mirrored_init, ntk_init, sign_init
 from .figures import (
@@ -31,6 +45,19 @@ from .mnist_results import (
     plot_history,
     run_and_save,
 )
+from .modular import (
+    MODULAR_CONFIGS,
+    ModularConfig,
+    ModularData,
+    ModularHistory,
+    first_step,
+    grokking_delay,
+    init_modular,
+    modular_dataset,
+    modular_forward,
+    train_modular,
+)
+from .modular_results import load_modular, plot_modular
 from .scalar import (
     WideScalarNetwork,
     aligned_scales,
@@ -109,5 +136,20 @@ __all__ = [
     "main",
     "plot_history",
     "run_and_save",
+    "modular",
+    "modular_model",
+    "modular_results",
+    "MODULAR_CONFIGS",
+    "ModularConfig",
+    "ModularData",
+    "ModularHistory",
+    "first_step",
+    "grokking_delay",
+    "init_modular",
+    "modular_dataset",
+    "modular_forward",
+    "train_modular",
+    "load_modular",
+    "plot_modular",
     "grokking_curves",
 ]

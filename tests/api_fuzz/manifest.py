@@ -321,6 +321,45 @@ def _cnn_digits():
     return dict(X_train=images, y_train=np.array([0, 1, 2, 0, 1, 2]), X_test=images[:3], y_test=np.array([0, 1, 2]))
 
 
+MODULAR_SETTINGS = {"steps": 4, "width": 6, "eval_every": 2}
+MODULAR_KINDS = dict(steps=SIZE, width=SIZE, lr=POS, weight_decay=NONNEG, seed=SEED, eval_every=SIZE)
+
+
+@_cached
+def _modular_data():
+    from labhelpers import grokking
+
+    return grokking.modular_dataset(5, 0.6, seed=0)
+
+
+@_cached
+def _modular_history():
+    from labhelpers import grokking
+
+    return grokking.train_modular(_modular_data(), grokking.MODULAR_CONFIGS[:2], **MODULAR_SETTINGS)
+
+
+@_cached
+def _modular_results_file():
+    from labhelpers.grokking import MODULAR_CONFIGS, modular_results
+
+    path = os.path.join(scratch_dir(), "modular.json")
+    modular_results.run_and_save(path, MODULAR_CONFIGS[:2], p=5, progress=False, **MODULAR_SETTINGS)
+    return path
+
+
+def _modular_params():
+    from labhelpers import grokking
+
+    return grokking.init_modular(grokking.MODULAR_CONFIGS[:2], 5, 6, seed=0)
+
+
+def _modular_pairs():
+    import torch
+
+    return dict(a=torch.tensor([0, 1, 4]), b=torch.tensor([2, 3, 4]), output_scales=torch.ones(2, 1, 1))
+
+
 def _t(n: int = 5, t_max: float = 3.0) -> np.ndarray:
     return np.linspace(0.0, t_max, n)
 
@@ -727,6 +766,31 @@ ENTRY_LIST = [
     _e("regimes.filter_roughness", lambda: dict(filters=_rng(6).normal(size=(3, 5, 5))), filters=k.array(ndim=3)),
     _e("regimes.plot_filters", lambda: dict(filters={"a": _rng(6).normal(size=(3, 5, 5))}),
        filters=k.fixed("a dict of row label -> (c, h, w) filters"), fig=k.fixed("a matplotlib Figure to draw into")),
+    # grokking: modular arithmetic (chapter 5, gk-modular)
+    _e("grokking.ModularConfig", lambda: dict(name="run", embedding_scale=0.1),
+       name=TEXT, embedding_scale=POS, readout_scale=POS, target_scale=POS, output_scale=POS),
+    _e("grokking.modular_dataset", lambda: dict(p=7, train_fraction=0.5, seed=0),
+       p=k.size(minimum=2), train_fraction=FRACTION, seed=SEED),
+    _e("grokking.init_modular", lambda: dict(configs=__import__("labhelpers").grokking.MODULAR_CONFIGS[:2], p=5,
+                                             width=6, seed=0),
+       configs=k.record("ModularConfig sequence"), p=k.size(minimum=2), width=SIZE, seed=SEED, device=DEVICE),
+    _e("grokking.modular_forward", lambda: dict(params=_modular_params(), **_modular_pairs()),
+       params=k.record("stacked parameters"), a=k.fixed("an integer tensor of residues"),
+       b=k.fixed("an integer tensor of residues"), output_scales=k.array(ndim=3, low=0.0, low_open=True)),
+    _e("grokking.train_modular",
+       lambda: dict(data=_modular_data(), configs=__import__("labhelpers").grokking.MODULAR_CONFIGS[:2],
+                    **MODULAR_SETTINGS),
+       data=k.dataset("ModularData"), configs=k.record("ModularConfig sequence"), device=DEVICE, progress=FLAG,
+       pin_threads=FLAG, **MODULAR_KINDS),
+    _e("grokking.first_step", lambda: dict(history=_modular_history(), split="train", level=0.01),
+       history=k.dataset("ModularHistory"), split=k.choice("train", "test"), level=LEVEL,
+       inf_ok={"result": "documented: 'First measured step at which [...] accuracy reaches level (inf if never)'"}),
+    _e("grokking.grokking_delay", lambda: dict(history=_modular_history(), train_level=0.01, test_level=0.01),
+       history=k.dataset("ModularHistory"), train_level=LEVEL, test_level=LEVEL,
+       inf_ok={"result": "documented: '``inf`` when the test level is never reached'"}),
+    _e("grokking.load_modular", lambda: dict(path=_modular_results_file()), path=k.path_in()),
+    _e("grokking.plot_modular", lambda: dict(history=_modular_history(), title="run"),
+       history=k.dataset("ModularHistory"), train_level=LEVEL, test_level=LEVEL, title=OPT_TEXT),
     # checks: self-checks never raise to a student (item 8)
     _e("checks.check", lambda: dict(name="q1", answer=[1.0, 2.0], expected=[1.0, 2.0], show=False),
        name=TEXT, answer=k.student(), expected=k.fixed("the instructor's reference value"), rtol=NONNEG, atol=NONNEG,
@@ -851,7 +915,7 @@ EXEMPT: dict[str, str] = {
         "collapse.PerEpochMetrics", "emergence.PowerLawFit", "emergence.ResourceExponents",
         "emergence.TimeCalibration", "grokking.GrokkingRun", "grokking.GrokkingHistory", "core.MnistData",
         "regimes.NeuronRun", "collapse.CollapseHistory", "collapse.ImageData", "collapse.TerminalPhase",
-        "grokking.CureComparison", "grokking.FlowComparison", "limits.NonlinearRun", "regimes.CnnRun",
+        "grokking.CureComparison", "grokking.FlowComparison", "limits.NonlinearRun", "regimes.CnnRun", "grokking.ModularData", "grokking.ModularHistory",
     )},
     **{f"labhelpers.grokking.{name}": "draws one panel of the grokking chapter into a caller's Axes, from data "
        "that compare_with_flow, measured_growth_factor or a GrokkingRun computed; tested in "

@@ -403,3 +403,20 @@ def test_feature_arrows_chain_ends_at_the_sum():
 def test_new_bad_inputs_raise_value_error_naming_the_argument(call, name):
     with pytest.raises(ValueError, match=name):
         call()
+
+
+@pytest.mark.parametrize("ratio, sigmoidal", [(0.2, True), (0.34, True), (0.37, False), (1.0, False)])
+def test_slope_is_sigmoidal_only_below_the_ratio_one_over_root_eight(ratio, sigmoidal):
+    """Remark gk-rem-shape: from beta_0 = 0, beta(t) has inflections iff Sigma_0 / S < 1/sqrt(8) = 0.354."""
+    t = np.linspace(0.0, 60.0, 30001)
+    curve = grok.exact_slope(t, ratio / 2, ratio / 2, 1.0)
+    d2 = np.diff(curve, 2)
+    signs = np.sign(d2[np.abs(d2) > 1e-13])
+    assert (np.count_nonzero(np.diff(signs)) > 0) == sigmoidal
+
+
+def test_slope_from_all_anti_aligned_units_never_fits_a_positive_target():
+    """Remark gk-rem-shape, A = 0: beta = -B / gamma rises towards 0, not to S."""
+    t = np.linspace(0.0, 5.0, 51)
+    beta = grok.exact_slope(t, 0.0, 0.5, 1.0)
+    assert np.all(np.diff(beta) > 0) and beta[-1] < 0 and abs(beta[-1]) < 1e-3

@@ -18,6 +18,7 @@ import pytest
 from labhelpers.collapse import resnet as rn
 from labhelpers.grokking import mnist as gm
 from labhelpers.grokking import mnist_results as gr
+from labhelpers.grokking import modular_results as mr
 from labhelpers.runs import provenance, schema
 from labhelpers.runs.resources import results_file
 
@@ -25,6 +26,7 @@ SHIPPED = {
     "resnet": ("resnet18_mnist_cpu.json", rn.load_results),
     "grokking": ("grokking_mnist_cpu.json", gr.load_results),
     "benchmark": ("grokking_mnist_benchmark_cpu.json", gr.load_benchmark),
+    "modular": ("grokking_modular_cpu.json", mr.load_modular),
 }
 
 
@@ -81,6 +83,7 @@ def test_schemas_match_the_modules():
         "collapse-run": rn.RESULTS_FORMAT,
         "grokking run": gm.RESULTS_FORMAT,
         "grokking benchmark": gr.BENCHMARK_FORMAT,
+        "grokking modular run": mr.RESULTS_FORMAT,
     }
     assert tuple(schema.RESNET_RUN_SCHEMA["properties"]["history"]["required"]) == rn.HISTORY_KEYS
     assert set(schema.GROKKING_RUN_SCHEMA["properties"]["history"]["required"]) == set(gm.HISTORY_KEYS)

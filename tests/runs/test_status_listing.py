@@ -19,7 +19,12 @@ from labhelpers import runs
 from labhelpers.runs import provenance
 from labhelpers.runs.resources import results_file
 
-SHIPPED = ("grokking_mnist_benchmark_cpu.json", "grokking_mnist_cpu.json", "resnet18_mnist_cpu.json")
+SHIPPED = (
+    "grokking_mnist_benchmark_cpu.json",
+    "grokking_mnist_cpu.json",
+    "grokking_modular_cpu.json",
+    "resnet18_mnist_cpu.json",
+)
 
 
 def test_machine_describes_this_process():
@@ -41,6 +46,7 @@ def test_stored_runs_lists_every_shipped_file_with_its_checked_provenance():
     assert kinds == {
         "grokking_mnist_benchmark_cpu.json": "grokking benchmark",
         "grokking_mnist_cpu.json": "grokking run",
+        "grokking_modular_cpu.json": "grokking modular run",
         "resnet18_mnist_cpu.json": "collapse-run",
     }
     for entry in listed:
@@ -48,6 +54,7 @@ def test_stored_runs_lists_every_shipped_file_with_its_checked_provenance():
         stored = json.loads(results_file(entry["file"]).read_text())
         assert entry["provenance"] == stored["provenance"] and entry["format"] == stored["format"]
     data = {r["file"]: r["data"] for r in listed}
+    assert data["grokking_modular_cpu.json"] is None  # nor does the modular run
     assert data["grokking_mnist_benchmark_cpu.json"] is None  # a timing benchmark records no data message
     assert data["grokking_mnist_cpu.json"].startswith("Using 1000 train / 4000 test digits")  # from "data"
     assert data["resnet18_mnist_cpu.json"].startswith("Using 500 train / 200 test digits")  # from provenance
