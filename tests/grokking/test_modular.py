@@ -72,9 +72,7 @@ def test_configs_ratio_factors():
     assert factors["upstream"] == pytest.approx(0.01, rel=1e-12)
     assert factors["upstream, same output"] == pytest.approx(1.0, rel=1e-12)  # only the balance changes
     assert factors["weight downscaling"] == pytest.approx(0.027, rel=1e-12)
-    assert factors["target upscaling"] == pytest.approx(0.1) and factors[
-        "output downscaling"
-    ] == pytest.approx(0.1)
+    assert factors["target upscaling"] == pytest.approx(0.1) and factors["output downscaling"] == pytest.approx(0.1)
 
 
 def test_forward_is_gromovs_quadratic_network():
