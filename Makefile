@@ -19,10 +19,11 @@ lab: venv
 browser: venv
 	.venv/bin/python -m pytest -p no:xdist -q -rs tests/browser
 
-# Refresh the paired .ipynb files from their MyST sources and regenerate the student copies.
+# Refresh the paired .ipynb files from their MyST sources, regenerate the student copies and the paper-to-code index.
 sync: venv
 	.venv/bin/jupytext --quiet --to ipynb --update $$(grep -l '^jupytext:' book/*.md lessons/*.md)
 	.venv/bin/python scripts/make_student_copies.py
+	.venv/bin/python scripts/paper_index.py
 
 lint: venv
 	.venv/bin/ruff check labhelpers tests scripts

@@ -51,7 +51,10 @@ class ModularConfig:
 
     @property
     def ratio_factor(self) -> float:
-        """Factor by which the weight-to-target ratio differs from the default's: ``e**2 r c / S``."""
+        """The factor ``e**2 r c / S`` by which this start changes the weight-to-target ratio.
+
+        The output is quadratic in the embedding scale ``e`` and linear in ``r``, ``c``; the target is ``S``.
+        """
         return self.embedding_scale**2 * self.readout_scale * self.output_scale / self.target_scale
 
     def as_dict(self) -> dict[str, Any]:

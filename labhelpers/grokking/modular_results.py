@@ -5,7 +5,7 @@ Book: chapter 5, "Modular arithmetic" (Sec. gk-modular). The data, model and tra
 
 :func:`run_and_save` trains and writes a :class:`~labhelpers.grokking.modular.ModularHistory` with its
 provenance (device, date, command, wall time, versions, thread count) to a small JSON file, and
-:func:`load_modular` reads it back, checked against :data:`MODULAR_RUN_SCHEMA` and against itself.
+:func:`load_modular` reads it back, checked against ``MODULAR_RUN_SCHEMA`` and against itself.
 :func:`plot_modular` draws train and test accuracy against the step. Command line::
 
     python -m labhelpers.grokking.modular --out grokking_modular.json --p 31 --width 512 --steps 5000
@@ -169,7 +169,7 @@ def run_and_save(
 def load_modular(path) -> ModularHistory:
     """Read and check a file written by :func:`run_and_save`; ``ValueError`` names the file and the problem.
 
-    Beyond :data:`MODULAR_RUN_SCHEMA`: distinct names, one row per configuration and one value per
+    Beyond ``MODULAR_RUN_SCHEMA``: distinct names, one row per configuration and one value per
     recorded step, steps increasing from 0 to ``settings['steps']``, ``n_train + n_test = p**2``, and a
     training time no longer than the run's wall time.
     """

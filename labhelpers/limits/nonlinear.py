@@ -230,13 +230,13 @@ class NonlinearRun:
     t : numpy.ndarray
         Recorded times, shape (T,).
     linear_map : numpy.ndarray
-        Best linear fit of the network's function on the sample, ``(X^T X)^{-1} X^T f(X)``, shape (T, *B, d, c).
+        Best linear fit of the network's function on the sample, ``(X^T X)^{-1} X^T f(X)``, shape ``(T, *B, d, c)``.
     nonlinear_share : numpy.ndarray
-        ``||f - X linear_map||^2 / ||f||^2`` on the sample (0 for a linear function), shape (T, *B).
+        ``||f - X linear_map||^2 / ||f||^2`` on the sample (0 for a linear function), shape ``(T, *B)``.
     loss : numpy.ndarray
-        The sample loss ``1/(2n) sum ||f - y||^2``, shape (T, *B).
+        The sample loss ``1/(2n) sum ||f - y||^2``, shape ``(T, *B)``.
     unit_imbalance : numpy.ndarray
-        ``||W2[j]||^2 - ||W1[:, j]||^2`` of every hidden unit, shape (T, *B, p).
+        ``||W2[j]||^2 - ||W1[:, j]||^2`` of every hidden unit, shape ``(T, *B, p)``.
     params : dict
         The final weights ``{"W1": (*B, d, p), "W2": (*B, p, c)}``.
     """

@@ -12,7 +12,7 @@ coordinates, and leaves the correlation matrix ``diag(Sigma)^{-1/2} Sigma diag(S
 Perturbation. With ``phi(z) = tanh(g z)/g = z - g^2 z^3/3 + O(g^4)``, the tanh network's flow is the linear
 network's plus ``g^2`` times a smooth field (book theorem lm-thm-tanh-perturbation), so on a fixed window of time
 its mode strengths differ from the linear network's by ``C g^2 + O(g^4)`` in units of the targets.
-:func:`perturbation_deviation` measures that difference with :func:`labhelpers.limits.nonlinear.train_network`,
+:func:`perturbation_deviation` measures that difference with :func:`~labhelpers.limits.train_network`,
 and :func:`power_law_slope` fits the exponent on log-log axes.
 
 Book: chapter 6, Limits and research directions, section Normalisation and non-linearity as a perturbation
@@ -139,8 +139,8 @@ def normalised_moments(moments, method: str) -> Moments:
 def perturbation_deviation(X, sigma_xy, theta0, gains, times, *, dt: float = 0.02):
     """How far the tanh network's modes stray from the linear network's, for each gain (book Eq. lm-tanh-order).
 
-    Trains the linear network and tanh networks of gains ``g`` (:func:`~labhelpers.limits.nonlinear.train_network`)
-    from the mirrored, aligned start of :func:`~labhelpers.limits.nonlinear.mirrored_init` (width ``2 m``) on the
+    Trains the linear network and tanh networks of gains ``g`` (:func:`~labhelpers.limits.train_network`)
+    from the mirrored, aligned start of :func:`~labhelpers.limits.mirrored_init` (width ``2 m``) on the
     teacher ``Y = X sigma_xy``, and returns ``max_t max_k |theta_k^tanh - theta_k^lin| / s_k`` over ``times``. By
     the scaling of the module docstring the gain ``g`` is the weight scale of a plain tanh network whose target and
     initial modes are ``g^2`` times smaller, watched on a clock ``g^2`` times slower.
@@ -148,7 +148,7 @@ def perturbation_deviation(X, sigma_xy, theta0, gains, times, *, dt: float = 0.0
     Parameters
     ----------
     X : array_like, shape (n, d)
-        Whitened inputs (e.g. :func:`~labhelpers.limits.nonlinear.symmetric_gaussian_inputs`).
+        Whitened inputs (e.g. :func:`~labhelpers.limits.symmetric_gaussian_inputs`).
     sigma_xy : array_like, shape (d, c)
         The teacher, and the correlation whose modes are read.
     theta0 : float or array_like
