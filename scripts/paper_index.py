@@ -391,6 +391,7 @@ The table is generated from markers next to each place (a comment under a book l
 docstring, a `pytest.mark.paper` marker on a test), and a test fails when a marker points nowhere or an item of
 the paper has neither an entry nor a stated reason. {doc}`code_layout` says how the package is organised.
 
+````{container} paper-index
 | Paper | Book | Code | Tests |
 |---|---|---|---|
 """
@@ -403,7 +404,7 @@ def render(index: Index) -> str:
         f"\n{counts['with_entries']} of the paper's {counts['items']} numbered items have an entry here and "
         f"{counts['with_reasons']} a stated reason instead; {counts['column_reasons']} empty cells say why.\n"
     )
-    return HEADER + "\n".join(lines) + "\n" + footer
+    return HEADER + "\n".join(lines) + "\n````\n" + footer
 
 
 def summary(index: Index) -> dict[str, int]:
