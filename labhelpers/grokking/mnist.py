@@ -40,6 +40,7 @@ from ..core import validation as check
 from ..core.divergence import DivergenceGuard
 from ..core.mnist import MnistData
 from ..runs.loop import Throughput, epoch_batches, optimizer_step, train_loop
+from ._configs import ConfigRows
 from .mnist_model import (
     MAX_SETTING,
     N_CLASSES,
@@ -74,7 +75,7 @@ the forward and backward passes); the paper's run is about 2e13. Larger runs are
 
 
 @dataclass
-class GrokkingHistory:
+class GrokkingHistory(ConfigRows):
     """Accuracy and loss per epoch of several configurations trained on the same data.
 
     Attributes
@@ -121,16 +122,6 @@ class GrokkingHistory:
     train_seconds: float
     provenance: dict[str, Any] | None = field(default=None)
     throughput: Throughput | None = field(default=None)
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(c.name for c in self.configs)
-
-    def index(self, name: str) -> int:
-        """Row of the configuration called ``name``."""
-        if name not in self.names:
-            raise ValueError(f"name must be one of {list(self.names)}; got {name!r}")
-        return self.names.index(name)
 
     def to_dict(self) -> dict[str, Any]:
         record = {

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..core import validation as check
 from ..core.mnist import MnistData
+from ._configs import check_scaled_config
 
 SCALES = ("weight_scale", "target_scale", "input_scale", "output_scale")
 N_CLASSES = 10
@@ -40,10 +41,7 @@ class GrokkingConfig:
     output_scale: float = 1.0
 
     def __post_init__(self):
-        if not isinstance(self.name, str) or not self.name:
-            raise ValueError(f"name must be a non-empty string; got {self.name!r}")
-        for scale in SCALES:
-            object.__setattr__(self, scale, check.positive_scalar(scale, getattr(self, scale)))
+        check_scaled_config(self, SCALES)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

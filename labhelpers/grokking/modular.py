@@ -39,6 +39,7 @@ from ..core import validation as check
 from ..core.divergence import DivergenceGuard
 from ..runs.loop import Throughput, optimizer_step, train_loop
 from ..runs.threads import cpu_threads_pinned
+from ._configs import ConfigRows
 from .modular_model import (
     MAX_MODULUS,
     MAX_SETTING,
@@ -88,7 +89,7 @@ MAX_WORK_GPU = 1e16
 
 
 @dataclass
-class ModularHistory:
+class ModularHistory(ConfigRows):
     """Accuracy and loss of several configurations against the optimiser step.
 
     ``steps`` (T,): steps at which the networks were measured, after that many AdamW steps (0: at
@@ -110,16 +111,6 @@ class ModularHistory:
     train_seconds: float
     throughput: Throughput | None = field(default=None)
     provenance: dict[str, Any] | None = field(default=None)
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(c.name for c in self.configs)
-
-    def index(self, name: str) -> int:
-        """Row of the configuration called ``name``."""
-        if name not in self.names:
-            raise ValueError(f"name must be one of {list(self.names)}; got {name!r}")
-        return self.names.index(name)
 
 
 def _settings(data: ModularData, overrides: dict[str, Any]) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..core import validation as check
+from ._configs import check_scaled_config
 
 SCALES = ("embedding_scale", "readout_scale", "target_scale", "output_scale")
 MAX_MODULUS = 2**12
@@ -44,10 +45,7 @@ class ModularConfig:
     output_scale: float = 1.0
 
     def __post_init__(self):
-        if not isinstance(self.name, str) or not self.name:
-            raise ValueError(f"name must be a non-empty string; got {self.name!r}")
-        for scale in SCALES:
-            object.__setattr__(self, scale, check.positive_scalar(scale, getattr(self, scale)))
+        check_scaled_config(self, SCALES)
 
     @property
     def ratio_factor(self) -> float:
