@@ -5,7 +5,8 @@ Book: chapter 5, "Modular arithmetic" (Sec. gk-modular). The data, model and tra
 
 :func:`run_and_save` trains and writes a :class:`~labhelpers.grokking.modular.ModularHistory` with its
 provenance (device, date, command, wall time, versions, thread count) to a small JSON file, and
-:func:`load_modular` reads it back, checked against ``MODULAR_RUN_SCHEMA`` and against itself.
+:func:`load_modular` reads it back, checked against its schema (``labhelpers.runs.schema.MODULAR_RUN_SCHEMA``)
+and against itself.
 :func:`plot_modular` draws train and test accuracy against the step. Command line::
 
     python -m labhelpers.grokking.modular --out grokking_modular.json --p 31 --width 512 --steps 5000
@@ -25,9 +26,7 @@ from ..runs.loop import Throughput
 from .modular import (
     DEFAULT_SETTINGS,
     HISTORY_KEYS,
-    MAX_MODULUS,
     MODULAR_CONFIGS,
-    SCALES,
     ModularConfig,
     ModularHistory,
     _level,
@@ -38,76 +37,8 @@ from .modular import (
     train_modular,
 )
 
-RESULTS_FORMAT = "labhelpers.grokking_modular/run/1"
+RESULTS_FORMAT = results_schema.MODULAR_RUN_SCHEMA["properties"]["format"]["const"]
 KIND = "grokking modular run"
-
-_FRACTIONS = {"type": "array", "minItems": 1, "items": {"type": "number", "minimum": 0, "maximum": 1}}
-MODULAR_RUN_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": [
-        "format",
-        "configs",
-        "settings",
-        "steps",
-        "initial_ratio",
-        "history",
-        "train_seconds",
-        "provenance",
-    ],  # fmt: skip
-    "properties": {
-        "format": {"const": RESULTS_FORMAT},
-        "configs": {
-            "type": "array",
-            "minItems": 1,
-            "items": {
-                "type": "object",
-                "required": ["name", *SCALES],
-                "additionalProperties": False,
-                "properties": {
-                    "name": {"type": "string", "minLength": 1},
-                    **{s: {"type": "number", "exclusiveMinimum": 0} for s in SCALES},
-                },  # fmt: skip
-            },
-        },
-        "settings": {
-            "type": "object",
-            "required": ["p", "train_fraction", *DEFAULT_SETTINGS, "n_train", "n_test"],
-            "properties": {
-                "p": {"type": "integer", "minimum": 2, "maximum": MAX_MODULUS},
-                "train_fraction": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
-                "steps": {"type": "integer", "minimum": 1},
-                "width": {"type": "integer", "minimum": 1},
-                "lr": {"type": "number", "exclusiveMinimum": 0},
-                "weight_decay": {"type": "number", "minimum": 0},
-                "seed": {"type": "integer", "minimum": 0},
-                "eval_every": {"type": "integer", "minimum": 1},
-                "n_train": {"type": "integer", "minimum": 1},
-                "n_test": {"type": "integer", "minimum": 1},
-            },
-        },
-        "steps": {"type": "array", "minItems": 2, "items": {"type": "integer", "minimum": 0}},
-        "initial_ratio": {"type": "array", "minItems": 1, "items": {"type": "number", "minimum": 0}},
-        "history": {
-            "type": "object",
-            "required": list(HISTORY_KEYS),
-            "properties": {
-                "train_accuracy": {"type": "array", "minItems": 1, "items": _FRACTIONS},
-                "test_accuracy": {"type": "array", "minItems": 1, "items": _FRACTIONS},
-                "train_loss": {
-                    "type": "array",
-                    "minItems": 1,
-                    "items": {"type": "array", "items": {"type": "number", "minimum": 0}},
-                },  # fmt: skip
-            },
-        },
-        "train_seconds": {"type": "number", "minimum": 0},
-        "throughput": results_schema.THROUGHPUT_SCHEMA,
-        "provenance": results_schema.PROVENANCE_SCHEMA,
-    },
-}
-# Registered here so that labhelpers.runs.stored_runs() can read the shipped file (the status page); the
-# other kinds live in labhelpers.runs.schema.
-results_schema.SCHEMAS.setdefault(KIND, MODULAR_RUN_SCHEMA)
 
 
 def history_record(history: ModularHistory) -> dict[str, Any]:

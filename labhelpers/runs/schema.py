@@ -215,11 +215,76 @@ GROKKING_BENCHMARK_SCHEMA: dict[str, Any] = {
     },
 }
 
+_MODULAR_SCALES = ("embedding_scale", "readout_scale", "target_scale", "output_scale")
+_ROWS_OF_FRACTIONS = {"type": "array", "minItems": 1, "items": {"type": "array", "minItems": 1, "items": _FRACTION}}
+MODULAR_RUN_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["format", "configs", "settings", "steps", "initial_ratio", "history", "train_seconds", "provenance"],
+    "properties": {
+        "format": {"const": "labhelpers.grokking_modular/run/1"},
+        "configs": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["name", *_MODULAR_SCALES],
+                "additionalProperties": False,
+                "properties": {
+                    "name": {"type": "string", "minLength": 1},
+                    **{s: {"type": "number", "exclusiveMinimum": 0} for s in _MODULAR_SCALES},
+                },
+            },
+        },
+        "settings": {
+            "type": "object",
+            "required": [
+                "p",
+                "train_fraction",
+                "steps",
+                "width",
+                "lr",
+                "weight_decay",
+                "seed",
+                "eval_every",
+                "n_train",
+                "n_test",
+            ],  # fmt: skip
+            "properties": {
+                "p": {"type": "integer", "minimum": 2, "maximum": 2**12},
+                "train_fraction": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+                "steps": {"type": "integer", "minimum": 1},
+                "width": {"type": "integer", "minimum": 1},
+                "lr": {"type": "number", "exclusiveMinimum": 0},
+                "weight_decay": {"type": "number", "minimum": 0},
+                "seed": {"type": "integer", "minimum": 0},
+                "eval_every": {"type": "integer", "minimum": 1},
+                "n_train": {"type": "integer", "minimum": 1},
+                "n_test": {"type": "integer", "minimum": 1},
+            },
+        },
+        "steps": {"type": "array", "minItems": 2, "items": {"type": "integer", "minimum": 0}},
+        "initial_ratio": {"type": "array", "minItems": 1, "items": {"type": "number", "minimum": 0}},
+        "history": {
+            "type": "object",
+            "required": ["train_accuracy", "test_accuracy", "train_loss"],
+            "properties": {
+                "train_accuracy": _ROWS_OF_FRACTIONS,
+                "test_accuracy": _ROWS_OF_FRACTIONS,
+                "train_loss": {"type": "array", "minItems": 1, "items": {"type": "array", "items": _LOSS}},
+            },
+        },
+        "train_seconds": {"type": "number", "minimum": 0},
+        "throughput": THROUGHPUT_SCHEMA,
+        "provenance": PROVENANCE_SCHEMA,
+    },
+}
+
 SCHEMAS: dict[str, dict[str, Any]] = {
     "provenance record": PROVENANCE_SCHEMA,
     "collapse-run": RESNET_RUN_SCHEMA,
     "grokking run": GROKKING_RUN_SCHEMA,
     "grokking benchmark": GROKKING_BENCHMARK_SCHEMA,
+    "grokking modular run": MODULAR_RUN_SCHEMA,
 }
 
 

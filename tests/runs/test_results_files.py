@@ -18,6 +18,7 @@ import pytest
 from labhelpers.collapse import resnet as rn
 from labhelpers.grokking import mnist as gm
 from labhelpers.grokking import mnist_results as gr
+from labhelpers.grokking import modular as gk_modular
 from labhelpers.grokking import modular_results as mr
 from labhelpers.runs import provenance, schema
 from labhelpers.runs.resources import results_file
@@ -90,6 +91,11 @@ def test_schemas_match_the_modules():
     config_keys = set(schema.RESNET_RUN_SCHEMA["properties"]["config"]["properties"])
     assert config_keys == set(rn.TrainConfig().as_dict())
     assert set(gm.DEFAULT_SETTINGS) <= set(schema.GROKKING_RUN_SCHEMA["properties"]["settings"]["properties"])
+    modular = schema.MODULAR_RUN_SCHEMA["properties"]
+    assert modular["configs"]["items"]["required"] == ["name", *gk_modular.SCALES]
+    assert set(gk_modular.DEFAULT_SETTINGS) <= set(modular["settings"]["required"])
+    assert modular["settings"]["properties"]["p"]["maximum"] == gk_modular.MAX_MODULUS
+    assert tuple(modular["history"]["required"]) == gk_modular.HISTORY_KEYS
 
 
 # ---------------------------------------------------------------------------- unreadable files, every kind
